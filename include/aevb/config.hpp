@@ -1,0 +1,91 @@
+#pragma once
+// Plain structs that describe a VAE and how to train it. Every field has the
+// paper's default where the paper gives one (Kingma & Welling 2013, sec. 5).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aevb {
+
+enum class Activation { tanh, relu, leaky_relu, softplus, sigmoid };
+enum class Likelihood {
+  bernoulli,       // logits; x in [0, 1] (binary or grey)
+  gaussian,        // learned mean and log-variance (App. C.2)
+  gaussian_fixed,  // learned mean, fixed variance c (the squared-error case)
+};
+enum class Estimator {
+  A,   // eq. 6: Monte Carlo log p(x, z) - log q(z | x)
+  B,   // eq. 7: analytic -KL (App. B) + Monte Carlo log p(x | z)
+  iw,  // importance-weighted bound L_k (Burda et al. 2015), log-mean-exp over k
+};
+enum class Init { paper, glorot, he };  // paper: every parameter ~ N(0, 0.01^2)
+enum class OptimizerKind { sgd, adagrad, adam };
+
+/// The network: encoder x -> hidden... -> (mu, log sigma^2); decoder
+/// z -> hidden (reversed) -> likelihood parameters.
+struct ModelConfig {
+  std::size_t input_dim = 784;
+  std::vector<std::size_t> hidden = {500};  // encoder widths; the decoder mirrors them
+  std::size_t latent = 20;
+  Activation activation = Activation::tanh;
+  float leaky_slope = 0.01f;                // for leaky_relu
+  Likelihood likelihood = Likelihood::bernoulli;
+  bool sigmoid_mean = true;                 // Gaussian mean through a sigmoid, data in (0,1)
+  float fixed_variance = 1.0f;              // c, for gaussian_fixed
+  Init init = Init::paper;
+  std::size_t image_height = 0, image_width = 0;  // 0: not images (figures need them)
+};
+
+/// Which bound the gradient follows. samples = L for A/B, k for iw.
+struct ObjectiveConfig {
+  Estimator estimator = Estimator::B;
+  std::size_t samples = 1;
+  float beta = 1.0f;  // KL weight; 1 is the true bound (A and B only)
+};
+
+struct OptimizerConfig {
+  OptimizerKind kind = OptimizerKind::adagrad;
+  float lr = 0.02f;
+  float momentum = 0.9f;                  // sgd
+  float beta1 = 0.9f, beta2 = 0.999f;     // adam
+  float eps = 1e-8f;                      // adam; adagrad uses 1e-10 as PyTorch does
+  /// Gaussian prior N(0, 1/(N*weight_decay)) on every parameter (MAP, sec. 5),
+  /// written per datapoint: loss += weight_decay/2 * |theta|^2. 1/N is N(0, I).
+  float weight_decay = 0.0f;
+  float clip_norm = 0.0f;                 // 0: no clipping of the gradient norm
+};
+
+struct TrainConfig {
+  ObjectiveConfig objective;
+  OptimizerConfig optimizer;
+  std::size_t batch = 100;  // M
+  std::uint64_t seed = 1;
+};
+
+/// Per-datapoint values in nats. bound = reconstruction - beta*kl for A/B
+/// (reconstruction = E_q log p(x|z), kl = KL(q||p) or its Monte Carlo
+/// estimate for A); for iw, bound is L_k and kl is log q - log p averaged.
+struct Bound {
+  double bound = 0, reconstruction = 0, kl = 0;
+};
+
+std::string_view to_string(Activation);
+std::string_view to_string(Likelihood);
+std::string_view to_string(Estimator);
+std::string_view to_string(Init);
+std::string_view to_string(OptimizerKind);
+/// Parse the names printed by to_string; throws InputError naming `what`.
+Activation parse_activation(std::string_view name);
+Likelihood parse_likelihood(std::string_view name);
+Estimator parse_estimator(std::string_view name);
+Init parse_init(std::string_view name);
+OptimizerKind parse_optimizer(std::string_view name);
+
+/// Throws InputError on an inconsistent config (zero sizes, beta with iw...).
+void validate(const ModelConfig&);
+void validate(const ObjectiveConfig&);
+void validate(const OptimizerConfig&);
+
+}  // namespace aevb

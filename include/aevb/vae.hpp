@@ -1,0 +1,89 @@
+#pragma once
+// The public API: build a VAE from a ModelConfig, train it with a Trainer,
+// use it to encode, decode, sample and evaluate. All values are float32,
+// row-major, one datapoint per row. Threads: aevb::set_threads.
+#include <aevb/config.hpp>
+#include <aevb/error.hpp>
+#include <aevb/matrix.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace aevb {
+
+/// One named tensor inside the flat parameter buffer (PyTorch conventions:
+/// linear weight [out, in], bias [out]); see docs/model-format.md.
+struct ParameterInfo {
+  std::string name;
+  std::vector<std::size_t> shape;
+  std::size_t offset = 0;  // in floats
+  std::size_t size() const;
+};
+
+/// Sets the one OpenMP pool used by the BLAS and aevb's kernels (0: all cores).
+void set_threads(int threads);
+
+template <class T> class Engine;  // src/model/engine.hpp
+
+class Vae {
+ public:
+  /// Builds the network and initializes it from `seed` (config.init).
+  explicit Vae(const ModelConfig& config, std::uint64_t seed = 1);
+  ~Vae();
+  Vae(Vae&&) noexcept;
+  Vae& operator=(Vae&&) noexcept;
+
+  const ModelConfig& config() const;
+  std::span<float> parameters();
+  std::span<const float> parameters() const;
+  const std::vector<ParameterInfo>& parameter_table() const;
+
+  /// q(z|x): the posterior's mean and log-variance, [rows, latent] each.
+  void encode(ConstMatrix x, Matrix mu, Matrix logvar) const;
+  /// E[x|z]: Bernoulli probabilities or the Gaussian mean, [rows, input_dim].
+  void decode(ConstMatrix z, Matrix mean) const;
+  /// z ~ p(z) = N(0, I) decoded to E[x|z]; out has out.rows samples.
+  void sample(std::uint64_t seed, Matrix out) const;
+  /// The bound averaged over the rows of x (per datapoint, nats).
+  Bound evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64_t seed) const;
+  /// log p(x) per row by importance sampling with q as proposal: L_k with
+  /// k samples (k = 5000 is the standard test estimator), computed in chunks.
+  std::vector<double> log_likelihood(ConstMatrix x, std::size_t k, std::uint64_t seed) const;
+
+  Engine<float>& engine();
+  const Engine<float>& engine() const;
+
+ private:
+  std::unique_ptr<Engine<float>> engine_;
+};
+
+/// Minibatch AEVB (Algorithm 1): one gradient step per call.
+class Trainer {
+ public:
+  Trainer(Vae& model, const TrainConfig& config);
+  ~Trainer();
+
+  /// One step on a minibatch (rows <= config.batch): draws eps, computes the
+  /// bound and its gradient, updates the parameters. Returns the batch's bound
+  /// before the update. Throws NumericError, parameters untouched, when the
+  /// loss or the gradient is not finite.
+  Bound step(ConstMatrix batch);
+
+  std::uint64_t steps() const { return step_; }
+  /// Optimizer moments, one flat buffer (checkpoints save it whole).
+  std::span<float> optimizer_state();
+  void restore(std::uint64_t steps, std::span<const float> optimizer_state);
+  const TrainConfig& config() const { return config_; }
+
+ private:
+  struct State;
+  Vae& model_;
+  TrainConfig config_;
+  std::unique_ptr<State> state_;
+  std::uint64_t step_ = 0;
+};
+
+}  // namespace aevb

@@ -1,0 +1,75 @@
+#pragma once
+// The VAE's computation on one scalar type: float for training and inference,
+// double for the finite-difference gradient checks. Owns the flat parameter
+// and gradient buffers and the activation workspace, planned once per shape.
+//
+// Data flow of forward_backward (Kingma & Welling 2013):
+//   x -> encoder MLP -> (mu, log sigma^2)                      [App. C.2]
+//     -> z = mu + sigma * eps, S samples per datapoint          [sec. 2.4]
+//     -> decoder MLP -> likelihood parameters -> log p(x|z)     [App. C]
+//     -> estimator A (eq. 6), B (eq. 7) or L_k -> gradients, backwards.
+#include <aevb/vae.hpp>
+
+#include "core/param_layout.hpp"
+#include "nn/mlp.hpp"
+
+#include <vector>
+
+namespace aevb {
+
+template <class T>
+class Engine {
+ public:
+  explicit Engine(const ModelConfig& config);
+
+  const ModelConfig& config() const { return config_; }
+  const ParamLayout& layout() const { return layout_; }
+  T* params() { return params_.data(); }
+  const T* params() const { return params_.data(); }
+  T* grads() { return grads_.data(); }
+  std::size_t param_count() const { return params_.size(); }
+
+  /// Draws every parameter as config.init says, from `seed`.
+  void initialize(std::uint64_t seed);
+  void zero_grad();
+
+  /// Sizes the workspace for `rows` datapoints with `samples` each. Cheap when
+  /// already large enough; the steps below never allocate after it.
+  void plan(std::size_t rows, std::size_t samples);
+
+  /// The objective on x with the given noise eps ([x.rows * samples, latent],
+  /// row m * samples + s). Adds d(loss)/d(theta) to grads(), where
+  /// loss = -(1/M) sum_m objective_m (eq. 8 per datapoint; beta weights the KL).
+  Bound forward_backward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective);
+  /// The same values without gradients.
+  Bound forward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective);
+  /// log w = log p(x|z_s) + log p(z_s) - log q(z_s|x) per sample, [x.rows * samples].
+  void log_weights(MatrixView<const T> x, const T* eps, std::size_t samples, T* out);
+
+  void encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar);
+  /// E[x|z] (sigmoid of the logits, or the Gaussian mean).
+  void decode_mean(MatrixView<const T> z, MatrixView<T> mean);
+
+  // Intermediates of the last forward, for tests and inspection.
+  MatrixView<const T> encoder_output() const;  // [M, 2*latent]: mu | log sigma^2
+  MatrixView<const T> z() const;               // [M*S, latent]
+  MatrixView<const T> decoder_output() const;  // [M*S, D] logits/mean, or [M*S, 2D] mean | log-variance
+
+ private:
+  struct Pass;  // per-call bookkeeping, engine.cpp
+  Bound run(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective, bool backward);
+  void encode_into_workspace(MatrixView<const T> x);
+  void reparameterize(std::size_t rows, std::size_t samples, const T* eps);
+  void decode_into_workspace(std::size_t rows);
+
+  ModelConfig config_;
+  ParamLayout layout_;
+  std::vector<T> params_, grads_;
+  Mlp<T> encoder_, decoder_;
+  std::size_t planned_rows_ = 0, planned_samples_ = 0;
+  std::size_t rows_ = 0, samples_ = 0;  // of the last forward
+  std::vector<T> z_, dz_, head_grad_;
+  std::vector<T> log_lik_, log_prior_, log_q_, kl_, coef_;
+};
+
+}  // namespace aevb

@@ -1,0 +1,38 @@
+#pragma once
+// SGD with momentum, Adagrad (the paper's) and Adam as single loops over the
+// flat parameter buffer, with PyTorch's update rules (so the reference fixture
+// can check them). Weight decay adds weight_decay * theta to the gradient: the
+// gradient of the Gaussian prior on theta (MAP, sec. 5). Clipping rescales the
+// data gradient to norm <= clip_norm before the decay is added, as
+// torch.nn.utils.clip_grad_norm_ before optimizer.step() does.
+#include <aevb/config.hpp>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace aevb {
+
+template <class T>
+class Optimizer {
+ public:
+  Optimizer(const OptimizerConfig& config, std::size_t param_count);
+
+  /// One update; `step` counts from 1 (Adam's bias correction). grads is
+  /// modified (clipped, decayed).
+  void apply(T* params, T* grads, std::uint64_t step);
+  /// All moment buffers, one after another (empty for plain SGD without momentum).
+  std::span<T> state() { return state_; }
+  const OptimizerConfig& config() const { return config_; }
+
+ private:
+  OptimizerConfig config_;
+  std::size_t n_;
+  std::vector<T> state_;
+};
+
+/// sqrt(sum g^2), accumulated in double in a fixed order.
+template <class T>
+double l2_norm(const T* x, std::size_t n);
+
+}  // namespace aevb
