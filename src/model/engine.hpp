@@ -12,6 +12,7 @@
 
 #include "core/param_layout.hpp"
 #include "nn/mlp.hpp"
+#include "objective/estimator.hpp"
 
 #include <vector>
 
@@ -33,8 +34,9 @@ class Engine {
   void initialize(std::uint64_t seed);
   void zero_grad();
 
-  /// Sizes the workspace for `rows` datapoints with `samples` each. Cheap when
-  /// already large enough; the steps below never allocate after it.
+  /// Sizes the workspace for `rows` datapoints with `samples` each (grows
+  /// only). The passes below call it; after the first call for a shape they
+  /// never allocate.
   void plan(std::size_t rows, std::size_t samples);
 
   /// The objective on x with the given noise eps ([x.rows * samples, latent],
@@ -51,25 +53,25 @@ class Engine {
   void decode_mean(MatrixView<const T> z, MatrixView<T> mean);
 
   // Intermediates of the last forward, for tests and inspection.
-  MatrixView<const T> encoder_output() const;  // [M, 2*latent]: mu | log sigma^2
-  MatrixView<const T> z() const;               // [M*S, latent]
-  MatrixView<const T> decoder_output() const;  // [M*S, D] logits/mean, or [M*S, 2D] mean | log-variance
+  MatrixView<const T> encoder_output() const { return encoder_.result(); }  // [M, 2*latent]: mu | log sigma^2
+  MatrixView<const T> z() const { return {z_.data(), rows_ * samples_, config_.latent}; }  // [M*S, latent]
+  /// [M*S, D] logits or mean pre-activation, or [M*S, 2D] mean pre-activation | log-variance.
+  MatrixView<const T> decoder_output() const { return decoder_.result(); }
 
  private:
-  struct Pass;  // per-call bookkeeping, engine.cpp
-  Bound run(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective, bool backward);
-  void encode_into_workspace(MatrixView<const T> x);
-  void reparameterize(std::size_t rows, std::size_t samples, const T* eps);
-  void decode_into_workspace(std::size_t rows);
+  /// Encoder, reparameterization and decoder on x; fills every per-sample term but log p(x|z).
+  void forward_pass(MatrixView<const T> x, const T* eps, std::size_t samples);
+  ObjectiveTerms<T> terms() const { return {log_lik_.data(), log_prior_.data(), log_q_.data(), kl_.data()}; }
 
   ModelConfig config_;
   ParamLayout layout_;
   std::vector<T> params_, grads_;
   Mlp<T> encoder_, decoder_;
-  std::size_t planned_rows_ = 0, planned_samples_ = 0;
+  std::size_t planned_rows_ = 0, planned_draws_ = 0;  // datapoints, datapoints x samples
   std::size_t rows_ = 0, samples_ = 0;  // of the last forward
-  std::vector<T> z_, dz_, head_grad_;
-  std::vector<T> log_lik_, log_prior_, log_q_, kl_, coef_;
+  std::vector<T> z_, dz_;
+  std::vector<T> log_lik_, log_prior_, log_q_, kl_;           // terms of the objective
+  std::vector<T> lik_weight_, prior_weight_, kl_weight_;      // dL/d(term)
 };
 
 }  // namespace aevb

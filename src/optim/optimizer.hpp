@@ -18,9 +18,9 @@ class Optimizer {
  public:
   Optimizer(const OptimizerConfig& config, std::size_t param_count);
 
-  /// One update; `step` counts from 1 (Adam's bias correction). grads is
-  /// modified (clipped, decayed).
-  void apply(T* params, T* grads, std::uint64_t step);
+  /// One update from the data gradient; `step` counts from 1 (Adam's bias
+  /// correction, the first momentum step).
+  void apply(T* params, const T* grads, std::uint64_t step);
   /// All moment buffers, one after another (empty for plain SGD without momentum).
   std::span<T> state() { return state_; }
   const OptimizerConfig& config() const { return config_; }

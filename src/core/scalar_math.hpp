@@ -1,0 +1,38 @@
+#pragma once
+// Numerically stable scalar functions shared by the kernels.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+namespace aevb {
+
+inline constexpr double kLog2Pi = 1.8378770664093454836;  // log(2 pi)
+
+/// Below this many elements an OpenMP parallel region costs more than it saves.
+inline constexpr std::size_t kParallelElements = 1 << 15;
+
+template <class T>
+inline T sigmoid(T x) {
+  const T e = std::exp(-std::abs(x));
+  return x >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
+}
+
+/// log(1 + e^x) without overflow for large x or loss of precision for small.
+template <class T>
+inline T softplus(T x) {
+  return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x)));
+}
+
+/// log sum_i exp(v_i), stable: the max is factored out. -inf for n = 0.
+template <class T>
+double log_sum_exp(const T* v, std::size_t n) {
+  double top = -std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < n; ++i) top = std::max(top, double(v[i]));
+  if (!std::isfinite(top)) return top;
+  double sum = 0;
+  for (std::size_t i = 0; i < n; ++i) sum += std::exp(double(v[i]) - top);
+  return top + std::log(sum);
+}
+
+}  // namespace aevb

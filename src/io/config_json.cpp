@@ -1,0 +1,327 @@
+#include "io/config_json.hpp"
+
+#include "io/file_bytes.hpp"
+
+#include <aevb/error.hpp>
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <initializer_list>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace aevb {
+namespace {
+
+using json = nlohmann::json;
+
+/// The float as the shortest decimal that reads back to the same float, held
+/// as a double: 0.02f is written "0.02", not "0.019999999552965164".
+json float_json(float v) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  *res.ptr = '\0';
+  return json(std::strtod(buf, nullptr));
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string s;
+  for (const auto& item : items) s += (s.empty() ? "" : ", ") + item;
+  return s;
+}
+
+std::string describe(const json& v) {
+  std::string dump = v.dump();
+  if (dump.size() > 40) dump = dump.substr(0, 37) + "...";
+  return std::string(v.type_name()) + " " + dump;
+}
+
+/// Reads one JSON object's keys into struct fields, strictly.
+class ObjectReader {
+ public:
+  ObjectReader(const json& j, std::string_view where, std::string_view path,
+               std::initializer_list<const char*> known)
+      : j_(j), where_(where), path_(path) {
+    if (!j.is_object()) throw InputError(where_ + ": " + path_ + " should be an object, found " + describe(j));
+    std::vector<std::string> names(known.begin(), known.end());
+    for (const auto& [key, value] : j.items()) {
+      bool ok = false;
+      for (const auto& name : names) ok = ok || key == name;
+      if (!ok)
+        throw InputError(where_ + ": unknown key '" + key_path(key) + "' (expected one of: " + join(names) + ")");
+    }
+  }
+
+  std::string key_path(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+
+  [[noreturn]] void wrong(const char* key, const std::string& expected, const json& found) const {
+    throw InputError(where_ + ": " + key_path(key) + ": expected " + expected + ", found " + describe(found));
+  }
+
+  const json* get(const char* key) const {
+    auto it = j_.find(key);
+    return it == j_.end() ? nullptr : &*it;
+  }
+
+  template <class U>
+  static bool to_unsigned(const json& v, U& out) {
+    std::uint64_t u = 0;
+    if (v.is_number_unsigned()) {
+      u = v.get<std::uint64_t>();
+    } else if (v.is_number_integer() && v.get<std::int64_t>() >= 0) {
+      u = static_cast<std::uint64_t>(v.get<std::int64_t>());
+    } else {
+      return false;
+    }
+    if (u > std::numeric_limits<U>::max()) return false;
+    out = static_cast<U>(u);
+    return true;
+  }
+
+  template <class U>
+    requires std::is_unsigned_v<U>
+  void read(const char* key, U& out) const {
+    if (const json* v = get(key))
+      if (!to_unsigned(*v, out)) wrong(key, "a non-negative integer", *v);
+  }
+
+  void read(const char* key, float& out) const {
+    const json* v = get(key);
+    if (!v) return;
+    if (!v->is_number()) wrong(key, "a number", *v);
+    const double d = v->get<double>();
+    if (!std::isfinite(d) || std::fabs(d) > static_cast<double>(std::numeric_limits<float>::max()))
+      wrong(key, "a finite float", *v);
+    out = static_cast<float>(d);
+  }
+
+  void read(const char* key, bool& out) const {
+    const json* v = get(key);
+    if (!v) return;
+    if (!v->is_boolean()) wrong(key, "true or false", *v);
+    out = v->get<bool>();
+  }
+
+  void read(const char* key, std::vector<std::size_t>& out) const {
+    const json* v = get(key);
+    if (!v) return;
+    if (!v->is_array()) wrong(key, "an array of non-negative integers", *v);
+    std::vector<std::size_t> values;
+    for (const json& item : *v) {
+      std::size_t x = 0;
+      if (!to_unsigned(item, x)) wrong(key, "an array of non-negative integers", *v);
+      values.push_back(x);
+    }
+    out = std::move(values);
+  }
+
+  template <class E>
+  void read_enum(const char* key, E& out, E (*parse)(std::string_view)) const {
+    const json* v = get(key);
+    if (!v) return;
+    if (!v->is_string()) wrong(key, "a string", *v);
+    try {
+      out = parse(v->get_ref<const std::string&>());
+    } catch (const InputError& e) {
+      // parse_* says "what: expected one of ..., found 'x'"; keep the part after "what: ".
+      std::string m = e.what();
+      const auto colon = m.find(": ");
+      if (colon != std::string::npos) m.erase(0, colon + 2);
+      throw InputError(where_ + ": " + key_path(key) + ": " + m);
+    }
+  }
+
+  template <class Sub>
+  void read_object(const char* key, Sub& out) const {
+    if (const json* v = get(key)) apply_json(*v, out, where_, key_path(key));
+  }
+
+ private:
+  const json& j_;
+  std::string where_, path_;
+};
+
+/// Converts a parsed TOML node to JSON; `path` names it in errors.
+json toml_to_json(const toml::node& node, const std::string& where, const std::string& path) {
+  if (const auto* table = node.as_table()) {
+    json out = json::object();
+    for (const auto& [key, value] : *table) {
+      const std::string k(key.str());
+      out[k] = toml_to_json(value, where, path.empty() ? k : path + "." + k);
+    }
+    return out;
+  }
+  if (const auto* array = node.as_array()) {
+    json out = json::array();
+    for (std::size_t i = 0; i < array->size(); ++i)
+      out.push_back(toml_to_json(*array->get(i), where, path + "[" + std::to_string(i) + "]"));
+    return out;
+  }
+  if (const auto* s = node.as_string()) return json(s->get());
+  if (const auto* i = node.as_integer()) return json(i->get());
+  if (const auto* f = node.as_floating_point()) return json(f->get());
+  if (const auto* b = node.as_boolean()) return json(b->get());
+  throw InputError(where + ": " + path + ": dates and times are not config values");
+}
+
+}  // namespace
+
+json to_json(const ModelConfig& c) {
+  return json{{"input_dim", c.input_dim},
+              {"hidden", c.hidden},
+              {"latent", c.latent},
+              {"activation", std::string(to_string(c.activation))},
+              {"leaky_slope", float_json(c.leaky_slope)},
+              {"likelihood", std::string(to_string(c.likelihood))},
+              {"sigmoid_mean", c.sigmoid_mean},
+              {"fixed_variance", float_json(c.fixed_variance)},
+              {"init", std::string(to_string(c.init))},
+              {"image_height", c.image_height},
+              {"image_width", c.image_width}};
+}
+
+json to_json(const ObjectiveConfig& c) {
+  return json{{"estimator", std::string(to_string(c.estimator))},
+              {"samples", c.samples},
+              {"beta", float_json(c.beta)}};
+}
+
+json to_json(const OptimizerConfig& c) {
+  return json{{"kind", std::string(to_string(c.kind))},
+              {"lr", float_json(c.lr)},
+              {"momentum", float_json(c.momentum)},
+              {"beta1", float_json(c.beta1)},
+              {"beta2", float_json(c.beta2)},
+              {"eps", float_json(c.eps)},
+              {"weight_decay", float_json(c.weight_decay)},
+              {"clip_norm", float_json(c.clip_norm)}};
+}
+
+json to_json(const TrainConfig& c) {
+  return json{{"objective", to_json(c.objective)},
+              {"optimizer", to_json(c.optimizer)},
+              {"batch", c.batch},
+              {"seed", c.seed}};
+}
+
+void apply_json(const json& j, ModelConfig& c, std::string_view where, std::string_view path) {
+  ObjectReader r(j, where, path,
+                 {"input_dim", "hidden", "latent", "activation", "leaky_slope", "likelihood", "sigmoid_mean",
+                  "fixed_variance", "init", "image_height", "image_width"});
+  r.read("input_dim", c.input_dim);
+  r.read("hidden", c.hidden);
+  r.read("latent", c.latent);
+  r.read_enum("activation", c.activation, &parse_activation);
+  r.read("leaky_slope", c.leaky_slope);
+  r.read_enum("likelihood", c.likelihood, &parse_likelihood);
+  r.read("sigmoid_mean", c.sigmoid_mean);
+  r.read("fixed_variance", c.fixed_variance);
+  r.read_enum("init", c.init, &parse_init);
+  r.read("image_height", c.image_height);
+  r.read("image_width", c.image_width);
+}
+
+void apply_json(const json& j, ObjectiveConfig& c, std::string_view where, std::string_view path) {
+  ObjectReader r(j, where, path, {"estimator", "samples", "beta"});
+  r.read_enum("estimator", c.estimator, &parse_estimator);
+  r.read("samples", c.samples);
+  r.read("beta", c.beta);
+}
+
+void apply_json(const json& j, OptimizerConfig& c, std::string_view where, std::string_view path) {
+  ObjectReader r(j, where, path,
+                 {"kind", "lr", "momentum", "beta1", "beta2", "eps", "weight_decay", "clip_norm"});
+  r.read_enum("kind", c.kind, &parse_optimizer);
+  r.read("lr", c.lr);
+  r.read("momentum", c.momentum);
+  r.read("beta1", c.beta1);
+  r.read("beta2", c.beta2);
+  r.read("eps", c.eps);
+  r.read("weight_decay", c.weight_decay);
+  r.read("clip_norm", c.clip_norm);
+}
+
+void apply_json(const json& j, TrainConfig& c, std::string_view where, std::string_view path) {
+  ObjectReader r(j, where, path, {"objective", "optimizer", "batch", "seed"});
+  r.read_object("objective", c.objective);
+  r.read_object("optimizer", c.optimizer);
+  r.read("batch", c.batch);
+  r.read("seed", c.seed);
+}
+
+ModelConfig model_config_from_json(const json& j, std::string_view where, std::string_view path) {
+  ModelConfig c;
+  apply_json(j, c, where, path);
+  return c;
+}
+
+TrainConfig train_config_from_json(const json& j, std::string_view where, std::string_view path) {
+  TrainConfig c;
+  apply_json(j, c, where, path);
+  return c;
+}
+
+json parse_json_strict(std::string_view text, std::string_view where) {
+  // Keys seen per open object; a repeated key would silently override otherwise.
+  std::vector<std::set<std::string>> open;
+  std::string duplicate;
+  auto callback = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: open.emplace_back(); break;
+      case json::parse_event_t::object_end:
+        if (!open.empty()) open.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!open.empty() && !open.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+          duplicate = parsed.get<std::string>();
+        break;
+      default: break;
+    }
+    return true;
+  };
+  json j;
+  try {
+    j = json::parse(text.begin(), text.end(), callback);
+  } catch (const json::exception& e) {
+    std::string m = e.what();
+    if (!m.empty() && m[0] == '[' && m.find("] ") != std::string::npos) m.erase(0, m.find("] ") + 2);
+    throw InputError(std::string(where) + ": invalid JSON (" + m + ")");
+  }
+  if (!duplicate.empty()) throw InputError(std::string(where) + ": key '" + duplicate + "' appears twice");
+  return j;
+}
+
+json load_config_file(const std::filesystem::path& path) {
+  const std::string where = path.string();
+  const std::string ext = path.extension().string();
+  if (ext != ".json" && ext != ".toml")
+    throw InputError(where + ": expected a .json or .toml config file, found " +
+                     (ext.empty() ? std::string("no extension") : "extension '" + ext + "'"));
+  const std::string text = read_file_bytes(path);
+  json j;
+  if (ext == ".json") {
+    j = parse_json_strict(text, where);
+  } else {
+    try {
+      toml::table table = toml::parse(text, where);
+      j = toml_to_json(table, where, "");
+    } catch (const toml::parse_error& e) {
+      const auto& begin = e.source().begin;
+      throw InputError(where + ":" + std::to_string(begin.line) + ":" + std::to_string(begin.column) +
+                       ": invalid TOML (" + std::string(e.description()) + ")");
+    }
+  }
+  if (!j.is_object()) throw InputError(where + ": expected an object at the top level, found " + describe(j));
+  return j;
+}
+
+}  // namespace aevb

@@ -1,0 +1,191 @@
+#include "model/engine.hpp"
+
+#include "core/rng.hpp"
+#include "prob/gaussian_posterior.hpp"
+#include "prob/likelihood.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace aevb {
+namespace {
+
+// Adds a layer's weight and bias to the layout, in that order.
+Dense add_dense(ParamLayout& layout, const std::string& name, std::size_t in, std::size_t out, Act act,
+                float slope) {
+  Dense d{in, out, 0, 0, act, slope};
+  d.weight = layout.add(name + ".weight", {out, in});
+  d.bias = layout.add(name + ".bias", {out});
+  return d;
+}
+
+// A linear head of two outputs (mu and log-variance, or a Gaussian's mean and
+// log-variance) stored as one [2*out, in] weight: both weights, then both
+// biases, so one GEMM computes both while the file keeps PyTorch's two heads.
+Dense add_twin_head(ParamLayout& layout, const std::string& prefix, const std::string& first,
+                    const std::string& second, std::size_t in, std::size_t out) {
+  Dense d{in, 2 * out, 0, 0, Act::identity, 0};
+  d.weight = layout.add(prefix + first + ".weight", {out, in});
+  layout.add(prefix + second + ".weight", {out, in});
+  d.bias = layout.add(prefix + first + ".bias", {out});
+  layout.add(prefix + second + ".bias", {out});
+  return d;
+}
+
+}  // namespace
+
+template <class T>
+Engine<T>::Engine(const ModelConfig& config) : config_(config) {
+  validate(config_);
+  const Act act = to_act(config_.activation);
+  const float slope = config_.leaky_slope;
+  std::size_t in = config_.input_dim;
+  for (std::size_t i = 0; i < config_.hidden.size(); ++i) {
+    encoder_.add(add_dense(layout_, "encoder." + std::to_string(i), in, config_.hidden[i], act, slope));
+    in = config_.hidden[i];
+  }
+  encoder_.add(add_twin_head(layout_, "encoder.", "mu", "logvar", in, config_.latent));
+
+  in = config_.latent;
+  for (std::size_t i = 0; i < config_.hidden.size(); ++i) {
+    const std::size_t width = config_.hidden[config_.hidden.size() - 1 - i];
+    decoder_.add(add_dense(layout_, "decoder." + std::to_string(i), in, width, act, slope));
+    in = width;
+  }
+  const std::size_t d = config_.input_dim;
+  switch (config_.likelihood) {
+    case Likelihood::bernoulli:
+      decoder_.add(add_dense(layout_, "decoder.logits", in, d, Act::identity, 0));
+      break;
+    case Likelihood::gaussian:
+      decoder_.add(add_twin_head(layout_, "decoder.", "mean", "logvar", in, d));
+      break;
+    case Likelihood::gaussian_fixed:
+      decoder_.add(add_dense(layout_, "decoder.mean", in, d, Act::identity, 0));
+      break;
+  }
+  params_.assign(layout_.total(), T(0));
+  grads_.assign(layout_.total(), T(0));
+}
+
+template <class T>
+void Engine<T>::initialize(std::uint64_t seed) {
+  const auto& table = layout_.table();
+  for (std::size_t t = 0; t < table.size(); ++t) {
+    const ParameterInfo& p = table[t];
+    T* dst = params_.data() + p.offset;
+    const bool is_bias = p.shape.size() == 1;
+    double stddev = 0.01;  // the paper's N(0, 0.01^2) for every parameter (sec. 5)
+    if (config_.init != Init::paper) {
+      if (is_bias) {
+        std::fill(dst, dst + p.size(), T(0));
+        continue;
+      }
+      const double fan_out = double(p.shape[0]), fan_in = double(p.shape[1]);
+      stddev = config_.init == Init::glorot ? std::sqrt(2.0 / (fan_in + fan_out)) : std::sqrt(2.0 / fan_in);
+    }
+    fill_normal(dst, p.size(), seed, rng_stream(RngPurpose::init, t));
+    for (std::size_t i = 0; i < p.size(); ++i) dst[i] = static_cast<T>(dst[i] * stddev);
+  }
+}
+
+template <class T>
+void Engine<T>::zero_grad() {
+  std::fill(grads_.begin(), grads_.end(), T(0));
+}
+
+template <class T>
+void Engine<T>::plan(std::size_t rows, std::size_t samples) {
+  const std::size_t n = rows * samples;
+  if (rows <= planned_rows_ && n <= planned_draws_) return;
+  planned_rows_ = std::max(rows, planned_rows_);
+  planned_draws_ = std::max(n, planned_draws_);
+  const std::size_t nz = config_.latent;
+  encoder_.plan(planned_rows_);
+  decoder_.plan(planned_draws_);
+  for (auto* per_draw : {&log_lik_, &log_prior_, &log_q_, &lik_weight_, &prior_weight_})
+    per_draw->assign(planned_draws_, T(0));
+  z_.assign(planned_draws_ * nz, T(0));
+  dz_.assign(planned_draws_ * nz, T(0));
+  kl_.assign(planned_rows_, T(0));
+  kl_weight_.assign(planned_rows_, T(0));
+}
+
+template <class T>
+void Engine<T>::forward_pass(MatrixView<const T> x, const T* eps, std::size_t samples) {
+  if (x.cols != config_.input_dim)
+    throw InputError("data has " + std::to_string(x.cols) + " values per datapoint, the model expects " +
+                     std::to_string(config_.input_dim));
+  plan(x.rows, samples);
+  rows_ = x.rows;
+  samples_ = samples;
+  const MatrixView<T> head = encoder_.forward(params(), x);
+  reparameterize<T>(head, samples, eps, {z_.data(), log_q_.data(), log_prior_.data(), kl_.data()});
+  decoder_.forward(params(), z());
+}
+
+template <class T>
+Bound Engine<T>::forward_backward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective) {
+  forward_pass(x, eps, objective.samples);
+  const LikelihoodSpec spec = LikelihoodSpec::from(config_);
+  const std::size_t n = rows_ * samples_;
+  const ObjectiveWeights<T> weights{lik_weight_.data(), prior_weight_.data(), kl_weight_.data()};
+  Bound bound;
+  if (const T w = constant_likelihood_weight<T>(objective, rows_); w != T(0)) {
+    // A and B: the likelihood's values and gradient in one pass.
+    std::fill_n(lik_weight_.begin(), n, w);
+    log_likelihood_grad<T>(spec, decoder_output(), x, samples_, lik_weight_.data(), log_lik_.data(),
+                           decoder_.output_grad());
+    bound = combine<T>(objective, rows_, terms(), &weights);
+  } else {
+    // iw: the weights are the normalized importance weights, known after the values.
+    log_likelihood<T>(spec, decoder_output(), x, samples_, log_lik_.data());
+    bound = combine<T>(objective, rows_, terms(), &weights);
+    log_likelihood_grad<T>(spec, decoder_output(), x, samples_, lik_weight_.data(), log_lik_.data(),
+                           decoder_.output_grad());
+  }
+  const MatrixView<T> dz{dz_.data(), n, config_.latent};
+  decoder_.backward(params(), grads(), z(), dz);
+  reparameterize_backward<T>(encoder_output(), samples_, eps, z_.data(),
+                             {dz_.data(), prior_weight_.data(), kl_weight_.data()}, encoder_.output_grad());
+  encoder_.backward(params(), grads(), x, MatrixView<T>{});
+  return bound;
+}
+
+template <class T>
+Bound Engine<T>::forward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective) {
+  forward_pass(x, eps, objective.samples);
+  log_likelihood<T>(LikelihoodSpec::from(config_), decoder_output(), x, samples_, log_lik_.data());
+  return combine<T>(objective, rows_, terms(), nullptr);
+}
+
+template <class T>
+void Engine<T>::log_weights(MatrixView<const T> x, const T* eps, std::size_t samples, T* out) {
+  forward_pass(x, eps, samples);
+  log_likelihood<T>(LikelihoodSpec::from(config_), decoder_output(), x, samples_, log_lik_.data());
+  for (std::size_t r = 0; r < rows_ * samples_; ++r) out[r] = log_lik_[r] + log_prior_[r] - log_q_[r];
+}
+
+template <class T>
+void Engine<T>::encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar) {
+  encoder_.plan(x.rows);
+  const MatrixView<T> head = encoder_.forward(params(), x);
+  const std::size_t nz = config_.latent;
+  for (std::size_t r = 0; r < x.rows; ++r) {
+    std::copy_n(head.row(r), nz, mu.row(r));
+    std::copy_n(head.row(r) + nz, nz, logvar.row(r));
+  }
+}
+
+template <class T>
+void Engine<T>::decode_mean(MatrixView<const T> z_in, MatrixView<T> mean) {
+  decoder_.plan(z_in.rows);
+  decoder_.forward(params(), z_in);
+  likelihood_mean<T>(LikelihoodSpec::from(config_), decoder_output(), mean);
+}
+
+template class Engine<float>;
+template class Engine<double>;
+
+}  // namespace aevb

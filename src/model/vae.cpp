@@ -1,0 +1,115 @@
+#include <aevb/vae.hpp>
+
+#include "core/rng.hpp"
+#include "core/scalar_math.hpp"
+#include "model/engine.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace aevb {
+namespace {
+
+// Decoder rows per chunk when evaluating: bounds the workspace (8192 x 784
+// floats is 25 MB) while keeping the GEMMs large.
+constexpr std::size_t kEvalDraws = 8192;
+
+void check_shape(ConstMatrix m, std::size_t cols, const char* what) {
+  if (m.cols != cols)
+    throw InputError(std::string(what) + ": expected " + std::to_string(cols) + " columns, found " +
+                     std::to_string(m.cols));
+}
+
+// eps for rows [first, first + x.rows) of an evaluation: each datapoint's
+// noise depends on its index and the sample number only, never on chunking.
+void fill_eval_noise(float* eps, std::size_t first_row, std::size_t rows, std::size_t first_sample,
+                     std::size_t samples, std::size_t latent, std::uint64_t seed) {
+  for (std::size_t m = 0; m < rows; ++m)
+    fill_normal(eps + m * samples * latent, samples * latent, seed, rng_stream(RngPurpose::eval_eps, first_row + m),
+                first_sample * latent);
+}
+
+}  // namespace
+
+Vae::Vae(const ModelConfig& config, std::uint64_t seed) : engine_(std::make_unique<Engine<float>>(config)) {
+  engine_->initialize(seed);
+}
+Vae::~Vae() = default;
+Vae::Vae(Vae&&) noexcept = default;
+Vae& Vae::operator=(Vae&&) noexcept = default;
+
+const ModelConfig& Vae::config() const { return engine_->config(); }
+std::span<float> Vae::parameters() { return {engine_->params(), engine_->param_count()}; }
+std::span<const float> Vae::parameters() const { return {engine_->params(), engine_->param_count()}; }
+const std::vector<ParameterInfo>& Vae::parameter_table() const { return engine_->layout().table(); }
+Engine<float>& Vae::engine() { return *engine_; }
+const Engine<float>& Vae::engine() const { return *engine_; }
+
+void Vae::encode(ConstMatrix x, Matrix mu, Matrix logvar) const {
+  check_shape(x, config().input_dim, "encode input");
+  if (mu.rows != x.rows || logvar.rows != x.rows || mu.cols != config().latent || logvar.cols != config().latent)
+    throw InputError("encode: mu and logvar must be [" + std::to_string(x.rows) + ", " +
+                     std::to_string(config().latent) + "]");
+  engine_->encode(x, mu, logvar);
+}
+
+void Vae::decode(ConstMatrix z, Matrix mean) const {
+  check_shape(z, config().latent, "decode input");
+  if (mean.rows != z.rows || mean.cols != config().input_dim)
+    throw InputError("decode: output must be [" + std::to_string(z.rows) + ", " +
+                     std::to_string(config().input_dim) + "]");
+  engine_->decode_mean(z, mean);
+}
+
+void Vae::sample(std::uint64_t seed, Matrix out) const {
+  std::vector<float> z(out.rows * config().latent);
+  fill_normal(z.data(), z.size(), seed, rng_stream(RngPurpose::prior, 0));
+  decode({z.data(), out.rows, config().latent}, out);
+}
+
+Bound Vae::evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64_t seed) const {
+  validate(objective);
+  check_shape(x, config().input_dim, "evaluate input");
+  const std::size_t s = objective.samples, nz = config().latent;
+  const std::size_t chunk = std::max<std::size_t>(1, kEvalDraws / s);
+  std::vector<float> eps(std::min(chunk, x.rows) * s * nz);
+  Bound total;
+  for (std::size_t first = 0; first < x.rows; first += chunk) {
+    const std::size_t rows = std::min(chunk, x.rows - first);
+    fill_eval_noise(eps.data(), first, rows, 0, s, nz, seed);
+    const Bound b = engine_->forward({x.row(first), rows, x.cols}, eps.data(), objective);
+    total.bound += b.bound * double(rows);
+    total.reconstruction += b.reconstruction * double(rows);
+    total.kl += b.kl * double(rows);
+  }
+  const double n = double(std::max<std::size_t>(x.rows, 1));
+  return {total.bound / n, total.reconstruction / n, total.kl / n};
+}
+
+std::vector<double> Vae::log_likelihood(ConstMatrix x, std::size_t k, std::uint64_t seed) const {
+  check_shape(x, config().input_dim, "log_likelihood input");
+  if (k == 0) throw InputError("log_likelihood: the number of importance samples must be at least 1");
+  const std::size_t nz = config().latent;
+  // Datapoints per chunk, and samples per chunk when one datapoint's k exceed it.
+  const std::size_t rows_per_chunk = std::max<std::size_t>(1, kEvalDraws / k);
+  const std::size_t samples_per_chunk = std::min(k, kEvalDraws);
+  std::vector<float> eps(std::min(rows_per_chunk, x.rows) * samples_per_chunk * nz);
+  std::vector<float> chunk_weights(std::min(rows_per_chunk, x.rows) * samples_per_chunk);
+  std::vector<double> log_w(std::min(rows_per_chunk, x.rows) * k);
+  std::vector<double> result(x.rows);
+  for (std::size_t first = 0; first < x.rows; first += rows_per_chunk) {
+    const std::size_t rows = std::min(rows_per_chunk, x.rows - first);
+    for (std::size_t s0 = 0; s0 < k; s0 += samples_per_chunk) {
+      const std::size_t s = std::min(samples_per_chunk, k - s0);
+      fill_eval_noise(eps.data(), first, rows, s0, s, nz, seed);
+      engine_->log_weights({x.row(first), rows, x.cols}, eps.data(), s, chunk_weights.data());
+      for (std::size_t m = 0; m < rows; ++m)
+        std::copy_n(chunk_weights.data() + m * s, s, log_w.data() + m * k + s0);
+    }
+    for (std::size_t m = 0; m < rows; ++m)
+      result[first + m] = log_sum_exp(log_w.data() + m * k, k) - std::log(double(k));
+  }
+  return result;
+}
+
+}  // namespace aevb

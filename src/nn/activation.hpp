@@ -1,0 +1,24 @@
+#pragma once
+// Elementwise activations, fused with the bias add that follows a GEMM.
+// Every derivative is written in terms of the output y, so a layer keeps only
+// its output for the backward pass:
+//   tanh' = 1 - y^2, sigmoid' = y (1 - y), relu' = [y > 0],
+//   leaky' = [y > 0] + slope [y <= 0], softplus' = sigmoid(x) = 1 - exp(-y).
+#include <aevb/config.hpp>
+#include <aevb/matrix.hpp>
+
+namespace aevb {
+
+enum class Act { identity, tanh, relu, leaky_relu, softplus, sigmoid };
+
+Act to_act(Activation a);
+
+/// y[r, c] = act(y[r, c] + bias[c]) in place (y holds x W^T on entry).
+template <class T>
+void bias_activation_forward(MatrixView<T> y, const T* bias, Act act, T slope);
+
+/// dy[r, c] *= act'(y[r, c]): turns dL/dy into dL/d(pre-activation) in place.
+template <class T>
+void activation_backward(MatrixView<T> dy, MatrixView<const T> y, Act act, T slope);
+
+}  // namespace aevb

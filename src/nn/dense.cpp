@@ -1,0 +1,46 @@
+#include "nn/dense.hpp"
+
+#include "backend/gemm.hpp"
+
+#include <cstdint>
+
+namespace aevb {
+
+using backend::gemm;
+using backend::Trans;
+
+template <class T>
+void dense_forward(const Dense& layer, const T* params, MatrixView<const T> x, MatrixView<T> y) {
+  gemm<T>(Trans::no, Trans::yes, x.rows, layer.out, layer.in, T(1), x.data, layer.in, params + layer.weight,
+          layer.in, T(0), y.data, layer.out);
+  bias_activation_forward(y, params + layer.bias, layer.act, static_cast<T>(layer.slope));
+}
+
+template <class T>
+void dense_backward(const Dense& layer, const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y,
+                    MatrixView<T> dy, MatrixView<T> dx) {
+  activation_backward(dy, y, layer.act, static_cast<T>(layer.slope));
+  // dW += dy^T x
+  gemm<T>(Trans::yes, Trans::no, layer.out, layer.in, x.rows, T(1), dy.data, layer.out, x.data, layer.in, T(1),
+          grads + layer.weight, layer.in);
+  // db += column sums of dy, rows in order (the same sum whatever the thread count).
+  T* db = grads + layer.bias;
+  for (std::size_t r = 0; r < dy.rows; ++r) {
+    const T* row = dy.row(r);
+#pragma omp simd
+    for (std::size_t c = 0; c < layer.out; ++c) db[c] += row[c];
+  }
+  if (dx.data != nullptr) {
+    gemm<T>(Trans::no, Trans::no, x.rows, layer.in, layer.out, T(1), dy.data, layer.out, params + layer.weight,
+            layer.in, T(0), dx.data, layer.in);
+  }
+}
+
+template void dense_forward<float>(const Dense&, const float*, MatrixView<const float>, MatrixView<float>);
+template void dense_forward<double>(const Dense&, const double*, MatrixView<const double>, MatrixView<double>);
+template void dense_backward<float>(const Dense&, const float*, float*, MatrixView<const float>,
+                                    MatrixView<const float>, MatrixView<float>, MatrixView<float>);
+template void dense_backward<double>(const Dense&, const double*, double*, MatrixView<const double>,
+                                     MatrixView<const double>, MatrixView<double>, MatrixView<double>);
+
+}  // namespace aevb

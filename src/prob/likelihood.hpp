@@ -1,0 +1,39 @@
+#pragma once
+// The decoder's likelihood p(x|z) from the decoder's output (App. C):
+//   bernoulli:      out = logits l,  log p = sum_d x l - softplus(l)   (any l, grey x allowed)
+//   gaussian:       out = [mean pre-activation | log sigma^2],
+//                   log p = sum_d -1/2 (log 2pi + lv + (x - m)^2 e^-lv)
+//   gaussian_fixed: out = mean pre-activation, variance c fixed:
+//                   log p = sum_d -1/2 (log 2pi c + (x - m)^2 / c)
+// m = sigmoid(pre) when sigmoid_mean (the paper's bounded mean for data in
+// (0,1)), else m = pre. Row r of `out` belongs to datapoint r / samples.
+#include <aevb/config.hpp>
+#include <aevb/matrix.hpp>
+
+namespace aevb {
+
+struct LikelihoodSpec {
+  Likelihood kind = Likelihood::bernoulli;
+  bool sigmoid_mean = true;
+  double fixed_variance = 1.0;
+  std::size_t dim = 0;  // D
+  static LikelihoodSpec from(const ModelConfig& config);
+  /// Decoder output width: D, or 2D for a learned variance.
+  std::size_t output_width() const { return kind == Likelihood::gaussian ? 2 * dim : dim; }
+};
+
+/// log_lik[r] = log p(x_{r/samples} | z_r).
+template <class T>
+void log_likelihood(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<const T> x, std::size_t samples,
+                    T* log_lik);
+
+/// The same values, and dout[r] = weight[r] * d log_lik[r] / d out[r] in one pass.
+template <class T>
+void log_likelihood_grad(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<const T> x,
+                         std::size_t samples, const T* weight, T* log_lik, MatrixView<T> dout);
+
+/// E[x|z]: sigmoid(logits) or the mean m, [rows, D].
+template <class T>
+void likelihood_mean(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<T> mean);
+
+}  // namespace aevb

@@ -1,0 +1,63 @@
+// Minibatch AEVB (Algorithm 1): draw eps, compute the gradient of the
+// minibatch estimator (eq. 8, per datapoint), update the parameters.
+#include <aevb/vae.hpp>
+
+#include "core/rng.hpp"
+#include "model/engine.hpp"
+#include "optim/optimizer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace aevb {
+
+struct Trainer::State {
+  Optimizer<float> optimizer;
+  std::vector<float> eps;  // [batch * samples, latent], drawn anew each step
+};
+
+Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_(config) {
+  validate(config_.objective);
+  if (config_.batch == 0) throw InputError("train: batch size must be at least 1");
+  const std::size_t draws = config_.batch * config_.objective.samples;
+  state_ = std::make_unique<State>(State{Optimizer<float>(config_.optimizer, model_.parameters().size()),
+                                         std::vector<float>(draws * model_.config().latent)});
+  model_.engine().plan(config_.batch, config_.objective.samples);
+}
+
+Trainer::~Trainer() = default;
+
+Bound Trainer::step(ConstMatrix batch) {
+  if (batch.rows == 0 || batch.rows > config_.batch)
+    throw InputError("train step: batch has " + std::to_string(batch.rows) + " rows, expected 1 to " +
+                     std::to_string(config_.batch));
+  Engine<float>& engine = model_.engine();
+  const std::size_t n = batch.rows * config_.objective.samples * engine.config().latent;
+  fill_normal(state_->eps.data(), n, config_.seed, rng_stream(RngPurpose::eps, step_));
+  engine.zero_grad();
+  const Bound bound = engine.forward_backward(batch, state_->eps.data(), config_.objective);
+  const float* grads = engine.grads();
+  const std::size_t p = engine.param_count();
+  bool finite = std::isfinite(bound.bound);
+  for (std::size_t i = 0; i < p && finite; ++i) finite = std::isfinite(grads[i]);
+  if (!finite)
+    throw NumericError("training diverged at step " + std::to_string(step_ + 1) +
+                       ": the bound or its gradient is not finite (try a smaller learning rate or clipping)");
+  ++step_;
+  state_->optimizer.apply(engine.params(), grads, step_);
+  return bound;
+}
+
+std::span<float> Trainer::optimizer_state() { return state_->optimizer.state(); }
+
+void Trainer::restore(std::uint64_t steps, std::span<const float> optimizer_state) {
+  const auto state = state_->optimizer.state();
+  if (optimizer_state.size() != state.size())
+    throw InputError("checkpoint: optimizer state has " + std::to_string(optimizer_state.size()) +
+                     " values, this optimizer needs " + std::to_string(state.size()));
+  std::copy(optimizer_state.begin(), optimizer_state.end(), state.begin());
+  step_ = steps;
+}
+
+}  // namespace aevb
