@@ -1,0 +1,49 @@
+// One seed gives bitwise the same training run, whatever the thread count.
+#include <aevb/vae.hpp>
+
+#include "core/rng.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace aevb {
+namespace {
+
+// A model large enough that the GEMMs and the kernels go parallel.
+std::vector<float> train_run(int threads, std::uint64_t seed) {
+  set_threads(threads);
+  ModelConfig model;
+  model.input_dim = 784;
+  model.hidden = {200};
+  model.latent = 20;
+  Vae vae(model, seed);
+  TrainConfig train;
+  train.seed = seed;
+  train.objective = {Estimator::B, 2, 1.0f};
+  train.optimizer.kind = OptimizerKind::adam;
+  train.optimizer.lr = 1e-3f;
+  Trainer trainer(vae, train);
+  std::vector<float> x(train.batch * model.input_dim);
+  for (std::uint64_t step = 0; step < 5; ++step) {
+    fill_uniform(x.data(), x.size(), 77, step);
+    trainer.step({x.data(), train.batch, model.input_dim});
+  }
+  set_threads(0);
+  return {vae.parameters().begin(), vae.parameters().end()};
+}
+
+TEST(Determinism, SameSeedSameParameters) {
+  EXPECT_EQ(train_run(2, 1), train_run(2, 1));
+}
+
+TEST(Determinism, OneAndTwoThreadsGiveIdenticalParameters) {
+  EXPECT_EQ(train_run(1, 3), train_run(2, 3));
+}
+
+TEST(Determinism, DifferentSeedsDiffer) {
+  EXPECT_NE(train_run(2, 1), train_run(2, 2));
+}
+
+}  // namespace
+}  // namespace aevb
