@@ -64,9 +64,10 @@ struct TrainConfig {
   std::uint64_t seed = 1;
 };
 
-/// Per-datapoint values in nats. bound = reconstruction - beta*kl for A/B
-/// (reconstruction = E_q log p(x|z), kl = KL(q||p) or its Monte Carlo
-/// estimate for A); for iw, bound is L_k and kl is log q - log p averaged.
+/// Per-datapoint values in nats. reconstruction = E_q log p(x|z); kl =
+/// KL(q||p), analytic for B, the Monte Carlo mean of log q - log p for A and
+/// iw. bound is the true bound whatever beta: reconstruction - kl for A and B
+/// (beta only weights the gradient's KL term), L_k for iw.
 struct Bound {
   double bound = 0, reconstruction = 0, kl = 0;
 };
