@@ -62,6 +62,9 @@ struct TrainConfig {
   OptimizerConfig optimizer;
   std::size_t batch = 100;  // M
   std::uint64_t seed = 1;
+  /// KL warm-up (Bowman et al. 2016, Sonderby et al. 2016): the KL weight
+  /// grows linearly from beta/warmup to beta over the first warmup steps.
+  std::uint64_t kl_warmup_steps = 0;
 };
 
 /// Per-datapoint values in nats. reconstruction = E_q log p(x|z); kl =

@@ -73,6 +73,8 @@ class Trainer {
   Bound step(ConstMatrix batch);
 
   std::uint64_t steps() const { return step_; }
+  /// The KL weight the next step uses (beta, ramped during the warm-up).
+  float kl_weight() const;
   /// Optimizer moments, one flat buffer (checkpoints save it whole).
   std::span<float> optimizer_state();
   void restore(std::uint64_t steps, std::span<const float> optimizer_state);

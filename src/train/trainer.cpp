@@ -19,6 +19,8 @@ struct Trainer::State {
 
 Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_(config) {
   validate(config_.objective);
+  if (config_.kl_warmup_steps > 0 && config_.objective.estimator == Estimator::iw)
+    throw InputError("train: KL warm-up weights the KL of estimators A and B; the importance-weighted bound has none");
   if (config_.batch == 0) throw InputError("train: batch size must be at least 1");
   const std::size_t draws = config_.batch * config_.objective.samples;
   state_ = std::make_unique<State>(State{Optimizer<float>(config_.optimizer, model_.parameters().size()),
@@ -28,6 +30,12 @@ Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_
 
 Trainer::~Trainer() = default;
 
+float Trainer::kl_weight() const {
+  const float beta = config_.objective.beta;
+  if (config_.kl_warmup_steps == 0 || step_ >= config_.kl_warmup_steps) return beta;
+  return beta * static_cast<float>(double(step_ + 1) / double(config_.kl_warmup_steps));
+}
+
 Bound Trainer::step(ConstMatrix batch) {
   if (batch.rows == 0 || batch.rows > config_.batch)
     throw InputError("train step: batch has " + std::to_string(batch.rows) + " rows, expected 1 to " +
@@ -36,7 +44,9 @@ Bound Trainer::step(ConstMatrix batch) {
   const std::size_t n = batch.rows * config_.objective.samples * engine.config().latent;
   fill_normal(state_->eps.data(), n, config_.seed, rng_stream(RngPurpose::eps, step_));
   engine.zero_grad();
-  const Bound bound = engine.forward_backward(batch, state_->eps.data(), config_.objective);
+  ObjectiveConfig objective = config_.objective;
+  objective.beta = kl_weight();
+  const Bound bound = engine.forward_backward(batch, state_->eps.data(), objective);
   const float* grads = engine.grads();
   const std::size_t p = engine.param_count();
   bool finite = std::isfinite(bound.bound);

@@ -1,0 +1,38 @@
+#pragma once
+// What `aevb eval` reports: the bound (estimator A or B with L samples), the
+// marginal likelihood by importance sampling (L_k, k = 5000 by default, the
+// standard test estimator; Burda et al. 2015), and the number of active
+// latent units (Burda et al.: A_u = Cov_x(E_q[u]) > 0.01).
+#include <aevb/vae.hpp>
+
+#include <functional>
+#include <vector>
+
+namespace aevb {
+
+struct EvalOptions {
+  ObjectiveConfig objective;     // the bound's estimator and samples (beta is ignored)
+  std::size_t iw_samples = 5000; // k; 0 skips the marginal likelihood
+  std::uint64_t seed = 1;
+  double active_threshold = 0.01;
+};
+
+struct EvalResult {
+  std::size_t count = 0;
+  Bound elbo;
+  double log_likelihood = 0;        // mean over datapoints of L_k
+  double log_likelihood_stderr = 0; // standard error of that mean over datapoints
+  std::vector<double> activity;     // Cov_x E_q[z_j], one per latent dimension
+  std::size_t active_units = 0;
+};
+
+/// Called with (datapoints done, total) while the marginal likelihood runs.
+using EvalProgress = std::function<void(std::size_t, std::size_t)>;
+
+EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& options,
+                          const EvalProgress& progress = {});
+
+/// Cov_x E_q[z_j]: the variance over datapoints of the posterior mean, per dimension.
+std::vector<double> latent_activity(const Vae& model, ConstMatrix x);
+
+}  // namespace aevb

@@ -1,0 +1,37 @@
+#pragma once
+// Everything that describes a training run: the model, the optimization, and
+// the run's data and schedule; the paper's setups as named presets.
+#include <aevb/config.hpp>
+#include <aevb/data.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aevb {
+
+struct RunSettings {
+  ModelConfig model;  // input_dim and the image shape are taken from the data
+  TrainConfig train;
+  std::string data = "mnist";
+  std::size_t limit = 0;  // use the first N training datapoints (0: all)
+  Scaling scaling = Scaling::unit;
+  Binarize binarize = Binarize::none;
+  std::size_t epochs = 10;
+  /// Held out of the training data: a count (>= 1), a fraction (< 1), 0 for
+  /// none, or negative for automatic: min(1000, N / 10).
+  double validation = -1;
+  /// Test images evaluated after each epoch, when the data has a test split.
+  std::size_t test_eval_limit = 1000;
+  /// KL warm-up length in epochs (converted to steps once N is known).
+  double kl_warmup_epochs = 0;
+  /// weight_decay = 1/N: the paper's N(0, I) prior on the parameters, written
+  /// per datapoint (N = training datapoints, known after loading).
+  bool prior_weight_decay = false;
+};
+
+/// "paper-mnist", "paper-frey"; InputError for another name.
+RunSettings preset_settings(std::string_view name);
+std::vector<std::string_view> preset_names();
+
+}  // namespace aevb

@@ -1,0 +1,104 @@
+#include "viz/run_report.hpp"
+
+#include "core/rng.hpp"
+#include "viz/curve_svg.hpp"
+#include "viz/image_grid.hpp"
+#include "viz/png.hpp"
+#include "viz/report_html.hpp"
+
+#include <cmath>
+
+namespace aevb::viz {
+namespace {
+
+// Points (samples seen, value) of one metrics key, skipping epochs without it.
+CurveSeries series_of(const std::vector<nlohmann::json>& metrics, const char* key, std::string name) {
+  CurveSeries s;
+  s.name = std::move(name);
+  for (const auto& m : metrics) {
+    if (!m.contains(key) || !m.contains("samples")) continue;
+    s.x.push_back(m["samples"].get<double>());
+    s.y.push_back(m[key].get<double>());
+  }
+  return s;
+}
+
+std::string number(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? format_number(j[key].get<double>()) : "-";
+}
+
+}  // namespace
+
+std::string render_training_curve(const std::vector<nlohmann::json>& metrics, const std::string& title) {
+  std::vector<CurveSeries> series{series_of(metrics, "train_bound", "AEVB (train)")};
+  for (auto [key, name] : {std::pair{"validation_bound", "AEVB (validation)"}, {"test_bound", "AEVB (test)"}}) {
+    CurveSeries s = series_of(metrics, key, name);
+    s.dashed = true;
+    if (!s.x.empty()) series.push_back(std::move(s));
+  }
+  CurveOptions options;
+  options.title = title;
+  return render_curve_svg(series, options);
+}
+
+RunFigures render_run_report(const RunReportInputs& in) {
+  RunFigures out;
+  const Vae& model = *in.model;
+  const ModelConfig& c = model.config();
+  out.curve_svg = render_training_curve(in.metrics, in.title);
+
+  Report report(in.title);
+  std::vector<ReportRow> results;
+  if (!in.metrics.empty()) {
+    const auto& last = in.metrics.back();
+    results.emplace_back("epochs", number(last, "epoch"));
+    results.emplace_back("training samples evaluated", number(last, "samples"));
+    results.emplace_back("train bound (nats/datapoint)", number(last, "train_bound"));
+    results.emplace_back("validation bound", number(last, "validation_bound"));
+    results.emplace_back("test bound (subset)", number(last, "test_bound"));
+    double seconds = 0;
+    for (const auto& m : in.metrics) seconds += m.value("seconds", 0.0);
+    results.emplace_back("training time (s)", format_number(seconds, 4));
+  }
+  if (in.evaluation) {
+    const auto& e = *in.evaluation;
+    results.emplace_back("evaluation set", e.value("data", std::string("-")));
+    results.emplace_back("ELBO (eval)", number(e, "elbo"));
+    results.emplace_back("log p(x), importance sampled (k = " + number(e, "iw_samples") + ")",
+                         number(e, "log_likelihood"));
+    results.emplace_back("active latent units", number(e, "active_units"));
+  }
+  report.add_table(results, "Results (per datapoint, nats)");
+  report.add_svg(out.curve_svg, "Lower bound per datapoint against training samples evaluated (the paper's Fig. 2)");
+
+  if (c.image_height > 0) {
+    const int h = static_cast<int>(c.image_height), w = static_cast<int>(c.image_width);
+    GridStyle style;
+    style.scale = 2;
+    std::vector<float> samples(64 * c.input_dim);
+    model.sample(in.seed, {samples.data(), 64, c.input_dim});
+    out.samples_png = encode_png(sample_grid({samples.data(), 64, c.input_dim}, h, w, style));
+    report.add_png(out.samples_png, "Samples from the prior: E[x|z], z ~ N(0, I)");
+    if (in.examples.rows > 0) {
+      const std::size_t n = std::min<std::size_t>(in.examples.rows, 32);
+      std::vector<float> mu(n * c.latent), logvar(n * c.latent), recon(n * c.input_dim);
+      model.encode({in.examples.data, n, c.input_dim}, {mu.data(), n, c.latent}, {logvar.data(), n, c.latent});
+      model.decode({mu.data(), n, c.latent}, {recon.data(), n, c.input_dim});
+      out.reconstructions_png = encode_png(reconstruction_grid({in.examples.data, n, c.input_dim},
+                                                               {recon.data(), n, c.input_dim}, h, w, style));
+      report.add_png(out.reconstructions_png, "Inputs (left) and reconstructions E[x|z = mu(x)] (right)");
+    }
+  }
+
+  std::vector<ReportRow> settings;
+  for (const auto& [section, values] : in.settings.items()) {
+    if (!values.is_object()) continue;
+    for (const auto& [key, value] : values.items())
+      settings.emplace_back(section + "." + key, value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  if (!settings.empty()) report.add_table(settings, "Settings");
+  out.report_html = report.render();
+  return out;
+}
+
+}  // namespace aevb::viz

@@ -1,0 +1,38 @@
+#pragma once
+// The figures and the one-page report of a training run: the training curve
+// as the paper draws it (Fig. 2: bound per datapoint against training samples
+// evaluated, log x-axis), prior samples, reconstructions, the latent manifold
+// (Fig. 4, for 2 latent dimensions or the first two), and the numbers.
+#include <aevb/vae.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace aevb::viz {
+
+struct RunReportInputs {
+  std::string title;
+  const Vae* model = nullptr;
+  std::vector<nlohmann::json> metrics;         // metrics.jsonl, one object per epoch
+  std::optional<nlohmann::json> evaluation;    // eval.json (aevb eval --json), if any
+  nlohmann::json settings = nlohmann::json::object();  // shown as a table
+  ConstMatrix examples;                        // inputs to reconstruct (rows may be 0)
+  std::uint64_t seed = 1;
+};
+
+struct RunFigures {
+  std::string curve_svg;
+  std::string samples_png, reconstructions_png, manifold_png;  // empty when not images
+  std::string report_html;
+};
+
+RunFigures render_run_report(const RunReportInputs& inputs);
+
+/// The training curve alone: train (and validation/test when present) bound
+/// against samples seen.
+std::string render_training_curve(const std::vector<nlohmann::json>& metrics, const std::string& title);
+
+}  // namespace aevb::viz
