@@ -181,10 +181,12 @@ TEST(VizGrid, RefusesBadShapesAndStyles) {
   style.padding = -1;
   EXPECT_THROW(tile_images(ConstMatrix{values.data(), 1, 12}, 3, 4, style), InputError);
   // A grid too large for a PNG is refused before allocating it.
-  std::vector<float> one(1, 0.5f);
+  std::vector<float> dots(2000, 0.5f);
   style.padding = 1000;
-  style.columns = 0;
-  EXPECT_THROW(tile_images(ConstMatrix{one.data(), 1, 1}, 1, 1000000, style), InputError);
+  style.columns = 2000;  // 2000 * 1001 + 1000 pixels wide
+  EXPECT_THROW(tile_images(ConstMatrix{dots.data(), 2000, 1}, 1, 1, style), InputError);
+  style.columns = 900;
+  EXPECT_NO_THROW(tile_images(ConstMatrix{dots.data(), 2, 1}, 1, 1, style));
   try {
     tile_images(ConstMatrix{values.data(), 1, 12}, 3, 5);
     FAIL() << "expected InputError";
