@@ -1,6 +1,6 @@
 #include "viz/run_report.hpp"
 
-#include "core/rng.hpp"
+#include "eval/latent_grid.hpp"
 #include "viz/curve_svg.hpp"
 #include "viz/image_grid.hpp"
 #include "viz/png.hpp"
@@ -87,6 +87,16 @@ RunFigures render_run_report(const RunReportInputs& in) {
       out.reconstructions_png = encode_png(reconstruction_grid({in.examples.data, n, c.input_dim},
                                                                {recon.data(), n, c.input_dim}, h, w, style));
       report.add_png(out.reconstructions_png, "Inputs (left) and reconstructions E[x|z = mu(x)] (right)");
+    }
+    if (c.latent >= 2) {
+      constexpr std::size_t kSteps = 16;
+      const std::vector<float> z = manifold_latents(c.latent, kSteps, 0, 1);
+      std::vector<float> images(kSteps * kSteps * c.input_dim);
+      model.decode({z.data(), kSteps * kSteps, c.latent}, {images.data(), kSteps * kSteps, c.input_dim});
+      out.manifold_png = encode_png(manifold_grid({images.data(), kSteps * kSteps, c.input_dim}, int(kSteps),
+                                                  int(kSteps), h, w, style));
+      report.add_png(out.manifold_png, c.latent == 2 ? "The learned manifold (the paper's Fig. 4): z through the inverse Gaussian CDF"
+                                                     : "Latent dimensions 1 and 2 through the inverse Gaussian CDF, the others 0");
     }
   }
 

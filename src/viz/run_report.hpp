@@ -2,7 +2,7 @@
 // The figures and the one-page report of a training run: the training curve
 // as the paper draws it (Fig. 2: bound per datapoint against training samples
 // evaluated, log x-axis), prior samples, reconstructions, the latent manifold
-// (Fig. 4, for 2 latent dimensions or the first two), and the numbers.
+// (Fig. 4: the first two latent dimensions, the others at 0), and the numbers.
 #include <aevb/vae.hpp>
 
 #include <nlohmann/json.hpp>

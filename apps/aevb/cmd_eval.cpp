@@ -1,0 +1,99 @@
+// aevb eval: the bound, the importance-sampled marginal likelihood and the
+// active latent units of a model on a dataset.
+#include "commands.hpp"
+#include "common.hpp"
+#include "progress.hpp"
+
+#include "eval/evaluation.hpp"
+#include "io/model_file.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+namespace aevb::cli {
+namespace {
+
+struct EvalFlags {
+  std::string model_path, estimator = "B", json_out;
+  DataOptions data;
+  std::size_t iw = 5000, samples = 1;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  bool json = false;
+};
+
+void run_eval(const EvalFlags& f) {
+  set_threads(f.threads);
+  const Vae model = load_model(f.model_path);
+  const Dataset data = f.data.load();
+  require_fit(model, data, f.model_path);
+  const Binarize binarize = evaluation_binarization(f.data.binarize, f.model_path);
+  const std::vector<float> x = as_floats(data, binarize, f.seed);
+
+  EvalOptions options;
+  options.objective = {parse_estimator(f.estimator), f.samples, 1.0f};
+  validate(options.objective);
+  options.iw_samples = f.iw;
+  options.seed = f.seed;
+  const auto start = std::chrono::steady_clock::now();
+  Progress progress("log p(x), k = " + std::to_string(f.iw), "datapoints");
+  const EvalResult r = evaluate_model(model, {x.data(), data.count, data.dim}, options,
+                                      [&](std::size_t done, std::size_t total) {
+                                        if (!f.json) progress.update(done, total, NAN);
+                                      });
+  if (!f.json && f.iw > 0) progress.finish();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  nlohmann::json out = {{"model", f.model_path},
+                        {"data", data.source},
+                        {"count", r.count},
+                        {"binarize", std::string(to_string(binarize))},
+                        {"estimator", f.estimator},
+                        {"samples", f.samples},
+                        {"elbo", r.elbo.bound},
+                        {"reconstruction", r.elbo.reconstruction},
+                        {"kl", r.elbo.kl},
+                        {"iw_samples", f.iw},
+                        {"active_units", r.active_units},
+                        {"activity", r.activity},
+                        {"seed", f.seed},
+                        {"seconds", seconds}};
+  if (f.iw > 0) {
+    out["log_likelihood"] = r.log_likelihood;
+    out["log_likelihood_stderr"] = r.log_likelihood_stderr;
+  }
+  if (!f.json_out.empty()) write_output(f.json_out, out.dump(2) + "\n");
+  if (f.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("%s: %zu datapoints (%s binarization)\n", data.source.c_str(), r.count, to_string(binarize).data());
+  std::printf("  ELBO (estimator %s, L = %zu)   %10.3f nats  (reconstruction %.3f, KL %.3f)\n", f.estimator.c_str(),
+              f.samples, r.elbo.bound, r.elbo.reconstruction, r.elbo.kl);
+  if (f.iw > 0)
+    std::printf("  log p(x) (importance sampling, k = %zu)   %10.3f +- %.3f nats\n", f.iw, r.log_likelihood,
+                r.log_likelihood_stderr);
+  std::printf("  active latent units (Cov_x E_q[z_j] > 0.01)   %zu of %zu\n", r.active_units, r.activity.size());
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto flags = std::make_shared<EvalFlags>();
+  CLI::App* cmd = app.add_subcommand("eval", "evaluate the bound and the marginal likelihood of a model");
+  cmd->add_option("--model", flags->model_path, "model file (model.safetensors)")->required();
+  flags->data.add_to(*cmd, "test");
+  cmd->add_option("--iw", flags->iw, "importance samples k for log p(x) (0: skip)")->capture_default_str();
+  cmd->add_option("--estimator", flags->estimator, "bound estimator: A, B or iw")->capture_default_str();
+  cmd->add_option("--samples", flags->samples, "samples L per datapoint for the bound")->capture_default_str();
+  cmd->add_option("--seed", flags->seed, "seed of the evaluation noise")->capture_default_str();
+  cmd->add_flag("--json", flags->json, "print the results as JSON (keys include elbo, log_likelihood)");
+  cmd->add_option("--out", flags->json_out, "also write the JSON results to this file (e.g. RUN/eval.json)");
+  add_threads_option(*cmd, flags->threads);
+  cmd->callback([flags] { run_eval(*flags); });
+}
+
+}  // namespace aevb::cli

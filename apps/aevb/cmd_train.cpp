@@ -1,0 +1,261 @@
+// aevb train: minibatch AEVB on a dataset, with metrics, checkpoints, resume,
+// the model file and the report. Settings compose in this order: defaults,
+// --preset, --config file, then flags given on the command line.
+#include "commands.hpp"
+#include "common.hpp"
+#include "progress.hpp"
+#include "run_files.hpp"
+
+#include "io/atomic_file.hpp"
+#include "io/checkpoint.hpp"
+#include "io/config_json.hpp"
+#include "io/model_file.hpp"
+#include "io/run_settings_json.hpp"
+#include "train/epoch_runner.hpp"
+#include "train/run_settings.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+namespace aevb::cli {
+namespace {
+
+struct TrainFlags {
+  std::string preset, config_file, data, binarize, scaling = "unit";
+  std::vector<std::size_t> hidden;
+  std::size_t latent = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
+  std::string activation, likelihood, init, estimator, optimizer, weight_decay;
+  float variance = 0, beta = 0, lr = 0, momentum = 0, clip_norm = 0, warmup = 0;
+  double validation = 0;
+  std::uint64_t seed = 0;
+  int threads = 0;
+  std::string out = "runs/latest", resume;
+  bool overwrite = false, no_report = false;
+  CLI::App* cmd = nullptr;
+
+  bool given(const char* name) const { return cmd->count(name) > 0; }
+};
+
+// Flags override whatever the preset and the config file said.
+void apply_flags(const TrainFlags& f, RunSettings& s) {
+  if (f.given("--data")) s.data = f.data;
+  if (f.given("--limit")) s.limit = f.limit;
+  if (f.given("--scaling")) s.scaling = parse_scaling(f.scaling);
+  if (f.given("--binarize")) s.binarize = parse_binarize(f.binarize);
+  if (f.given("--hidden")) s.model.hidden = f.hidden;
+  if (f.given("--latent")) s.model.latent = f.latent;
+  if (f.given("--activation")) s.model.activation = parse_activation(f.activation);
+  if (f.given("--likelihood")) s.model.likelihood = parse_likelihood(f.likelihood);
+  if (f.given("--variance")) s.model.fixed_variance = f.variance;
+  if (f.given("--init")) s.model.init = parse_init(f.init);
+  if (f.given("--estimator")) s.train.objective.estimator = parse_estimator(f.estimator);
+  if (f.given("--samples")) s.train.objective.samples = f.samples;
+  if (f.given("--beta")) s.train.objective.beta = f.beta;
+  if (f.given("--kl-warmup")) s.kl_warmup_epochs = f.warmup;
+  if (f.given("--optimizer")) s.train.optimizer.kind = parse_optimizer(f.optimizer);
+  if (f.given("--lr")) s.train.optimizer.lr = f.lr;
+  if (f.given("--momentum")) s.train.optimizer.momentum = f.momentum;
+  if (f.given("--clip-norm")) s.train.optimizer.clip_norm = f.clip_norm;
+  if (f.given("--weight-decay")) {
+    s.prior_weight_decay = f.weight_decay == "prior";
+    if (!s.prior_weight_decay) {
+      try {
+        std::size_t used = 0;
+        s.train.optimizer.weight_decay = std::stof(f.weight_decay, &used);
+        if (used != f.weight_decay.size()) throw std::invalid_argument("trailing text");
+      } catch (const std::exception&) {
+        throw InputError("--weight-decay: expected a number or 'prior', found '" + f.weight_decay + "'");
+      }
+    }
+  }
+  if (f.given("--batch")) s.train.batch = f.batch;
+  if (f.given("--epochs")) s.epochs = f.epochs;
+  if (f.given("--seed")) s.train.seed = f.seed;
+  if (f.given("--validation")) s.validation = f.validation;
+  if (f.given("--test-eval")) s.test_eval_limit = f.test_eval;
+}
+
+RunSettings resolve_settings(const TrainFlags& f) {
+  RunSettings s = f.preset.empty() ? RunSettings{} : preset_settings(f.preset);
+  if (!f.config_file.empty()) apply_run_config(load_config_file(f.config_file), s, f.config_file);
+  apply_flags(f, s);
+  return s;
+}
+
+// The data of a run: training and validation sets, and a test slice.
+struct RunData {
+  Dataset train, validation, test;
+  std::vector<float> validation_x, test_x;  // binarized once, for comparable numbers
+};
+
+RunData load_run_data(const RunSettings& s) {
+  LoadOptions options;
+  options.scaling = s.scaling;
+  Dataset all = resolve_dataset(s.data, Split::train, {}, options);
+  if (s.limit > 0) all = first_rows(all, s.limit);
+  const double validation =
+      s.validation >= 0 ? s.validation : double(std::min<std::size_t>(1000, all.count / 10));
+  ValidationSplit split = split_validation(all, validation, s.train.seed);
+  RunData d{std::move(split.train), std::move(split.validation), {}, {}, {}};
+  if (s.binarize == Binarize::fixed) {
+    binarize_fixed(d.train, s.train.seed);
+    binarize_fixed(d.validation, s.train.seed);
+  }
+  if (s.test_eval_limit > 0 && is_dataset_name(s.data) && s.data != "frey") {
+    d.test = first_rows(resolve_dataset(s.data, Split::test, {}, options), s.test_eval_limit);
+    d.test_x = as_floats(d.test, s.binarize, s.train.seed);
+  }
+  if (d.validation.count > 0) d.validation_x = as_floats(d.validation, s.binarize, s.train.seed);
+  return d;
+}
+
+// Fills in what depends on the data: sizes, image shape, the prior's decay, warm-up steps.
+void complete_for_data(RunSettings& s, const Dataset& train) {
+  s.model.input_dim = train.dim;
+  s.model.image_height = train.height;
+  s.model.image_width = train.width;
+  if (s.prior_weight_decay) s.train.optimizer.weight_decay = static_cast<float>(1.0 / double(train.count));
+  const double batches = std::ceil(double(train.count) / double(std::max<std::size_t>(s.train.batch, 1)));
+  s.train.kl_warmup_steps = static_cast<std::uint64_t>(std::llround(s.kl_warmup_epochs * batches));
+  validate(s.model);
+  validate(s.train.objective);
+  validate(s.train.optimizer);
+  if (s.epochs == 0) throw InputError("--epochs must be at least 1");
+}
+
+std::optional<Bound> evaluate_on(const Vae& model, const std::vector<float>& x, const RunSettings& s) {
+  if (x.empty()) return std::nullopt;
+  ObjectiveConfig objective = s.train.objective;
+  objective.beta = 1.0f;
+  return model.evaluate({x.data(), x.size() / s.model.input_dim, s.model.input_dim}, objective, s.train.seed);
+}
+
+nlohmann::json epoch_metrics(std::uint64_t epoch, const Trainer& trainer, std::uint64_t samples_seen,
+                             const EpochResult& r, const std::optional<Bound>& validation,
+                             const std::optional<Bound>& test) {
+  nlohmann::json m = {{"epoch", epoch},
+                      {"step", trainer.steps()},
+                      {"samples", samples_seen},
+                      {"seconds", r.seconds},
+                      {"samples_per_second", double(r.samples) / r.seconds},
+                      {"kl_weight", trainer.kl_weight()},
+                      {"train_bound", r.train.bound},
+                      {"train_reconstruction", r.train.reconstruction},
+                      {"train_kl", r.train.kl}};
+  auto add = [&](const char* name, const std::optional<Bound>& b) {
+    if (!b) return;
+    m[std::string(name) + "_bound"] = b->bound;
+    m[std::string(name) + "_reconstruction"] = b->reconstruction;
+    m[std::string(name) + "_kl"] = b->kl;
+  };
+  add("validation", validation);
+  add("test", test);
+  return m;
+}
+
+void run_training(TrainFlags& f) {
+  set_threads(f.threads);
+  const bool resuming = !f.resume.empty();
+  const RunPaths paths(resuming ? f.resume : f.out);
+  RunSettings s;
+  std::optional<Checkpoint> checkpoint;
+  if (resuming) {
+    checkpoint = load_checkpoint(paths.checkpoint());
+    s = settings_from_checkpoint(*checkpoint, paths.checkpoint().string());
+    if (f.given("--epochs")) s.epochs = f.epochs;  // extending a run is the one change allowed
+  } else {
+    s = resolve_settings(f);
+    require_fresh_run_directory(paths, f.overwrite);
+  }
+  RunData data = load_run_data(s);
+  complete_for_data(s, data.train);
+
+  Vae model(s.model, s.train.seed);
+  Trainer trainer(model, s.train);
+  std::vector<nlohmann::json> metrics;
+  std::uint64_t first_epoch = 0, samples_seen = 0;
+  if (checkpoint) {
+    if (checkpoint->model.input_dim != s.model.input_dim)
+      throw InputError(paths.checkpoint().string() + ": the data no longer matches the checkpoint's model");
+    restore_checkpoint(*checkpoint, model, trainer);
+    first_epoch = checkpoint->loop.epoch;
+    metrics = metrics_from_checkpoint(*checkpoint);
+    if (!metrics.empty()) samples_seen = metrics.back().value("samples", std::uint64_t{0});
+  }
+  ensure_directory(paths.dir);
+  std::printf("aevb train: %s, %zu training / %zu validation datapoints, %zu parameters, %zu epochs -> %s\n",
+              data.train.source.c_str(), data.train.count, data.validation.count, model.parameters().size(),
+              s.epochs, paths.dir.c_str());
+  if (first_epoch >= s.epochs)
+    std::printf("nothing to do: the run already has %llu epochs (use --epochs to extend it)\n",
+                static_cast<unsigned long long>(first_epoch));
+
+  EpochRunner runner(trainer, data.train, s.binarize, s.train.seed);
+  for (std::uint64_t epoch = first_epoch; epoch < s.epochs; ++epoch) {
+    Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(s.epochs), "batches");
+    const EpochResult r = runner.run(epoch, [&](std::size_t done, std::size_t total, const Bound& running) {
+      progress.update(done, total, running.bound);
+    });
+    progress.finish();
+    samples_seen += r.samples;
+    const auto validation = evaluate_on(model, data.validation_x, s);
+    const auto test = evaluate_on(model, data.test_x, s);
+    metrics.push_back(epoch_metrics(epoch + 1, trainer, samples_seen, r, validation, test));
+    save_run_state(paths, model, trainer, s, metrics, epoch + 1, data.train.source);
+    std::printf("epoch %llu: train bound %.2f (recon %.2f, KL %.2f)%s%s, %.0f samples/s\n",
+                static_cast<unsigned long long>(epoch + 1), r.train.bound, r.train.reconstruction, r.train.kl,
+                validation ? (", validation " + std::to_string(validation->bound)).c_str() : "",
+                test ? (", test " + std::to_string(test->bound)).c_str() : "", double(r.samples) / r.seconds);
+    std::fflush(stdout);
+  }
+  if (!f.no_report) {
+    write_run_report(paths, model, data.test.count > 0 ? data.test : data.validation, s.binarize, s.train.seed);
+    std::printf("report: %s\n", paths.report().c_str());
+  }
+  std::printf("model: %s\n", paths.model().c_str());
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto flags = std::make_shared<TrainFlags>();
+  TrainFlags& f = *flags;
+  CLI::App* cmd = app.add_subcommand("train", "train a VAE with minibatch AEVB (Algorithm 1)");
+  f.cmd = cmd;
+  cmd->add_option("--preset", f.preset, "paper-mnist or paper-frey: the paper's setups (sec. 5)");
+  cmd->add_option("--config", f.config_file, "settings file (.json or .toml): sections model, train, run");
+  cmd->add_option("--data", f.data, "mnist, fashion-mnist, frey, or a file/folder (IDX, NPY, CSV, PNGs)");
+  cmd->add_option("--limit", f.limit, "use only the first N training datapoints");
+  cmd->add_option("--scaling", f.scaling, "float data: unit, minmax or none")->capture_default_str();
+  cmd->add_option("--binarize", f.binarize, "none, dynamic (resampled every epoch) or fixed");
+  cmd->add_option("--validation", f.validation, "held-out datapoints: a count, a fraction < 1, or 0");
+  cmd->add_option("--test-eval", f.test_eval, "test images evaluated after each epoch (0: none)");
+  cmd->add_option("--hidden", f.hidden, "hidden layer widths, encoder order (the decoder mirrors them)");
+  cmd->add_option("--latent", f.latent, "latent dimensions Nz");
+  cmd->add_option("--activation", f.activation, "tanh, relu, leaky-relu, softplus or sigmoid");
+  cmd->add_option("--likelihood", f.likelihood, "bernoulli, gaussian (learned variance) or gaussian-fixed");
+  cmd->add_option("--variance", f.variance, "the fixed variance c of gaussian-fixed");
+  cmd->add_option("--init", f.init, "paper (N(0, 0.01^2)), glorot or he");
+  cmd->add_option("--estimator", f.estimator, "A (eq. 6), B (eq. 7) or iw (importance-weighted bound)");
+  cmd->add_option("--samples", f.samples, "samples per datapoint: L for A/B, k for iw");
+  cmd->add_option("--beta", f.beta, "KL weight (1: the true bound)");
+  cmd->add_option("--kl-warmup", f.warmup, "epochs over which the KL weight ramps up to beta");
+  cmd->add_option("--optimizer", f.optimizer, "sgd, adagrad or adam");
+  cmd->add_option("--lr", f.lr, "learning rate");
+  cmd->add_option("--momentum", f.momentum, "SGD momentum");
+  cmd->add_option("--weight-decay", f.weight_decay, "L2 weight per datapoint, or 'prior' for 1/N: the N(0, I) prior");
+  cmd->add_option("--clip-norm", f.clip_norm, "clip the gradient norm (0: off)");
+  cmd->add_option("--batch", f.batch, "minibatch size M");
+  cmd->add_option("--epochs", f.epochs, "epochs (with --resume: the new total)");
+  cmd->add_option("--seed", f.seed, "seed of every random choice (init, noise, order, binarization)");
+  add_threads_option(*cmd, f.threads);
+  cmd->add_option("--out", f.out, "run directory")->capture_default_str();
+  cmd->add_option("--resume", f.resume, "continue the run in this directory from its last checkpoint");
+  cmd->add_flag("--overwrite", f.overwrite, "replace a run already in --out");
+  cmd->add_flag("--no-report", f.no_report, "skip report.html and the figures at the end");
+  cmd->callback([flags] { run_training(*flags); });
+}
+
+}  // namespace aevb::cli

@@ -1,0 +1,68 @@
+#include "common.hpp"
+
+#include "io/atomic_file.hpp"
+#include "io/model_file.hpp"
+#include "train/epoch_runner.hpp"
+
+namespace aevb::cli {
+
+void DataOptions::add_to(CLI::App& app, const std::string& default_split, bool with_binarize) {
+  split = default_split;
+  app.add_option("--data", data, "dataset: mnist, fashion-mnist, frey, or a file/folder (IDX, NPY, CSV, PNGs)")
+      ->required();
+  app.add_option("--split", split, "train or test (named datasets)")->capture_default_str();
+  app.add_option("--limit", limit, "use only the first N datapoints (0: all)");
+  app.add_option("--scaling", scaling, "float data: unit (values in [0,1]), minmax, none")->capture_default_str();
+  if (with_binarize) app.add_option("--binarize", binarize, "none, dynamic or fixed");
+}
+
+Dataset DataOptions::load() const {
+  LoadOptions options;
+  options.scaling = parse_scaling(scaling);
+  Dataset d = resolve_dataset(data, parse_split(split), {}, options);
+  return limit > 0 ? first_rows(d, limit) : d;
+}
+
+Binarize trained_binarization(const std::filesystem::path& model_path) {
+  const ModelFileInfo info = inspect_model(model_path);
+  const auto it = info.metadata.find("binarize");
+  return it == info.metadata.end() ? Binarize::none : parse_binarize(it->second);
+}
+
+Binarize evaluation_binarization(const std::string& flag, const std::filesystem::path& model_path) {
+  if (!flag.empty()) return parse_binarize(flag);
+  return trained_binarization(model_path) == Binarize::none ? Binarize::none : Binarize::fixed;
+}
+
+void require_fit(const Vae& model, const Dataset& data, const std::string& model_path) {
+  const ModelConfig& c = model.config();
+  if (c.input_dim == data.dim) return;
+  auto shape = [](std::size_t dim, std::size_t h, std::size_t w) {
+    return std::to_string(dim) + (h > 0 ? " (" + std::to_string(h) + "x" + std::to_string(w) + ")" : "");
+  };
+  throw InputError("model " + model_path + " expects " + shape(c.input_dim, c.image_height, c.image_width) +
+                   " values per datapoint, but " + data.source + " has " +
+                   shape(data.dim, data.height, data.width));
+}
+
+std::vector<float> as_floats(const Dataset& data, Binarize binarize, std::uint64_t seed) {
+  // A fixed sample for evaluation: the same binary test set every time.
+  return gather_all(data, binarize == Binarize::dynamic ? Binarize::fixed : binarize, seed, 0);
+}
+
+std::pair<int, int> image_shape(const ModelConfig& config, const std::string& what) {
+  if (config.image_height == 0)
+    throw InputError(what + ": the model was trained on data without an image shape, so it cannot draw images");
+  return {static_cast<int>(config.image_height), static_cast<int>(config.image_width)};
+}
+
+void write_output(const std::filesystem::path& path, std::string_view bytes) {
+  if (path.has_parent_path()) ensure_directory(path.parent_path());
+  write_file_atomic(path, bytes);
+}
+
+void add_threads_option(CLI::App& app, int& threads) {
+  app.add_option("--threads", threads, "threads for BLAS and kernels (0: all cores)")->capture_default_str();
+}
+
+}  // namespace aevb::cli

@@ -1,0 +1,83 @@
+#include "run_files.hpp"
+
+#include "common.hpp"
+
+#include "io/atomic_file.hpp"
+#include "io/config_json.hpp"
+#include "io/file_bytes.hpp"
+#include "io/model_file.hpp"
+#include "io/run_settings_json.hpp"
+#include "viz/run_report.hpp"
+
+
+namespace aevb::cli {
+
+void require_fresh_run_directory(const RunPaths& paths, bool overwrite) {
+  for (const auto& file : {paths.checkpoint(), paths.model()}) {
+    if (std::filesystem::exists(file) && !overwrite)
+      throw InputError(paths.dir.string() + " already holds a run (" + file.filename().string() +
+                       "): continue it with --resume " + paths.dir.string() + ", or pass --overwrite");
+  }
+  if (std::filesystem::exists(paths.dir) && !std::filesystem::is_directory(paths.dir))
+    throw InputError("--out " + paths.dir.string() + ": expected a directory, found a file");
+}
+
+RunSettings settings_from_checkpoint(const Checkpoint& checkpoint, const std::string& where) {
+  const auto& extra = checkpoint.loop.extra;
+  if (!extra.contains("settings"))
+    throw InputError(where + ": expected the run settings in the checkpoint, found none (not written by aevb train?)");
+  RunSettings s;
+  apply_run_config(extra["settings"], s, where);
+  return s;
+}
+
+std::vector<nlohmann::json> metrics_from_checkpoint(const Checkpoint& checkpoint) {
+  std::vector<nlohmann::json> metrics;
+  const auto& extra = checkpoint.loop.extra;
+  if (extra.contains("metrics") && extra["metrics"].is_array())
+    for (const auto& m : extra["metrics"]) metrics.push_back(m);
+  return metrics;
+}
+
+void save_run_state(const RunPaths& paths, const Vae& model, Trainer& trainer, const RunSettings& settings,
+                    const std::vector<nlohmann::json>& metrics, std::uint64_t epochs_done,
+                    const std::string& source) {
+  save_model(paths.model(), model,
+             {{"binarize", std::string(to_string(settings.binarize))},
+              {"data", source},
+              {"epochs", std::to_string(epochs_done)},
+              {"steps", std::to_string(trainer.steps())}});
+  std::string lines;
+  for (const auto& m : metrics) lines += m.dump() + "\n";
+  write_file_atomic(paths.metrics(), lines);
+  LoopState loop;
+  loop.epoch = epochs_done;
+  loop.extra = {{"settings", to_json(settings)}, {"metrics", metrics}};
+  save_checkpoint(paths.checkpoint(), model, trainer, loop);
+}
+
+void write_run_report(const RunPaths& paths, const Vae& model, const Dataset& examples, Binarize binarize,
+                      std::uint64_t seed) {
+  viz::RunReportInputs in;
+  in.title = "aevb run " + paths.dir.filename().string();
+  in.model = &model;
+  in.seed = seed;
+  if (std::filesystem::exists(paths.checkpoint())) {
+    const Checkpoint ck = load_checkpoint(paths.checkpoint());
+    in.metrics = metrics_from_checkpoint(ck);
+    in.settings = to_json(settings_from_checkpoint(ck, paths.checkpoint().string()));
+  }
+  if (std::filesystem::exists(paths.evaluation()))
+    in.evaluation = parse_json_strict(read_file_bytes(paths.evaluation()), paths.evaluation().string());
+  const Dataset shown = first_rows(examples, 32);
+  const std::vector<float> x = as_floats(shown, binarize, seed);
+  in.examples = {x.data(), shown.count, shown.dim};
+  const viz::RunFigures figures = viz::render_run_report(in);
+  write_file_atomic(paths.curve(), figures.curve_svg);
+  if (!figures.samples_png.empty()) write_file_atomic(paths.samples(), figures.samples_png);
+  if (!figures.reconstructions_png.empty()) write_file_atomic(paths.reconstructions(), figures.reconstructions_png);
+  if (!figures.manifold_png.empty()) write_file_atomic(paths.manifold(), figures.manifold_png);
+  write_file_atomic(paths.report(), figures.report_html);
+}
+
+}  // namespace aevb::cli
