@@ -58,8 +58,8 @@ struct LoadOptions {
 Dataset read_idx_images(const std::filesystem::path& path);
 /// IDX labels (magic 2049, uint8, [n]).
 std::vector<std::int32_t> read_idx_labels(const std::filesystem::path& path);
-/// NPY v1-v3, C order, dtype uint8, float32 or float64 (little-endian), shape
-/// [n, d], [n, h, w], or [n, h, w, 1] / [n, 1, h, w].
+/// NPY v1-v3, C order, dtype uint8 (kept as bytes), float32, float64, bool or
+/// an integer type; shape [n, d], [n, h, w], or [n, h, w, 1] / [n, 1, h, w].
 Dataset read_npy(const std::filesystem::path& path, const LoadOptions& options = {});
 /// CSV: one datapoint per line, separated by ',' (or ';', tab, spaces). A
 /// first line that is not all numbers is a header; a header column named

@@ -7,6 +7,7 @@
 #include "data/formats.hpp"
 #include "data/values.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cctype>
 #include <cstring>
@@ -27,6 +28,16 @@ std::string shape_text(const std::vector<std::uint64_t>& shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
+// At most `max` characters of `text` for a one-line message.
+std::string printable(std::string_view text, std::size_t max) {
+  std::string s(text.substr(0, std::min(text.find('\n'), max)));
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  for (char& c : s) {
+    if (!std::isprint(static_cast<unsigned char>(c))) c = '?';
+  }
+  return s;
+}
+
 // Finds `'key':` in the header dict and returns the text after the colon.
 std::string_view value_of(std::string_view header, std::string_view key, const std::filesystem::path& path) {
   for (char quote : {'\'', '"'}) {
@@ -42,7 +53,7 @@ std::string_view value_of(std::string_view header, std::string_view key, const s
     }
   }
   fail(path, "NPY header has no '" + std::string(key) + "' entry: expected a dict with descr, fortran_order and shape, found " +
-                 std::string(header.substr(0, 120)));
+                 printable(header, 120));
 }
 
 struct DtypeInfo {
@@ -109,7 +120,7 @@ NpyArray read_npy_array(const std::filesystem::path& path) {
   std::string_view v = value_of(header, "descr", path);
   if (v.empty() || (v[0] != '\'' && v[0] != '"')) {
     fail(path, "NPY header: expected a simple dtype string for 'descr' (structured dtypes are not supported), found " +
-                   std::string(v.substr(0, 40)));
+                   printable(v, 40));
   }
   const std::size_t close = v.find(v[0], 1);
   if (close == std::string_view::npos) fail(path, "NPY header: unterminated 'descr' string");

@@ -1,0 +1,85 @@
+#include "model_use.hpp"
+
+#include "common.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <system_error>
+
+namespace aevb::cli {
+namespace {
+
+constexpr std::size_t kChunk = 1024;  // datapoints per encode/decode call
+
+}  // namespace
+
+void add_grid_options(CLI::App& app, viz::GridStyle& style, bool with_columns) {
+  if (with_columns)
+    app.add_option("--columns", style.columns, "tiles per row of the grid (0: a roughly square grid)")
+        ->capture_default_str();
+  app.add_option("--scale", style.scale, "enlarge the finished grid K times, 1 to 16 (nearest neighbour)")
+      ->capture_default_str();
+}
+
+Posterior encode_rows(const Vae& model, const Dataset& data, std::span<const std::uint32_t> rows, Binarize binarize,
+                      std::uint64_t seed, std::vector<float>* inputs) {
+  const std::size_t nz = model.config().latent, dim = data.dim;
+  // Evaluation sees one fixed sample of binarized data, whatever the training did.
+  const Binarize mode = binarize == Binarize::dynamic ? Binarize::fixed : binarize;
+  Posterior p{rows.size(), nz, std::vector<float>(rows.size() * nz), std::vector<float>(rows.size() * nz)};
+  if (inputs) inputs->assign(rows.size() * dim, 0.0f);
+  std::vector<float> x(std::min(kChunk, rows.size()) * dim);
+  for (std::size_t first = 0; first < rows.size(); first += kChunk) {
+    const std::size_t n = std::min(kChunk, rows.size() - first);
+    gather_batch(data, rows.subspan(first, n), mode, seed, 0, x.data());
+    float* mu = p.mean.data() + first * nz;
+    float* var = p.variance.data() + first * nz;  // holds log sigma^2 until exponentiated below
+    model.encode({x.data(), n, dim}, {mu, n, nz}, {var, n, nz});
+    for (std::size_t k = 0; k < n * nz; ++k) var[k] = std::exp(var[k]);
+    if (inputs) std::copy(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n * dim), inputs->begin() + static_cast<std::ptrdiff_t>(first * dim));
+  }
+  return p;
+}
+
+std::vector<float> decode_rows(const Vae& model, std::span<const float> z) {
+  const std::size_t nz = model.config().latent, dim = model.config().input_dim;
+  const std::size_t rows = z.size() / nz;
+  std::vector<float> out(rows * dim);
+  for (std::size_t first = 0; first < rows; first += kChunk) {
+    const std::size_t n = std::min(kChunk, rows - first);
+    model.decode({z.data() + first * nz, n, nz}, {out.data() + first * dim, n, dim});
+  }
+  return out;
+}
+
+std::uint32_t checked_index(std::size_t index, std::size_t count, const std::string& flag, const std::string& source) {
+  if (index >= count) {
+    throw InputError(flag + " " + std::to_string(index) + ": out of range, " + source + " has " +
+                     std::to_string(count) + " datapoint" + (count == 1 ? "" : "s") +
+                     (count > 0 ? " (0 to " + std::to_string(count - 1) + ")" : ""));
+  }
+  return static_cast<std::uint32_t>(index);
+}
+
+std::pair<int, int> image_size(const Vae& model, const std::string& command) {
+  return image_shape(model.config(), command);
+}
+
+void write_outputs(const std::vector<std::pair<std::filesystem::path, std::string>>& outputs) {
+  std::size_t done = 0;
+  try {
+    for (; done < outputs.size(); ++done) write_output(outputs[done].first, outputs[done].second);
+  } catch (...) {
+    for (std::size_t k = 0; k < done; ++k) {
+      std::error_code ec;
+      std::filesystem::remove(outputs[k].first, ec);
+    }
+    throw;
+  }
+}
+
+std::string pixel_size(const viz::Image8& image) {
+  return std::to_string(image.width) + "x" + std::to_string(image.height) + " pixels";
+}
+
+}  // namespace aevb::cli

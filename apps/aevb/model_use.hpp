@@ -1,0 +1,54 @@
+#pragma once
+// What the commands that use a trained model share (sample, reconstruct,
+// manifold, interpolate, encode, decode): the image options, encoding chosen
+// datapoints to their posterior, decoding latent codes, picking datapoints by
+// index, and writing several outputs so that a failure leaves none behind.
+#include <aevb/data.hpp>
+#include <aevb/vae.hpp>
+
+#include "viz/image_grid.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace aevb::cli {
+
+/// --scale (and --columns when `with_columns`) into `style`.
+void add_grid_options(CLI::App& app, viz::GridStyle& style, bool with_columns);
+
+/// q(z|x) of chosen datapoints: means and variances, [rows, latent] each.
+struct Posterior {
+  std::size_t rows = 0, latent = 0;
+  std::vector<float> mean, variance;
+};
+
+/// Encodes datapoints `rows` of `data` (binarized as `binarize` with `seed`;
+/// dynamic means the fixed sample, as for evaluation), in chunks. `inputs`,
+/// when given, receives the encoder's inputs [rows, dim]. The values of a
+/// datapoint depend only on its index in `data`, never on which others are chosen.
+Posterior encode_rows(const Vae& model, const Dataset& data, std::span<const std::uint32_t> rows, Binarize binarize,
+                      std::uint64_t seed, std::vector<float>* inputs = nullptr);
+
+/// E[x|z] of each row of z ([n, latent]), in chunks: [n, input_dim].
+std::vector<float> decode_rows(const Vae& model, std::span<const float> z);
+
+/// Datapoint `index` of a set of `count` (named `source`), or InputError naming
+/// the flag: "--from 25: out of range, DATA has 20 datapoints (0 to 19)".
+std::uint32_t checked_index(std::size_t index, std::size_t count, const std::string& flag, const std::string& source);
+
+/// The model's image shape, for a command that draws one.
+std::pair<int, int> image_size(const Vae& model, const std::string& command);
+
+/// Writes every (path, bytes) atomically. When one fails, the files written
+/// before it in this call are removed again, and the InputError propagates.
+void write_outputs(const std::vector<std::pair<std::filesystem::path, std::string>>& outputs);
+
+/// "WxH pixels" of a grid, for the line that says what was written.
+std::string pixel_size(const viz::Image8& image);
+
+}  // namespace aevb::cli

@@ -1,0 +1,473 @@
+// aevb_bench: the whole-program benchmark of issue 4, in one run.
+//
+//   sgemm      this machine's SGEMM GFLOP/s at the training step's shapes and
+//              at a large square size (the "machine rate" the step is held to)
+//   train/peer the PyTorch example model: 784-400-20 ReLU, Bernoulli on grey
+//              MNIST, estimator B with L = 1, Adam 1e-3, batch 128
+//   train/paper the paper's MNIST model: 784-500-20 tanh, Adagrad 0.02, M = 100,
+//              dynamically binarized MNIST (Kingma & Welling 2013, sec. 5)
+//   iw         log p(x) by importance sampling, k = 5000, on MNIST test images
+//              (the peer model's architecture)
+//
+// Training throughput is the median over repeats of whole epochs (or of a
+// fixed number of steps with --steps), including the minibatch gather (uint8
+// -> float, binarization), as the PyTorch peer includes its indexing. Each
+// section runs in a child process so that its peak RSS is its own.
+//
+// FLOPs (the issue's convention): a forward pass costs 2 * sum(in * out) per
+// sample over every dense layer; a training step 3x that (backward ~2x
+// forward). The first layer's dL/dx is never computed, so the step does ~4%
+// fewer FLOPs than counted for these models: the reported rate is nominal.
+//
+// usage: aevb_bench [--threads N] [--repeats R] [--steps S] [--iw-images N]
+//                   [--iw-k K] [--gemm-size N] [--only SECTION] [--json PATH]
+#include <aevb/data.hpp>
+#include <aevb/vae.hpp>
+
+#include "backend/gemm.hpp"
+#include "core/rng.hpp"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  int threads = 2;
+  int repeats = 5;
+  std::size_t steps = 0;  // 0: one epoch per repeat
+  std::size_t iw_images = 1000;
+  std::size_t iw_k = 5000;
+  std::size_t gemm_size = 2048;
+  std::string only;
+  std::string json = "build/bench/aevb.json";
+};
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n == 0 ? 0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
+}
+
+// A flat JSON object of numbers and strings, built by hand (the bench links
+// nothing but aevb).
+class JsonObject {
+ public:
+  void num(const std::string& key, double v) {
+    std::ostringstream s;
+    s.precision(6);
+    s << v;
+    fields_.push_back("\"" + key + "\": " + (std::isfinite(v) ? s.str() : "null"));
+  }
+  void str(const std::string& key, const std::string& v) { fields_.push_back("\"" + key + "\": \"" + v + "\""); }
+  void raw(const std::string& key, const std::string& v) { fields_.push_back("\"" + key + "\": " + v); }
+  std::string text() const {
+    std::string out = "{";
+    for (std::size_t i = 0; i < fields_.size(); ++i) out += (i ? ", " : "") + fields_[i];
+    return out + "}";
+  }
+
+ private:
+  std::vector<std::string> fields_;
+};
+
+std::vector<std::filesystem::path> data_dirs() { return {std::filesystem::path(AEVB_SOURCE_DIR) / ".." / "shared" / "data"}; }
+
+// Dense layers (in, out) of a VAE in forward order: encoder then decoder.
+struct Shapes {
+  std::vector<std::pair<std::size_t, std::size_t>> encoder, decoder;
+  double forward_flops() const {  // per sample
+    double f = 0;
+    for (auto [i, o] : encoder) f += 2.0 * double(i) * double(o);
+    for (auto [i, o] : decoder) f += 2.0 * double(i) * double(o);
+    return f;
+  }
+  double decoder_flops() const {
+    double f = 0;
+    for (auto [i, o] : decoder) f += 2.0 * double(i) * double(o);
+    return f;
+  }
+};
+
+Shapes shapes_of(const aevb::ModelConfig& m) {
+  Shapes s;
+  std::size_t in = m.input_dim;
+  for (std::size_t h : m.hidden) {
+    s.encoder.emplace_back(in, h);
+    in = h;
+  }
+  s.encoder.emplace_back(in, 2 * m.latent);
+  in = m.latent;
+  for (std::size_t i = m.hidden.size(); i-- > 0;) {
+    s.decoder.emplace_back(in, m.hidden[i]);
+    in = m.hidden[i];
+  }
+  s.decoder.emplace_back(in, m.likelihood == aevb::Likelihood::gaussian ? 2 * m.input_dim : m.input_dim);
+  return s;
+}
+
+aevb::ModelConfig peer_model() {
+  aevb::ModelConfig m;
+  m.hidden = {400};
+  m.latent = 20;
+  m.activation = aevb::Activation::relu;
+  m.init = aevb::Init::he;
+  return m;
+}
+
+aevb::ModelConfig paper_model() {
+  aevb::ModelConfig m;  // the defaults are the paper's: 784-500-20, tanh, N(0, 0.01)
+  m.hidden = {500};
+  return m;
+}
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;
+}
+
+// ---------------------------------------------------------------- sgemm
+
+// C = A B^T (forward), dW = dY^T X, dX = dY W: the three products of a dense layer.
+struct GemmCase {
+  std::string name;
+  aevb::backend::Trans ta, tb;
+  std::size_t m, n, k;
+};
+
+double time_gemm(const GemmCase& g, double min_seconds, int repeats) {
+  using aevb::backend::Trans;
+  std::vector<float> a(g.m * g.k), b(g.k * g.n), c(g.m * g.n);
+  aevb::fill_uniform(a.data(), a.size(), 1, 1);
+  aevb::fill_uniform(b.data(), b.size(), 1, 2);
+  const std::size_t lda = g.ta == Trans::no ? g.k : g.m, ldb = g.tb == Trans::no ? g.n : g.k;
+  auto run = [&] { aevb::backend::gemm<float>(g.ta, g.tb, g.m, g.n, g.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), g.n); };
+  run();
+  // Calls per timing so that each timing lasts about min_seconds.
+  auto t0 = Clock::now();
+  std::size_t calls = 0;
+  while (seconds_since(t0) < min_seconds / 4) {
+    run();
+    ++calls;
+  }
+  calls = std::max<std::size_t>(1, calls * 4);
+  std::vector<double> rates;
+  for (int r = 0; r < repeats; ++r) {
+    t0 = Clock::now();
+    for (std::size_t i = 0; i < calls; ++i) run();
+    rates.push_back(2.0 * double(g.m) * double(g.n) * double(g.k) * double(calls) / seconds_since(t0) / 1e9);
+  }
+  return median(rates);
+}
+
+std::string section_sgemm(const Options& o) {
+  using aevb::backend::Trans;
+  JsonObject j;
+  const std::size_t big = o.gemm_size;
+  const double large = time_gemm({"square", Trans::no, Trans::no, big, big, big}, 0.5, o.repeats);
+  std::printf("  sgemm %zu^3                         %8.1f GFLOP/s\n", big, large);
+  j.num("large_gflops", large);
+  j.num("large_size", double(big));
+  // The peer model's step: per layer forward (NT), dW (TN), dX (NN).
+  const std::size_t batch = 128;
+  const Shapes s = shapes_of(peer_model());
+  std::vector<std::pair<std::size_t, std::size_t>> layers = s.encoder;
+  layers.insert(layers.end(), s.decoder.begin(), s.decoder.end());
+  double flops = 0, seconds = 0;
+  std::string list = "[";
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const auto [in, out] = layers[l];
+    std::vector<GemmCase> cases = {{"fwd", Trans::no, Trans::yes, batch, out, in},
+                                   {"dW", Trans::yes, Trans::no, out, in, batch}};
+    if (l != 0) cases.push_back({"dX", Trans::no, Trans::no, batch, in, out});
+    for (const GemmCase& g : cases) {
+      const double rate = time_gemm(g, 0.05, o.repeats);
+      const double f = 2.0 * double(g.m) * double(g.n) * double(g.k);
+      flops += f;
+      seconds += f / (rate * 1e9);
+      std::printf("  sgemm %-4s %4zu x %4zu x %4zu (%s%s)   %8.1f GFLOP/s\n", g.name.c_str(), g.m, g.n, g.k,
+                  g.ta == Trans::yes ? "T" : "N", g.tb == Trans::yes ? "T" : "N", rate);
+      std::ostringstream e;
+      e << (list.size() > 1 ? ", " : "") << "{\"op\": \"" << g.name << "\", \"m\": " << g.m << ", \"n\": " << g.n
+        << ", \"k\": " << g.k << ", \"gflops\": " << rate << "}";
+      list += e.str();
+    }
+  }
+  const double step_rate = flops / seconds / 1e9;
+  std::printf("  sgemm, the peer step's products together %8.1f GFLOP/s\n", step_rate);
+  j.raw("shapes", list + "]");
+  j.num("step_shapes_gflops", step_rate);
+  j.num("peak_rss_mib", peak_rss_mib());
+  return j.text();
+}
+
+// ---------------------------------------------------------------- training
+
+struct TrainCase {
+  std::string name;
+  aevb::ModelConfig model;
+  aevb::TrainConfig train;
+  aevb::Binarize binarize;
+};
+
+std::string section_train(const Options& o, const TrainCase& tc) {
+  const aevb::Dataset data = aevb::resolve_dataset("mnist", aevb::Split::train, data_dirs());
+  aevb::Vae vae(tc.model, 1);
+  aevb::Trainer trainer(vae, tc.train);
+  const std::size_t batch = tc.train.batch, dim = data.dim;
+  std::vector<std::uint32_t> order(data.count);
+  std::vector<float> x(batch * dim);
+  const std::size_t steps_per_epoch = (data.count + batch - 1) / batch;
+  const std::size_t steps = o.steps ? o.steps : steps_per_epoch;
+  std::uint64_t epoch = 0;
+  std::size_t cursor = steps_per_epoch;  // position in the current epoch, in batches
+  double samples = 0, bound = 0;
+  // One timed run: `steps` minibatches, continuing through epochs.
+  auto run = [&](std::size_t n) {
+    samples = 0;
+    for (std::size_t s = 0; s < n; ++s) {
+      if (cursor == steps_per_epoch) {
+        aevb::shuffle_indices(order, tc.train.seed, epoch++);
+        cursor = 0;
+      }
+      const std::size_t first = cursor * batch, rows = std::min(batch, data.count - first);
+      aevb::gather_batch(data, std::span<const std::uint32_t>(order.data() + first, rows), tc.binarize,
+                         tc.train.seed, epoch - 1, x.data());
+      bound = trainer.step({x.data(), rows, dim}).bound;
+      samples += double(rows);
+      ++cursor;
+    }
+  };
+  run(std::min<std::size_t>(steps, 20));  // warm-up: plans, page faults, thread pool
+  std::vector<double> rates;
+  for (int r = 0; r < o.repeats; ++r) {
+    const auto t0 = Clock::now();
+    run(steps);
+    rates.push_back(samples / seconds_since(t0));
+  }
+  const double rate = median(rates);
+  const double step_flops = 3.0 * shapes_of(tc.model).forward_flops();
+  const double gflops = rate * step_flops / 1e9;
+  // What the run must hold: the dataset, parameters, gradients, optimizer
+  // moments and the activation workspace (each layer's output and gradient).
+  const double p = double(vae.parameters().size());
+  const double moments = double(trainer.optimizer_state().size());
+  double activations = 0;
+  const Shapes s = shapes_of(tc.model);
+  for (auto [i, out] : s.encoder) activations += 2.0 * double(out) * double(batch);
+  for (auto [i, out] : s.decoder) activations += 2.0 * double(out) * double(batch);
+  activations += double(batch) * (3.0 * double(tc.model.latent) + double(dim) + 8);  // z, dz, eps, batch, terms
+  const double needed_mib =
+      (double(data.bytes.size()) + double(data.floats.size()) * 4 + 4 * (2 * p + moments + activations)) / 1048576.0;
+  const double rss = peak_rss_mib();
+  std::printf("  %-6s %9.0f samples/s  (%zu steps x %d, spread %.0f-%.0f)  %6.1f GFLOP/s  bound %.2f\n",
+              tc.name.c_str(), rate, steps, o.repeats, *std::min_element(rates.begin(), rates.end()),
+              *std::max_element(rates.begin(), rates.end()), gflops, bound);
+  std::printf("         peak RSS %.1f MiB; dataset + parameters + gradients + moments + activations = %.1f MiB\n",
+              rss, needed_mib);
+  JsonObject j;
+  j.num("samples_per_s", rate);
+  j.num("samples_per_s_min", *std::min_element(rates.begin(), rates.end()));
+  j.num("samples_per_s_max", *std::max_element(rates.begin(), rates.end()));
+  j.num("steps", double(steps));
+  j.num("repeats", o.repeats);
+  j.num("batch", double(batch));
+  j.num("step_gflop_per_sample", step_flops / 1e9);
+  j.num("gflops", gflops);
+  j.num("last_bound", bound);
+  j.num("peak_rss_mib", rss);
+  j.num("needed_mib", needed_mib);
+  j.num("parameters", p);
+  return j.text();
+}
+
+// ---------------------------------------------------------------- iw evaluation
+
+std::string section_iw(const Options& o) {
+  const aevb::Dataset data = aevb::resolve_dataset("mnist", aevb::Split::test, data_dirs());
+  const std::size_t n = std::min(o.iw_images, data.count), dim = data.dim;
+  std::vector<std::uint32_t> rows(n);
+  for (std::size_t i = 0; i < n; ++i) rows[i] = static_cast<std::uint32_t>(i);
+  std::vector<float> x(n * dim);
+  aevb::gather_batch(data, rows, aevb::Binarize::none, 1, 0, x.data());
+  const aevb::ModelConfig model = peer_model();
+  aevb::Vae vae(model, 1);
+  // Warm-up on a few images, then one timed pass over all n (it is long).
+  (void)vae.log_likelihood({x.data(), std::min<std::size_t>(n, 2), dim}, o.iw_k, 7);
+  const auto t0 = Clock::now();
+  const std::vector<double> ll = vae.log_likelihood({x.data(), n, dim}, o.iw_k, 7);
+  const double secs = seconds_since(t0);
+  double mean = 0;
+  for (double v : ll) mean += v / double(n);
+  const Shapes s = shapes_of(model);
+  double enc = 0;
+  for (auto [i, out] : s.encoder) enc += 2.0 * double(i) * double(out);
+  const double flops = double(n) * (enc + double(o.iw_k) * s.decoder_flops());
+  const double rate = double(n) / secs;
+  std::printf("  iw     %9.2f images/s  (k = %zu, %zu images, %.1f s)  %6.1f GFLOP/s  mean log p(x) %.2f\n", rate,
+              o.iw_k, n, secs, flops / secs / 1e9, mean);
+  JsonObject j;
+  j.num("images_per_s", rate);
+  j.num("images", double(n));
+  j.num("k", double(o.iw_k));
+  j.num("seconds", secs);
+  j.num("gflops", flops / secs / 1e9);
+  j.num("mean_log_likelihood", mean);
+  j.num("peak_rss_mib", peak_rss_mib());
+  return j.text();
+}
+
+// ---------------------------------------------------------------- driver
+
+// Runs `body` in a child process (its own peak RSS; a crash is reported, not
+// fatal) and returns the JSON it wrote to the pipe.
+std::string in_child(const std::function<std::string()>& body) {
+  int fds[2];
+  if (pipe(fds) != 0) return "null";
+  std::fflush(stdout);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string out;
+    try {
+      out = body();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "aevb_bench: %s\n", e.what());
+      out = "null";
+    }
+    std::fflush(stdout);
+    const char* p = out.data();
+    std::size_t left = out.size();
+    while (left > 0) {
+      const ssize_t w = write(fds[1], p, left);
+      if (w <= 0) break;
+      p += w;
+      left -= static_cast<std::size_t>(w);
+    }
+    close(fds[1]);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t r;
+  while ((r = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(r));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return out.empty() ? "null" : out;
+}
+
+// The number after "key": in a flat JSON object (NaN when absent).
+double json_number(const std::string& obj, const std::string& key) {
+  const std::string needle = "\"" + key + "\": ";
+  const std::size_t at = obj.find(needle);
+  if (at == std::string::npos) return NAN;
+  return std::strtod(obj.c_str() + at + needle.size(), nullptr);
+}
+
+std::string cpu_model() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+int usage(const char* argv0) {
+  std::fprintf(stderr,
+               "usage: %s [--threads N] [--repeats R] [--steps S] [--iw-images N] [--iw-k K] [--gemm-size N]\n"
+               "          [--only sgemm|peer|paper|iw] [--json PATH]\n",
+               argv0);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) return usage(argv[0]);
+    const std::string v = argv[++i];
+    if (a == "--threads") o.threads = std::stoi(v);
+    else if (a == "--repeats") o.repeats = std::max(1, std::stoi(v));
+    else if (a == "--steps") o.steps = std::stoul(v);
+    else if (a == "--iw-images") o.iw_images = std::stoul(v);
+    else if (a == "--iw-k") o.iw_k = std::stoul(v);
+    else if (a == "--gemm-size") o.gemm_size = std::stoul(v);
+    else if (a == "--only") o.only = v;
+    else if (a == "--json") o.json = v;
+    else return usage(argv[0]);
+  }
+  // The children inherit this; no OpenMP region runs in the parent before fork.
+  setenv("OMP_NUM_THREADS", std::to_string(o.threads).c_str(), 1);
+  auto with_threads = [&](std::function<std::string()> f) {
+    return [&o, f] {
+      aevb::set_threads(o.threads);
+      return f();
+    };
+  };
+
+  TrainCase peer{"peer", peer_model(), {}, aevb::Binarize::none};
+  peer.train.objective = {aevb::Estimator::B, 1, 1.0f};
+  peer.train.optimizer.kind = aevb::OptimizerKind::adam;
+  peer.train.optimizer.lr = 1e-3f;
+  peer.train.batch = 128;
+  TrainCase paper{"paper", paper_model(), {}, aevb::Binarize::dynamic};
+  paper.train.objective = {aevb::Estimator::B, 1, 1.0f};
+  paper.train.optimizer.kind = aevb::OptimizerKind::adagrad;
+  paper.train.optimizer.lr = 0.02f;
+  paper.train.batch = 100;
+
+  std::printf("aevb_bench: %s, %d threads, %d repeats\n", cpu_model().c_str(), o.threads, o.repeats);
+  std::map<std::string, std::string> results;
+  auto want = [&](const char* s) { return o.only.empty() || o.only == s; };
+  if (want("sgemm")) results["sgemm"] = in_child(with_threads([&] { return section_sgemm(o); }));
+  if (want("peer")) results["train_peer"] = in_child(with_threads([&] { return section_train(o, peer); }));
+  if (want("paper")) results["train_paper"] = in_child(with_threads([&] { return section_train(o, paper); }));
+  if (want("iw")) results["iw"] = in_child(with_threads([&] { return section_iw(o); }));
+
+  JsonObject top;
+  top.str("cpu", cpu_model());
+  top.num("threads", o.threads);
+  top.num("cores", double(sysconf(_SC_NPROCESSORS_ONLN)));
+  for (const auto& [k, v] : results) top.raw(k, v);
+  // The step against the machine: achieved GFLOP/s over large-SGEMM GFLOP/s.
+  if (results.count("sgemm")) {
+    const double large = json_number(results["sgemm"], "large_gflops");
+    for (const char* t : {"train_peer", "train_paper"}) {
+      if (!results.count(t)) continue;
+      const double f = json_number(results[t], "gflops") / large;
+      std::printf("  %-12s step at %.0f%% of large-SGEMM GFLOP/s\n", t, 100 * f);
+      top.num(std::string(t) + "_fraction_of_sgemm", f);
+    }
+  }
+  if (!o.json.empty()) {
+    const std::filesystem::path path(o.json);
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << top.text() << "\n";
+    std::printf("wrote %s\n", o.json.c_str());
+  }
+  return 0;
+}

@@ -1,0 +1,331 @@
+// End-to-end tests of the commands that use a trained model (info, sample,
+// reconstruct, manifold, interpolate, encode, decode): the built CLI runs on a
+// small model written with the library and on real MNIST slices, and its
+// outputs are checked against the library computing the same thing. Every
+// error path: exit code 2, one line on stderr, no output file left behind.
+#include "support/cli_runner.hpp"
+
+#include "eval/latent_grid.hpp"
+#include "io/config_json.hpp"
+#include "io/model_file.hpp"
+#include "train/epoch_runner.hpp"
+#include "viz/image_grid.hpp"
+#include "viz/png.hpp"
+
+#include <aevb/data.hpp>
+#include <aevb/vae.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace aevb {
+namespace {
+
+namespace fs = std::filesystem;
+using test::CliResult;
+
+constexpr int kSide = 28;
+constexpr std::size_t kDim = 784;
+
+class CliUse : public ::testing::Test {
+ protected:
+  static inline fs::path dir;
+  static inline std::string model2, model3;  // latent 2 and latent 3, both 784 -> 32 -> z, 28x28 images
+
+  static void SetUpTestSuite() {
+    if (test::cli_path().empty()) return;
+    dir = fs::temp_directory_path() / ("aevb_cli_use_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    for (std::size_t latent : {2, 3}) {
+      ModelConfig c;
+      c.input_dim = kDim;
+      c.hidden = {32};
+      c.latent = latent;
+      c.init = Init::glorot;  // outputs that vary from one input to the next
+      c.image_height = c.image_width = kSide;
+      const Vae model(c, 7 + latent);
+      const fs::path path = dir / ("model" + std::to_string(latent) + ".safetensors");
+      save_model(path, model, {{"note", "cli test"}, {"binarize", "none"}});
+      (latent == 2 ? model2 : model3) = path.string();
+    }
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+  void SetUp() override {
+    if (test::cli_path().empty()) GTEST_SKIP() << "this build has no aevb CLI";
+  }
+
+  static CliResult run(const std::vector<std::string>& args) {
+    return test::run_cli(test::cli_path(), args, dir, {{"AEVB_DATA_DIR", AEVB_SOURCE_DIR "/../shared/data"}});
+  }
+  static std::string path(const std::string& name) { return (dir / name).string(); }
+
+  // The first n MNIST test images as the CLI sees them (no binarization).
+  static std::vector<float> mnist_rows(std::size_t n) {
+    const fs::path data_dir = AEVB_SOURCE_DIR "/../shared/data";
+    const Dataset d = first_rows(resolve_dataset("mnist", Split::test, {&data_dir, 1}), n);
+    return gather_all(d, Binarize::none, 1, 0);
+  }
+};
+
+#define EXPECT_OK(r) \
+  EXPECT_EQ((r).exit_code, 0) << "stdout: " << (r).out << "\nstderr: " << (r).err
+
+viz::Image8 read_png(const std::string& p) {
+  return viz::decode_png(test::read_text_file(p));
+}
+
+// The values of an NPY file and the shape its header declares.
+std::vector<float> read_npy_floats(const std::string& p, std::string* shape) {
+  const std::string bytes = test::read_text_file(p);
+  const auto at = bytes.find("'shape': (");
+  const auto end = bytes.find(')', at);
+  if (at == std::string::npos || end == std::string::npos) return {};
+  *shape = bytes.substr(at + 10, end - at - 10);
+  const Table t = read_table(p);
+  return t.values;
+}
+
+void expect_same_image(const viz::Image8& got, const viz::Image8& want, int tolerance) {
+  ASSERT_EQ(got.width, want.width);
+  ASSERT_EQ(got.height, want.height);
+  ASSERT_EQ(got.channels, want.channels);
+  int worst = 0;
+  for (std::size_t k = 0; k < got.pixels.size(); ++k) worst = std::max(worst, std::abs(int(got.pixels[k]) - int(want.pixels[k])));
+  EXPECT_LE(worst, tolerance) << "largest pixel difference";
+}
+
+TEST_F(CliUse, InfoListsConfigTensorsAndMetadata) {
+  const ModelFileInfo info = inspect_model(model2);
+  const CliResult r = run({"info", model2});
+  EXPECT_OK(r);
+  for (const ParameterInfo& t : model_tensor_table(info.config)) {
+    std::string shape = "[";
+    for (std::size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
+    shape += "]";
+    EXPECT_NE(r.out.find(t.name + " "), std::string::npos) << t.name;
+    EXPECT_NE(r.out.find(shape), std::string::npos) << shape;
+  }
+  EXPECT_NE(r.out.find("aevb-vae"), std::string::npos);
+  EXPECT_NE(r.out.find(std::to_string(info.parameter_count)), std::string::npos);
+  EXPECT_NE(r.out.find("cli test"), std::string::npos);
+  const nlohmann::json config = to_json(info.config);
+  for (const auto& [key, value] : config.items()) EXPECT_NE(r.out.find(key), std::string::npos) << key;
+
+  const CliResult rj = run({"info", model2, "--json"});
+  EXPECT_OK(rj);
+  const nlohmann::json j = nlohmann::json::parse(rj.out);
+  EXPECT_EQ(j["format"], "aevb-vae");
+  EXPECT_EQ(j["config"], to_json(info.config));
+  EXPECT_EQ(j["parameter_count"], info.parameter_count);
+  EXPECT_EQ(j["metadata"]["note"], "cli test");
+  const std::vector<ParameterInfo> table = model_tensor_table(info.config);
+  ASSERT_EQ(j["tensors"].size(), table.size());
+  for (std::size_t k = 0; k < table.size(); ++k) {
+    EXPECT_EQ(j["tensors"][k]["name"], table[k].name);
+    EXPECT_EQ(j["tensors"][k]["shape"].get<std::vector<std::size_t>>(), table[k].shape);
+  }
+}
+
+TEST_F(CliUse, SampleDrawsThePriorDecodedAsAGrid) {
+  const std::string out = path("sample.png");
+  const CliResult r = run({"sample", "--model", model2, "--count", "12", "--columns", "4", "--seed", "5", "--out", out});
+  EXPECT_OK(r);
+  const viz::Image8 got = read_png(out);
+  EXPECT_EQ(got.width, 4 * (kSide + 1) + 1);
+  EXPECT_EQ(got.height, 3 * (kSide + 1) + 1);
+  // The same as the library's prior samples with that seed.
+  const Vae model = load_model(model2);
+  std::vector<float> x(12 * kDim);
+  model.sample(5, {x.data(), 12, kDim});
+  viz::GridStyle style;
+  style.columns = 4;
+  expect_same_image(got, viz::sample_grid({x.data(), 12, kDim}, kSide, kSide, style), 1);
+
+  const CliResult r2 = run({"sample", "--model", model2, "--count", "3", "--scale", "2", "--out", path("sample2.png")});
+  EXPECT_OK(r2);
+  const viz::Image8 big = read_png(path("sample2.png"));
+  EXPECT_EQ(big.width, 2 * (2 * (kSide + 1) + 1));  // 3 samples: 2 columns, 2 rows
+  EXPECT_EQ(big.height, 2 * (2 * (kSide + 1) + 1));
+}
+
+TEST_F(CliUse, EncodeMatchesTheLibraryAndDecodeReproducesReconstruct) {
+  const Vae model = load_model(model2);
+  const std::vector<float> x = mnist_rows(8);
+  std::vector<float> mu(8 * 2), logvar(8 * 2);
+  model.encode({x.data(), 8, kDim}, {mu.data(), 8, 2}, {logvar.data(), 8, 2});
+
+  // encode: NPY [n, 2, latent], means then variances.
+  const std::string enc = path("enc.npy");
+  EXPECT_OK(run({"encode", "--model", model2, "--data", "mnist", "--limit", "8", "--out", enc}));
+  std::string shape;
+  const std::vector<float> e = read_npy_floats(enc, &shape);
+  EXPECT_EQ(shape, "8, 2, 2");
+  ASSERT_EQ(e.size(), 8u * 2 * 2);
+  for (std::size_t i = 0; i < 8; ++i) {
+    for (std::size_t j = 0; j < 2; ++j) {
+      EXPECT_NEAR(e[i * 4 + j], mu[i * 2 + j], 1e-5f * (1 + std::abs(mu[i * 2 + j]))) << i << "," << j;
+      const float var = std::exp(logvar[i * 2 + j]);
+      EXPECT_NEAR(e[i * 4 + 2 + j], var, 1e-5f * var) << i << "," << j;
+    }
+  }
+  // The CSV holds the same numbers under a header.
+  const std::string csv = path("enc.csv");
+  EXPECT_OK(run({"encode", "--model", model2, "--data", "mnist", "--limit", "8", "--out", csv}));
+  const std::string text = test::read_text_file(csv);
+  EXPECT_EQ(text.substr(0, text.find('\n')), "mu_0,mu_1,var_0,var_1");
+  const Table t = read_table(csv);
+  ASSERT_EQ(t.rows, 8u);
+  ASSERT_EQ(t.cols, 4u);
+  EXPECT_EQ(t.values, e);
+
+  // reconstruct rows 2..7: inputs beside E[x|z] at the posterior mean.
+  const std::string rec = path("rec.png"), rec_npy = path("rec.npy");
+  EXPECT_OK(run({"reconstruct", "--model", model2, "--data", "mnist", "--limit", "20", "--offset", "2", "--count", "6",
+                 "--out", rec, "--npy", rec_npy}));
+  const std::vector<float> recon = read_npy_floats(rec_npy, &shape);
+  EXPECT_EQ(shape, "6, 784");
+  ASSERT_EQ(recon.size(), 6 * kDim);
+  expect_same_image(read_png(rec), viz::reconstruction_grid({x.data() + 2 * kDim, 6, kDim}, {recon.data(), 6, kDim},
+                                                            kSide, kSide),
+                    0);
+
+  // decode of encode's output (both formats) gives the same decoded means.
+  for (const std::string& latents : {enc, csv}) {
+    const std::string dec = path("dec.png"), dec_npy = path("dec.npy");
+    EXPECT_OK(run({"decode", "--model", model2, "--latents", latents, "--out", dec, "--npy", dec_npy}));
+    const std::vector<float> d = read_npy_floats(dec_npy, &shape);
+    EXPECT_EQ(shape, "8, 784");
+    ASSERT_EQ(d.size(), 8 * kDim);
+    float worst = 0;
+    for (std::size_t k = 0; k < 6 * kDim; ++k) worst = std::max(worst, std::abs(d[2 * kDim + k] - recon[k]));
+    EXPECT_LE(worst, 1e-5f) << latents;
+    const viz::Image8 grid = read_png(dec);
+    EXPECT_EQ(grid.width, 3 * (kSide + 1) + 1);  // 8 images: 3 columns, 3 rows
+    EXPECT_EQ(grid.height, 3 * (kSide + 1) + 1);
+  }
+}
+
+TEST_F(CliUse, ManifoldDecodesTheInverseCdfGrid) {
+  const std::string out = path("manifold.png");
+  EXPECT_OK(run({"manifold", "--model", model3, "--steps", "5", "--dims", "0,2", "--out", out}));
+  const viz::Image8 got = read_png(out);
+  EXPECT_EQ(got.width, 5 * (kSide + 1) + 1);
+  EXPECT_EQ(got.height, 5 * (kSide + 1) + 1);
+  const Vae model = load_model(model3);
+  const std::vector<float> z = manifold_latents(3, 5, 0, 2);
+  std::vector<float> x(25 * kDim);
+  model.decode({z.data(), 25, 3}, {x.data(), 25, kDim});
+  expect_same_image(got, viz::manifold_grid({x.data(), 25, kDim}, 5, 5, kSide, kSide), 1);
+
+  EXPECT_OK(run({"manifold", "--model", model2, "--steps", "3", "--out", out}));
+  EXPECT_EQ(read_png(out).width, 3 * (kSide + 1) + 1);
+}
+
+TEST_F(CliUse, InterpolateDrawsOneRowPerPairFromEndToEnd) {
+  const std::string out = path("interp.png");
+  EXPECT_OK(run({"interpolate", "--model", model2, "--data", "mnist", "--limit", "20", "--from", "0", "--to", "1",
+                 "--from", "2", "--to", "3", "--steps", "4", "--out", out}));
+  const viz::Image8 got = read_png(out);
+  EXPECT_EQ(got.width, 4 * (kSide + 1) + 1);
+  EXPECT_EQ(got.height, 2 * (kSide + 1) + 1);
+  const Vae model = load_model(model2);
+  const std::vector<float> x = mnist_rows(4);
+  std::vector<float> mu(4 * 2), logvar(4 * 2), z;
+  model.encode({x.data(), 4, kDim}, {mu.data(), 4, 2}, {logvar.data(), 4, 2});
+  for (std::size_t p = 0; p < 2; ++p) {
+    const auto line = interpolation_latents({mu.data() + 4 * p, 2}, {mu.data() + 4 * p + 2, 2}, 4);
+    z.insert(z.end(), line.begin(), line.end());
+  }
+  std::vector<float> images(8 * kDim);
+  model.decode({z.data(), 8, 2}, {images.data(), 8, kDim});
+  expect_same_image(got, viz::interpolation_grid({images.data(), 8, kDim}, 2, 4, kSide, kSide), 1);
+}
+
+// Exit code 2, exactly one line on stderr starting "aevb: error:", and none of `outputs` left behind.
+void expect_clean_failure(const CliResult& r, const std::vector<std::string>& outputs, const std::string& fragment) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("aevb: error:", 0), 0u) << r.err;
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "more than one line: " << r.err;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << "expected '" << fragment << "' in: " << r.err;
+  for (const std::string& o : outputs) EXPECT_FALSE(fs::exists(o)) << o << " was left behind";
+}
+
+TEST_F(CliUse, ErrorsAreOneLineWithExitCodeTwoAndNoOutput) {
+  // Inputs that are wrong in one way each.
+  const std::string truncated = path("truncated.safetensors"), corrupt = path("corrupt.safetensors");
+  {
+    const std::string bytes = test::read_text_file(model2);
+    std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    std::string bad = bytes;
+    bad[9] = '#';  // the header's JSON
+    std::ofstream(corrupt, std::ios::binary) << bad;
+  }
+  const std::string narrow = path("narrow.csv");  // 10 values per datapoint, not 784
+  std::ofstream(narrow) << "0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9\n0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2,0.1,0\n";
+  const std::string three_cols = path("three.csv");
+  std::ofstream(three_cols) << "1,2,3\n4,5,6\n";
+  const std::string regular = path("regular_file");
+  std::ofstream(regular) << "x";
+  const std::string out = path("never.png"), npy = path("never.npy");
+  const std::vector<std::string> mnist = {"--data", "mnist", "--limit", "20"};
+  auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> outputs;
+    std::string fragment;
+  };
+  const std::vector<Case> cases = {
+      {{"sample", "--model", model2, "--out", out, "--bogus"}, {out}, "--bogus"},
+      {{"sample", "--out", out}, {out}, "--model"},
+      {{"info"}, {}, "MODEL"},
+      {{"sample", "--model", path("missing.safetensors"), "--out", out}, {out}, "missing.safetensors"},
+      {{"info", path("missing.safetensors")}, {}, "missing.safetensors"},
+      {{"sample", "--model", truncated, "--out", out}, {out}, "truncated"},
+      {{"info", truncated}, {}, "truncated"},
+      {{"manifold", "--model", corrupt, "--out", out}, {out}, "corrupt.safetensors"},
+      {{"reconstruct", "--model", model2, "--data", narrow, "--out", out}, {out}, "784"},
+      {{"encode", "--model", model2, "--data", narrow, "--out", npy}, {npy}, "784"},
+      {{"sample", "--model", model2, "--out", "/proc/aevb_never.png"}, {"/proc/aevb_never.png"}, "/proc/aevb_never.png"},
+      {{"sample", "--model", model2, "--out", regular + "/x.png"}, {regular + "/x.png"}, "regular_file"},
+      {with({"encode", "--model", model2, "--out", regular + "/x.npy"}, mnist), {regular + "/x.npy"}, "regular_file"},
+      // One output is fine, the other cannot be written: neither stays.
+      {{"decode", "--model", model2, "--latents", path("enc.npy"), "--out", out, "--npy", regular + "/x.npy"},
+       {out, regular + "/x.npy"},
+       "regular_file"},
+      {with({"reconstruct", "--model", model2, "--offset", "25", "--out", out}, mnist), {out}, "--offset 25"},
+      {with({"reconstruct", "--model", model2, "--offset", "10", "--count", "11", "--out", out}, mnist), {out}, "--count 11"},
+      {with({"interpolate", "--model", model2, "--from", "3", "--to", "20", "--out", out}, mnist), {out}, "--to 20"},
+      {with({"interpolate", "--model", model2, "--from", "1,2", "--to", "3", "--out", out}, mnist), {out}, "--from"},
+      {{"manifold", "--model", model3, "--dims", "0,3", "--out", out}, {out}, "out of range"},
+      {{"manifold", "--model", model2, "--dims", "x", "--out", out}, {out}, "--dims"},
+      {{"decode", "--model", model2, "--latents", three_cols, "--out", out, "--npy", npy}, {out, npy}, "3"},
+      {{"decode", "--model", model2, "--latents", path("missing.csv"), "--out", out}, {out}, "missing.csv"},
+      {with({"encode", "--model", model2, "--out", path("never.txt")}, mnist), {path("never.txt")}, ".npy or .csv"},
+  };
+  // decode's case needs a valid latent file.
+  ASSERT_EQ(run(with({"encode", "--model", model2, "--out", path("enc.npy")}, mnist)).exit_code, 0);
+  for (const Case& c : cases) {
+    std::string line;
+    for (const auto& a : c.args) line += a + " ";
+    SCOPED_TRACE("aevb " + line);
+    expect_clean_failure(run(c.args), c.outputs, c.fragment);
+  }
+}
+
+}  // namespace
+}  // namespace aevb
