@@ -77,7 +77,7 @@ void print_text(const nlohmann::json& j) {
     // Checkpoints carry long JSON (settings, every epoch's metrics): summarize it.
     if (text.size() > 160) text = "<" + std::string(value.is_string() ? "text" : "JSON") + ", " +
                                   std::to_string(text.size()) + " characters; see --json>";
-    std::printf("  %-16s %s\n", key.c_str(), text.c_str());
+    std::printf("  %-18s %s\n", key.c_str(), text.c_str());
   }
 }
 
