@@ -1,9 +1,16 @@
 #pragma once
-// Elementwise activations, fused with the bias add that follows a GEMM.
+// Elementwise activations, fused with the bias add that follows a GEMM, and
+// their backward fused with the bias gradient (the column sums of dy).
 // Every derivative is written in terms of the output y, so a layer keeps only
 // its output for the backward pass:
 //   tanh' = 1 - y^2, sigmoid' = y (1 - y), relu' = [y > 0],
 //   leaky' = [y > 0] + slope [y <= 0], softplus' = sigmoid(x) = 1 - exp(-y).
+//
+// Two versions of each kernel: the fast one (float: the vectorizable
+// approximations of backend/cpu/vector_math.hpp under `omp simd`; double: the
+// reference, so that the finite-difference checks see libm), and
+// reference::, plain loops over libm, which tests/unit/fast_kernels_test.cpp
+// and dev/kernels_lab.cpp hold the fast one to.
 #include <aevb/config.hpp>
 #include <aevb/matrix.hpp>
 
@@ -17,8 +24,17 @@ Act to_act(Activation a);
 template <class T>
 void bias_activation_forward(MatrixView<T> y, const T* bias, Act act, T slope);
 
-/// dy[r, c] *= act'(y[r, c]): turns dL/dy into dL/d(pre-activation) in place.
+/// dy[r, c] *= act'(y[r, c]): turns dL/dy into dL/d(pre-activation) in place;
+/// then, unless db is null, db[c] += sum_r dy[r, c], rows in order (the same
+/// sums whatever the thread count).
 template <class T>
-void activation_backward(MatrixView<T> dy, MatrixView<const T> y, Act act, T slope);
+void activation_backward(MatrixView<T> dy, MatrixView<const T> y, Act act, T slope, T* db = nullptr);
+
+namespace reference {
+template <class T>
+void bias_activation_forward(MatrixView<T> y, const T* bias, Act act, T slope);
+template <class T>
+void activation_backward(MatrixView<T> dy, MatrixView<const T> y, Act act, T slope, T* db = nullptr);
+}  // namespace reference
 
 }  // namespace aevb

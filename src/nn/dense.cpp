@@ -19,17 +19,11 @@ void dense_forward(const Dense& layer, const T* params, MatrixView<const T> x, M
 template <class T>
 void dense_backward(const Dense& layer, const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y,
                     MatrixView<T> dy, MatrixView<T> dx) {
-  activation_backward(dy, y, layer.act, static_cast<T>(layer.slope));
+  // dL/d(pre-activation) in place, and db += its column sums, in one pass.
+  activation_backward(dy, y, layer.act, static_cast<T>(layer.slope), grads + layer.bias);
   // dW += dy^T x
   gemm<T>(Trans::yes, Trans::no, layer.out, layer.in, x.rows, T(1), dy.data, layer.out, x.data, layer.in, T(1),
           grads + layer.weight, layer.in);
-  // db += column sums of dy, rows in order (the same sum whatever the thread count).
-  T* db = grads + layer.bias;
-  for (std::size_t r = 0; r < dy.rows; ++r) {
-    const T* row = dy.row(r);
-#pragma omp simd
-    for (std::size_t c = 0; c < layer.out; ++c) db[c] += row[c];
-  }
   if (dx.data != nullptr) {
     gemm<T>(Trans::no, Trans::no, x.rows, layer.in, layer.out, T(1), dy.data, layer.out, params + layer.weight,
             layer.in, T(0), dx.data, layer.in);

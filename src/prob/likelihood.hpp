@@ -7,6 +7,7 @@
 //                   log p = sum_d -1/2 (log 2pi c + (x - m)^2 / c)
 // m = sigmoid(pre) when sigmoid_mean (the paper's bounded mean for data in
 // (0,1)), else m = pre. Row r of `out` belongs to datapoint r / samples.
+// Float runs the fused, vectorized rows; double runs the reference loops.
 #include <aevb/config.hpp>
 #include <aevb/matrix.hpp>
 
@@ -31,6 +32,15 @@ void log_likelihood(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixV
 template <class T>
 void log_likelihood_grad(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<const T> x,
                          std::size_t samples, const T* weight, T* log_lik, MatrixView<T> dout);
+
+/// The plain loops over libm that the fast float path (vectorizable
+/// approximations, backend/cpu/vector_math.hpp) is tested against. With
+/// dout.data null it computes the values only.
+namespace reference {
+template <class T>
+void log_likelihood_grad(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<const T> x,
+                         std::size_t samples, const T* weight, T* log_lik, MatrixView<T> dout);
+}  // namespace reference
 
 /// E[x|z]: sigmoid(logits) or the mean m, [rows, D].
 template <class T>

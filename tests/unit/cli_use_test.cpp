@@ -119,7 +119,8 @@ TEST_F(CliUse, InfoListsConfigTensorsAndMetadata) {
   EXPECT_NE(r.out.find(std::to_string(info.parameter_count)), std::string::npos);
   EXPECT_NE(r.out.find("cli test"), std::string::npos);
   const nlohmann::json config = to_json(info.config);
-  for (const auto& [key, value] : config.items()) EXPECT_NE(r.out.find(key), std::string::npos) << key;
+  for (auto it = config.begin(); it != config.end(); ++it)
+    EXPECT_NE(r.out.find(it.key()), std::string::npos) << it.key();
 
   const CliResult rj = run({"info", model2, "--json"});
   EXPECT_OK(rj);

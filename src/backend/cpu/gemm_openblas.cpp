@@ -45,7 +45,10 @@ template <class T>
 void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
   // Also for programs that never call set_threads: BLAS is single-threaded.
-  static const bool blas_single_threaded = (openblas_set_num_threads(1), true);
+  static const bool blas_single_threaded = [] {
+    set_thread_count(omp_get_max_threads());
+    return true;
+  }();
   (void)blas_single_threaded;
   const bool split_rows = m >= n;  // tile the longer side of C
   const std::size_t tiles = ((split_rows ? m : n) + kTile - 1) / kTile;
@@ -79,9 +82,10 @@ template void gemm<double>(Trans, Trans, std::size_t, std::size_t, std::size_t, 
 
 void set_thread_count(int threads) {
   if (threads <= 0) threads = omp_get_num_procs();
-  omp_set_num_threads(threads);
-  // BLAS runs single-threaded inside our tiles: one pool, ours.
+  // BLAS runs single-threaded inside our tiles: one pool, ours. In OpenBLAS's
+  // OpenMP build this call also sets the OpenMP thread count, so ours comes after.
   openblas_set_num_threads(1);
+  omp_set_num_threads(threads);
 }
 
 int thread_count() { return omp_get_max_threads(); }
