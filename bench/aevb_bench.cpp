@@ -1,7 +1,10 @@
 // aevb_bench: the whole-program benchmark of issue 4, in one run.
 //
-//   sgemm      this machine's SGEMM GFLOP/s at the training step's shapes and
-//              at a large square size (the "machine rate" the step is held to)
+//   sgemm      this machine's SGEMM GFLOP/s at a large square size (OpenBLAS
+//              with its own threads: the "machine rate" a step is held to), and
+//              at the training step's shapes, both through OpenBLAS's own
+//              threading and through aevb's backend::gemm (fixed tiles on
+//              aevb's pool, for results independent of the thread count)
 //   train/peer the PyTorch example model: 784-400-20 ReLU, Bernoulli on grey
 //              MNIST, estimator B with L = 1, Adam 1e-3, batch 128
 //   train/paper the paper's MNIST model: 784-500-20 tanh, Adagrad 0.02, M = 100,
@@ -27,6 +30,7 @@
 #include "backend/gemm.hpp"
 #include "core/rng.hpp"
 
+#include <cblas.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,15 +159,10 @@ struct GemmCase {
   std::size_t m, n, k;
 };
 
-double time_gemm(const GemmCase& g, double min_seconds, int repeats) {
-  using aevb::backend::Trans;
-  std::vector<float> a(g.m * g.k), b(g.k * g.n), c(g.m * g.n);
-  aevb::fill_uniform(a.data(), a.size(), 1, 1);
-  aevb::fill_uniform(b.data(), b.size(), 1, 2);
-  const std::size_t lda = g.ta == Trans::no ? g.k : g.m, ldb = g.tb == Trans::no ? g.n : g.k;
-  auto run = [&] { aevb::backend::gemm<float>(g.ta, g.tb, g.m, g.n, g.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), g.n); };
+// Times `run` (one product of `flops`) and returns the median GFLOP/s over
+// `repeats` timings of about `min_seconds` each.
+double time_product(const std::function<void()>& run, double flops, double min_seconds, int repeats) {
   run();
-  // Calls per timing so that each timing lasts about min_seconds.
   auto t0 = Clock::now();
   std::size_t calls = 0;
   while (seconds_since(t0) < min_seconds / 4) {
@@ -175,48 +174,84 @@ double time_gemm(const GemmCase& g, double min_seconds, int repeats) {
   for (int r = 0; r < repeats; ++r) {
     t0 = Clock::now();
     for (std::size_t i = 0; i < calls; ++i) run();
-    rates.push_back(2.0 * double(g.m) * double(g.n) * double(g.k) * double(calls) / seconds_since(t0) / 1e9);
+    rates.push_back(flops * double(calls) / seconds_since(t0) / 1e9);
   }
   return median(rates);
 }
 
+CBLAS_TRANSPOSE to_cblas(aevb::backend::Trans t) { return t == aevb::backend::Trans::yes ? CblasTrans : CblasNoTrans; }
+
+// GFLOP/s of one shape through aevb's backend::gemm (deterministic tiles on
+// aevb's pool) or, raw, through OpenBLAS's own threaded sgemm.
+double time_gemm(const GemmCase& g, double min_seconds, int repeats, bool raw) {
+  using aevb::backend::Trans;
+  std::vector<float> a(g.m * g.k), b(g.k * g.n), c(g.m * g.n);
+  aevb::fill_uniform(a.data(), a.size(), 1, 1);
+  aevb::fill_uniform(b.data(), b.size(), 1, 2);
+  const std::size_t lda = g.ta == Trans::no ? g.k : g.m, ldb = g.tb == Trans::no ? g.n : g.k;
+  const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k);
+  const auto bi = [](std::size_t v) { return static_cast<blasint>(v); };
+  if (raw)
+    return time_product(
+        [&] {
+          cblas_sgemm(CblasRowMajor, to_cblas(g.ta), to_cblas(g.tb), bi(g.m), bi(g.n), bi(g.k), 1.0f, a.data(),
+                      bi(lda), b.data(), bi(ldb), 0.0f, c.data(), bi(g.n));
+        },
+        flops, min_seconds, repeats);
+  return time_product(
+      [&] { aevb::backend::gemm<float>(g.ta, g.tb, g.m, g.n, g.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), g.n); },
+      flops, min_seconds, repeats);
+}
+
 std::string section_sgemm(const Options& o) {
   using aevb::backend::Trans;
-  JsonObject j;
-  const std::size_t big = o.gemm_size;
-  const double large = time_gemm({"square", Trans::no, Trans::no, big, big, big}, 0.5, o.repeats);
-  std::printf("  sgemm %zu^3                         %8.1f GFLOP/s\n", big, large);
-  j.num("large_gflops", large);
-  j.num("large_size", double(big));
-  // The peer model's step: per layer forward (NT), dW (TN), dX (NN).
-  const std::size_t batch = 128;
+  const std::size_t big = o.gemm_size, batch = 128;
+  std::vector<GemmCase> cases = {{"square", Trans::no, Trans::no, big, big, big}};
+  // The peer model's step: per layer forward (NT), dW (TN), dX (NN; never for the first layer).
   const Shapes s = shapes_of(peer_model());
   std::vector<std::pair<std::size_t, std::size_t>> layers = s.encoder;
   layers.insert(layers.end(), s.decoder.begin(), s.decoder.end());
-  double flops = 0, seconds = 0;
-  std::string list = "[";
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const auto [in, out] = layers[l];
-    std::vector<GemmCase> cases = {{"fwd", Trans::no, Trans::yes, batch, out, in},
-                                   {"dW", Trans::yes, Trans::no, out, in, batch}};
+    cases.push_back({"fwd", Trans::no, Trans::yes, batch, out, in});
+    cases.push_back({"dW", Trans::yes, Trans::no, out, in, batch});
     if (l != 0) cases.push_back({"dX", Trans::no, Trans::no, batch, in, out});
-    for (const GemmCase& g : cases) {
-      const double rate = time_gemm(g, 0.05, o.repeats);
-      const double f = 2.0 * double(g.m) * double(g.n) * double(g.k);
-      flops += f;
-      seconds += f / (rate * 1e9);
-      std::printf("  sgemm %-4s %4zu x %4zu x %4zu (%s%s)   %8.1f GFLOP/s\n", g.name.c_str(), g.m, g.n, g.k,
-                  g.ta == Trans::yes ? "T" : "N", g.tb == Trans::yes ? "T" : "N", rate);
-      std::ostringstream e;
-      e << (list.size() > 1 ? ", " : "") << "{\"op\": \"" << g.name << "\", \"m\": " << g.m << ", \"n\": " << g.n
-        << ", \"k\": " << g.k << ", \"gflops\": " << rate << "}";
-      list += e.str();
-    }
   }
-  const double step_rate = flops / seconds / 1e9;
-  std::printf("  sgemm, the peer step's products together %8.1f GFLOP/s\n", step_rate);
+  // OpenBLAS's own threads first, in a process where aevb's pool has not run yet.
+  openblas_set_num_threads(o.threads);
+  std::vector<double> raw, ours;
+  for (std::size_t i = 0; i < cases.size(); ++i) raw.push_back(time_gemm(cases[i], i == 0 ? 1.0 : 0.05, o.repeats, true));
+  aevb::set_threads(o.threads);
+  for (std::size_t i = 0; i < cases.size(); ++i) ours.push_back(time_gemm(cases[i], i == 0 ? 1.0 : 0.05, o.repeats, false));
+
+  JsonObject j;
+  std::printf("  %-38s %10s %10s\n", "sgemm GFLOP/s", "OpenBLAS", "aevb");
+  std::printf("  %-38s %10.1f %10.1f\n", ("square " + std::to_string(big) + "^3").c_str(), raw[0], ours[0]);
+  j.num("large_gflops", raw[0]);
+  j.num("large_gflops_aevb_tiles", ours[0]);
+  j.num("large_size", double(big));
+  double flops = 0, seconds = 0, seconds_raw = 0;
+  std::string list = "[";
+  for (std::size_t i = 1; i < cases.size(); ++i) {
+    const GemmCase& g = cases[i];
+    const double f = 2.0 * double(g.m) * double(g.n) * double(g.k);
+    flops += f;
+    seconds += f / (ours[i] * 1e9);
+    seconds_raw += f / (raw[i] * 1e9);
+    char label[64];
+    std::snprintf(label, sizeof label, "%-3s %4zu x %4zu x %4zu (%s%s)", g.name.c_str(), g.m, g.n, g.k,
+                  g.ta == Trans::yes ? "T" : "N", g.tb == Trans::yes ? "T" : "N");
+    std::printf("  %-38s %10.1f %10.1f\n", label, raw[i], ours[i]);
+    std::ostringstream e;
+    e << (list.size() > 1 ? ", " : "") << "{\"op\": \"" << g.name << "\", \"m\": " << g.m << ", \"n\": " << g.n
+      << ", \"k\": " << g.k << ", \"gflops\": " << ours[i] << ", \"gflops_openblas\": " << raw[i] << "}";
+    list += e.str();
+  }
+  const double step_rate = flops / seconds / 1e9, step_raw = flops / seconds_raw / 1e9;
+  std::printf("  %-38s %10.1f %10.1f\n", "the peer step's products together", step_raw, step_rate);
   j.raw("shapes", list + "]");
   j.num("step_shapes_gflops", step_rate);
+  j.num("step_shapes_gflops_openblas", step_raw);
   j.num("peak_rss_mib", peak_rss_mib());
   return j.text();
 }

@@ -1,10 +1,21 @@
 #include "optim/optimizer.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <experimental/simd>
+#include <tuple>
+#include <type_traits>
+
+// GCC 12's AVX-512 sqrt intrinsic, inlined through std::experimental::simd,
+// trips a false -Wmaybe-uninitialized (its _mm512_undefined_ps operand).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace aevb {
 namespace {
+
+namespace stdx = std::experimental;
 
 std::size_t moment_buffers(const OptimizerConfig& c) {
   switch (c.kind) {
@@ -17,6 +28,75 @@ std::size_t moment_buffers(const OptimizerConfig& c) {
 
 constexpr double kAdagradEps = 1e-10;  // PyTorch's default
 
+// The flat buffers are cut into blocks of a fixed size, whatever the thread
+// count: every element then goes through the same code (vector body or scalar
+// tail) with any number of threads, so results stay bitwise reproducible.
+constexpr std::size_t kBlock = 1 << 14;
+constexpr std::size_t kParallelBlocks = 4;  // below this, one thread
+
+template <class F>
+void for_blocks(std::size_t n, F&& body) {
+  const std::size_t blocks = (n + kBlock - 1) / kBlock;
+  const auto count = static_cast<std::int64_t>(blocks);
+#pragma omp parallel for schedule(static) if (blocks >= kParallelBlocks)
+  for (std::int64_t b = 0; b < count; ++b) {
+    const std::size_t first = static_cast<std::size_t>(b) * kBlock;
+    body(first, std::min(n, first + kBlock));
+  }
+}
+
+// One update rule, written once over a value type U: T (the scalar tail, and
+// every element for double) or stdx::native_simd<float> (the vector body;
+// std::sqrt does not vectorize without -fno-math-errno, stdx::sqrt does).
+template <class U>
+U sqrt_of(U x) {
+  if constexpr (std::is_floating_point_v<U>) {
+    return std::sqrt(x);
+  } else {
+    return stdx::sqrt(x);
+  }
+}
+
+struct Adagrad {
+  float lr, clip, decay;
+  template <class U>
+  void operator()(U& p, U g, U& m) const {
+    g = g * U(clip) + U(decay) * p;
+    m += g * g;
+    p -= U(lr) * g / (sqrt_of(m) + U(static_cast<float>(kAdagradEps)));
+  }
+};
+
+struct Adam {
+  float clip, decay, b1, b2, eps, step_size, inv_sqrt_bc2;
+  template <class U>
+  void operator()(U& p, U g, U& m, U& v) const {
+    g = g * U(clip) + U(decay) * p;
+    m = U(b1) * m + U(1.0f - b1) * g;
+    v = U(b2) * v + U(1.0f - b2) * g * g;
+    p -= U(step_size) * m / (sqrt_of(v) * U(inv_sqrt_bc2) + U(eps));
+  }
+};
+
+// Applies `rule` to elements [first, last) of the float buffers: whole
+// vectors, then the scalar tail. `moments`: the rule's state buffers (1 or 2).
+template <class Rule, class... Moments>
+void apply_float(const Rule& rule, std::size_t first, std::size_t last, float* params, const float* grads,
+                 Moments*... moments) {
+  using V = stdx::native_simd<float>;
+  constexpr std::size_t w = V::size();
+  std::size_t i = first;
+  for (; i + w <= last; i += w) {
+    V p(params + i, stdx::element_aligned);
+    std::array<V, sizeof...(Moments)> state = {V(moments + i, stdx::element_aligned)...};
+    std::apply([&](auto&... s) { rule(p, V(grads + i, stdx::element_aligned), s...); }, state);
+    p.copy_to(params + i, stdx::element_aligned);
+    std::size_t k = 0;
+    (state[k++].copy_to(moments + i, stdx::element_aligned), ...);
+  }
+  for (; i < last; ++i) rule(params[i], grads[i], moments[i]...);
+}
+
 }  // namespace
 
 template <class T>
@@ -28,8 +108,25 @@ Optimizer<T>::Optimizer(const OptimizerConfig& config, std::size_t param_count)
 template <class T>
 double l2_norm(const T* x, std::size_t n) {
   double sum = 0;
-  for (std::size_t i = 0; i < n; ++i) sum += double(x[i]) * x[i];
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t i = 0; i < n; ++i) sum += double(x[i]) * double(x[i]);
   return std::sqrt(sum);
+}
+
+template <class T>
+bool all_finite(const T* x, std::size_t n) {
+  // x * 0 is 0 for every finite x and NaN for inf or NaN: one sum tells.
+  bool finite = true;
+  for_blocks(n, [&](std::size_t first, std::size_t last) {
+    T probe = 0;
+#pragma omp simd reduction(+ : probe)
+    for (std::size_t i = first; i < last; ++i) probe += x[i] * T(0);
+    if (probe != T(0)) {
+#pragma omp atomic write
+      finite = false;
+    }
+  });
+  return finite;
 }
 
 template <class T>
@@ -41,27 +138,34 @@ void Optimizer<T>::apply(T* params, const T* grads, std::uint64_t step) {
     clip = static_cast<T>(std::min(1.0, config_.clip_norm / (norm + 1e-6)));
   }
   const T lr = config_.lr, decay = config_.weight_decay;
-  const auto n = static_cast<std::int64_t>(n_);
   T* m = state_.data();
   T* v = state_.data() + (state_.size() > n_ ? n_ : 0);
   switch (config_.kind) {
     case OptimizerKind::sgd: {
       const T mu = config_.momentum;
-#pragma omp parallel for simd schedule(static)
-      for (std::int64_t i = 0; i < n; ++i) {
-        T g = grads[i] * clip + decay * params[i];
-        if (mu > 0) g = m[i] = (step == 1 ? g : mu * m[i] + g);
-        params[i] -= lr * g;
-      }
+      for_blocks(n_, [&](std::size_t first, std::size_t last) {
+#pragma omp simd
+        for (std::size_t i = first; i < last; ++i) {
+          T g = grads[i] * clip + decay * params[i];
+          if (mu > 0) g = m[i] = (step == 1 ? g : mu * m[i] + g);
+          params[i] -= lr * g;
+        }
+      });
       break;
     }
     case OptimizerKind::adagrad: {
-#pragma omp parallel for simd schedule(static)
-      for (std::int64_t i = 0; i < n; ++i) {
-        const T g = grads[i] * clip + decay * params[i];
-        m[i] += g * g;
-        params[i] -= lr * g / (std::sqrt(m[i]) + T(kAdagradEps));
-      }
+      const Adagrad rule{config_.lr, static_cast<float>(clip), config_.weight_decay};
+      for_blocks(n_, [&](std::size_t first, std::size_t last) {
+        if constexpr (std::is_same_v<T, float>) {
+          apply_float(rule, first, last, params, grads, m);
+        } else {
+          for (std::size_t i = first; i < last; ++i) {
+            const T g = grads[i] * clip + decay * params[i];
+            m[i] += g * g;
+            params[i] -= lr * g / (std::sqrt(m[i]) + T(kAdagradEps));
+          }
+        }
+      });
       break;
     }
     case OptimizerKind::adam: {
@@ -69,13 +173,19 @@ void Optimizer<T>::apply(T* params, const T* grads, std::uint64_t step) {
       const double t = double(step);
       const T step_size = static_cast<T>(config_.lr / (1.0 - std::pow(double(b1), t)));
       const T inv_sqrt_bc2 = static_cast<T>(1.0 / std::sqrt(1.0 - std::pow(double(b2), t)));
-#pragma omp parallel for simd schedule(static)
-      for (std::int64_t i = 0; i < n; ++i) {
-        const T g = grads[i] * clip + decay * params[i];
-        m[i] = b1 * m[i] + (T(1) - b1) * g;
-        v[i] = b2 * v[i] + (T(1) - b2) * g * g;
-        params[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
-      }
+      for_blocks(n_, [&](std::size_t first, std::size_t last) {
+        if constexpr (std::is_same_v<T, float>) {
+          const Adam rule{static_cast<float>(clip), config_.weight_decay, b1, b2, eps, step_size, inv_sqrt_bc2};
+          apply_float(rule, first, last, params, grads, m, v);
+        } else {
+          for (std::size_t i = first; i < last; ++i) {
+            const T g = grads[i] * clip + decay * params[i];
+            m[i] = b1 * m[i] + (T(1) - b1) * g;
+            v[i] = b2 * v[i] + (T(1) - b2) * g * g;
+            params[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
+          }
+        }
+      });
       break;
     }
   }
@@ -85,5 +195,7 @@ template class Optimizer<float>;
 template class Optimizer<double>;
 template double l2_norm<float>(const float*, std::size_t);
 template double l2_norm<double>(const double*, std::size_t);
+template bool all_finite<float>(const float*, std::size_t);
+template bool all_finite<double>(const double*, std::size_t);
 
 }  // namespace aevb

@@ -35,4 +35,8 @@ class Optimizer {
 template <class T>
 double l2_norm(const T* x, std::size_t n);
 
+/// True when no element is inf or NaN (one vectorized pass; the trainer's check).
+template <class T>
+bool all_finite(const T* x, std::size_t n);
+
 }  // namespace aevb

@@ -49,9 +49,7 @@ Bound Trainer::step(ConstMatrix batch) {
   const Bound bound = engine.forward_backward(batch, state_->eps.data(), objective);
   const float* grads = engine.grads();
   const std::size_t p = engine.param_count();
-  bool finite = std::isfinite(bound.bound);
-  for (std::size_t i = 0; i < p && finite; ++i) finite = std::isfinite(grads[i]);
-  if (!finite)
+  if (!std::isfinite(bound.bound) || !all_finite(grads, p))
     throw NumericError("training diverged at step " + std::to_string(step_ + 1) +
                        ": the bound or its gradient is not finite (try a smaller learning rate or clipping)");
   ++step_;

@@ -19,10 +19,34 @@
 namespace aevb::backend {
 namespace {
 
-// Tile size along the split dimension of C, and the work below which a
-// product is one call (a parallel region would cost more than it saves).
+// How a product is cut (dev/gemm_tiles.cpp measures the choices): about
+// kTile columns or rows per tile, at most kMaxTiles tiles (each tile's call
+// repacks the whole other operand, so long products take longer tiles), an
+// even count (two threads, or four, get equal shares), and one call below
+// kParallelFlops (a parallel region would cost more than it saves).
 constexpr std::size_t kTile = 64;
+constexpr std::size_t kMaxTiles = 16;
 constexpr double kParallelFlops = 2e6;
+
+// OpenBLAS's OpenMP build sizes its own threading by omp_get_max_threads()
+// whenever it is called outside an active parallel region (whatever
+// openblas_set_num_threads said), and its threaded path rounds differently.
+// A product we run as one call outside our tiles therefore runs with the
+// OpenMP count set to 1 for its duration.
+class SerialBlas {
+ public:
+  SerialBlas() : saved_(omp_in_parallel() ? 1 : omp_get_max_threads()) {
+    if (saved_ != 1) omp_set_num_threads(1);
+  }
+  ~SerialBlas() {
+    if (saved_ != 1) omp_set_num_threads(saved_);
+  }
+  SerialBlas(const SerialBlas&) = delete;
+  SerialBlas& operator=(const SerialBlas&) = delete;
+
+ private:
+  int saved_;
+};
 
 CBLAS_TRANSPOSE to_cblas(Trans t) { return t == Trans::yes ? CblasTrans : CblasNoTrans; }
 blasint as_blas(std::size_t v) { return static_cast<blasint>(v); }
@@ -45,34 +69,61 @@ template <class T>
 void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
   // Also for programs that never call set_threads: BLAS is single-threaded.
+  // (A function-local static: initialized once, thread-safe.)
   static const bool blas_single_threaded = [] {
     set_thread_count(omp_get_max_threads());
     return true;
   }();
   (void)blas_single_threaded;
-  const bool split_rows = m >= n;  // tile the longer side of C
-  const std::size_t tiles = ((split_rows ? m : n) + kTile - 1) / kTile;
-  // One call for small products; tiles always otherwise (never depending on the thread count).
-  if (2.0 * double(m) * double(n) * double(k) < kParallelFlops || tiles == 1) {
+  const TilePlan plan = TilePlan::of(m, n, k);
+  if (plan.count == 1) {
+    const SerialBlas serial;
     blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  const auto count = static_cast<std::int64_t>(tiles);
-#pragma omp parallel for schedule(static)
+  const auto count = static_cast<std::int64_t>(plan.count);
+  // Round-robin: with an even count, the larger tiles (the first ones) split evenly between threads.
+#pragma omp parallel for schedule(static, 1)
   for (std::int64_t t = 0; t < count; ++t) {
-    const std::size_t first = static_cast<std::size_t>(t) * kTile;
-    if (split_rows) {
+    const std::size_t first = plan.first(static_cast<std::size_t>(t)), size = plan.size(static_cast<std::size_t>(t));
+    if (plan.split_rows) {
       // Rows [first, first + size) of op(A) and C.
-      const std::size_t size = std::min(kTile, m - first);
       const T* a_tile = ta == Trans::no ? a + first * lda : a + first;
       blas(ta, tb, size, n, k, alpha, a_tile, lda, b, ldb, beta, c + first * ldc, ldc);
     } else {
       // Columns [first, first + size) of op(B) and C.
-      const std::size_t size = std::min(kTile, n - first);
       const T* b_tile = tb == Trans::no ? b + first : b + first * ldb;
       blas(ta, tb, m, size, k, alpha, a, lda, b_tile, ldb, beta, c + first, ldc);
     }
   }
+}
+
+TilePlan TilePlan::of(std::size_t m, std::size_t n, std::size_t k) {
+  TilePlan p;
+  p.split_rows = m >= n;  // tile the longer side of C
+  p.len = p.split_rows ? m : n;
+  // Columns of C are OpenBLAS's M (row-major C is its column-major C^T), which
+  // its kernels unroll by 16; rows are its N, unrolled by 4.
+  p.unit = p.split_rows ? 4 : 16;
+  const std::size_t units = p.len / p.unit;
+  std::size_t count = std::min(kMaxTiles, (p.len + kTile - 1) / kTile);
+  count += count % 2;
+  count = std::min(count, units);
+  if (2.0 * double(m) * double(n) * double(k) < kParallelFlops || count < 2) count = 1;
+  p.count = count;
+  p.per_tile = count > 0 ? units / count : 0;
+  p.larger = count > 0 ? units % count : 0;
+  return p;
+}
+
+std::size_t TilePlan::first(std::size_t t) const {
+  return (t * per_tile + std::min(t, larger)) * unit;
+}
+
+std::size_t TilePlan::size(std::size_t t) const {
+  if (count == 1) return len;
+  // The last tile also takes the rows or columns that do not fill a unit.
+  return t + 1 == count ? len - first(t) : (per_tile + (t < larger ? 1 : 0)) * unit;
 }
 
 template void gemm<float>(Trans, Trans, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
