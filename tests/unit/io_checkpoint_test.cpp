@@ -9,6 +9,8 @@
 #include <aevb/error.hpp>
 #include <aevb/vae.hpp>
 
+#include "support/scratch.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -26,37 +28,9 @@ namespace fs = std::filesystem;
 namespace st = safetensors;
 using json = nlohmann::json;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           ("aevb_io_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using test::TempDir;
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-#define EXPECT_ERROR_CONTAINS(expr, fragment)                                               \
-  do {                                                                                      \
-    const std::string message_ = error_of([&] { (void)(expr); });                           \
-    EXPECT_NE(message_.find(fragment), std::string::npos)                                   \
-        << "expected an error containing '" << (fragment) << "', got '" << message_ << "'"; \
-  } while (0)
+using test::error_of;
 
 ModelConfig small_model() {
   ModelConfig c;

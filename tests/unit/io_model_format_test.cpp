@@ -8,6 +8,8 @@
 #include <aevb/config.hpp>
 #include <aevb/vae.hpp>
 
+#include "support/scratch.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -287,20 +289,7 @@ std::size_t numel(const Shape& s) {
   return n;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           ("aevb_io_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using test::TempDir;
 
 // ---- Tests ------------------------------------------------------------------
 

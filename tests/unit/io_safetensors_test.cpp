@@ -4,6 +4,8 @@
 
 #include <aevb/error.hpp>
 
+#include "support/scratch.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -23,20 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace st = safetensors;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           ("aevb_io_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using test::TempDir;
 
 /// A file from a header text and raw data, with the length prefix.
 std::string make_file(const std::string& header, const std::string& data = "") {
