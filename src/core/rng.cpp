@@ -38,41 +38,51 @@ std::array<std::uint32_t, 4> philox4x32(std::uint64_t seed, std::uint64_t stream
   return {c0, c1, c2, c3};
 }
 
-template <class T>
-void fill_normal(T* out, std::size_t n, std::uint64_t seed, std::uint64_t stream, std::uint64_t first) {
-  // Normal number i lives in lane i % 4 of block i / 4: two Box-Muller pairs a block.
+namespace {
+
+// Value i of a stream lives in lane i % 4 of Philox block i / 4. Calls
+// values(bits) -> 4 values for every block covering [first, first + n) and
+// stores the lanes that fall inside; blocks are independent, so in parallel.
+template <class T, class ToValues>
+void fill_blocks(T* out, std::size_t n, std::uint64_t seed, std::uint64_t stream, std::uint64_t first,
+                 ToValues values) {
   const std::uint64_t first_block = first / 4, last_block = (first + n + 3) / 4;
   const auto blocks = static_cast<std::int64_t>(last_block - first_block);
 #pragma omp parallel for schedule(static) if (blocks > 4096)
   for (std::int64_t b = 0; b < blocks; ++b) {
     const std::uint64_t block = first_block + static_cast<std::uint64_t>(b);
-    const auto bits = philox4x32(seed, stream, block);
-    double normals[4];
+    const std::array<double, 4> v = values(philox4x32(seed, stream, block));
+    for (std::uint64_t lane = 0; lane < 4; ++lane) {
+      const std::uint64_t i = block * 4 + lane;
+      if (i >= first && i < first + n) out[i - first] = static_cast<T>(v[lane]);
+    }
+  }
+}
+
+}  // namespace
+
+template <class T>
+void fill_normal(T* out, std::size_t n, std::uint64_t seed, std::uint64_t stream, std::uint64_t first) {
+  // Two Box-Muller pairs a block.
+  fill_blocks(out, n, seed, stream, first, [](const std::array<std::uint32_t, 4>& bits) {
+    std::array<double, 4> normals;
     for (int pair = 0; pair < 2; ++pair) {
       const double radius = std::sqrt(-2.0 * std::log(open_unit(bits[2 * pair])));
       const double angle = 2.0 * std::numbers::pi * (bits[2 * pair + 1] * 0x1p-32);
       normals[2 * pair] = radius * std::cos(angle);
       normals[2 * pair + 1] = radius * std::sin(angle);
     }
-    for (std::uint64_t lane = 0; lane < 4; ++lane) {
-      const std::uint64_t i = block * 4 + lane;
-      if (i >= first && i < first + n) out[i - first] = static_cast<T>(normals[lane]);
-    }
-  }
+    return normals;
+  });
 }
 
 void fill_uniform(float* out, std::size_t n, std::uint64_t seed, std::uint64_t stream, std::uint64_t first) {
-  const std::uint64_t first_block = first / 4, last_block = (first + n + 3) / 4;
-  const auto blocks = static_cast<std::int64_t>(last_block - first_block);
-#pragma omp parallel for schedule(static) if (blocks > 4096)
-  for (std::int64_t b = 0; b < blocks; ++b) {
-    const std::uint64_t block = first_block + static_cast<std::uint64_t>(b);
-    const auto bits = philox4x32(seed, stream, block);
-    for (std::uint64_t lane = 0; lane < 4; ++lane) {
-      const std::uint64_t i = block * 4 + lane;
-      if (i >= first && i < first + n) out[i - first] = static_cast<float>(bits[lane] >> 8) * 0x1p-24f;
-    }
-  }
+  // The top 24 bits: exact in float, in [0, 1).
+  fill_blocks(out, n, seed, stream, first, [](const std::array<std::uint32_t, 4>& bits) {
+    std::array<double, 4> u;
+    for (int lane = 0; lane < 4; ++lane) u[lane] = double(bits[lane] >> 8) * 0x1p-24;
+    return u;
+  });
 }
 
 std::uint32_t CounterRng::next_u32() {
