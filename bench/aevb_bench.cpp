@@ -475,7 +475,8 @@ int main(int argc, char** argv) {
   paper.train.optimizer.lr = 0.02f;
   paper.train.batch = 100;
 
-  std::printf("aevb_bench: %s, %d threads, %d repeats\n", cpu_model().c_str(), o.threads, o.repeats);
+  std::printf("aevb_bench: %s, %d threads, %d repeats, OpenBLAS core %s\n", cpu_model().c_str(), o.threads, o.repeats,
+              openblas_get_corename());
   std::map<std::string, std::string> results;
   auto want = [&](const char* s) { return o.only.empty() || o.only == s; };
   if (want("sgemm")) results["sgemm"] = in_child(with_threads([&] { return section_sgemm(o); }));
@@ -487,6 +488,7 @@ int main(int argc, char** argv) {
   top.str("cpu", cpu_model());
   top.num("threads", o.threads);
   top.num("cores", double(sysconf(_SC_NPROCESSORS_ONLN)));
+  top.str("openblas_coretype", openblas_get_corename());
   for (const auto& [k, v] : results) top.raw(k, v);
   // The step against the machine: achieved GFLOP/s over large-SGEMM GFLOP/s.
   if (results.count("sgemm")) {

@@ -22,7 +22,10 @@ bool is_cheap(Act act) { return act == Act::identity || act == Act::relu || act 
 // each column in row order, so the work is split by columns, never by rows.
 constexpr std::size_t kColumnBlock = 64;
 
-// ---- The fast float kernels: one row (or one column block of a row) at a time.
+// ---- The fast float kernels: one row (or one column block of a row) at a time,
+// at 512-bit vectors where the machine has them (see prob/likelihood.cpp).
+#pragma GCC push_options
+#pragma GCC target("prefer-vector-width=512")
 
 template <Act A>
 void forward_row(float* row, const float* bias, std::size_t cols, float slope) {
@@ -73,6 +76,8 @@ void backward_fast(MatrixView<float> dy, MatrixView<const float> y, float slope,
       backward_block<A>(dy.row(r) + c0, y.row(r) + c0, width, slope, db ? db + c0 : nullptr);
   }
 }
+
+#pragma GCC pop_options
 
 }  // namespace
 

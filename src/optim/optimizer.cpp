@@ -97,6 +97,28 @@ void apply_float(const Rule& rule, std::size_t first, std::size_t last, float* p
   for (; i < last; ++i) rule(params[i], grads[i], moments[i]...);
 }
 
+// Loops over plain pointer arguments: when they run over a lambda's captures
+// instead, GCC reloads the pointers in the loop and vectorizes with gathers.
+template <class T>
+T zero_times_sum(const T* x, std::size_t first, std::size_t last) {
+  // x * 0 is 0 for every finite x and NaN for inf or NaN.
+  T probe = 0;
+#pragma omp simd reduction(+ : probe)
+  for (std::size_t i = first; i < last; ++i) probe += x[i] * T(0);
+  return probe;
+}
+
+template <class T>
+void sgd_block(std::size_t first, std::size_t last, T* params, const T* grads, T* m, T clip, T decay, T lr, T mu,
+               bool first_step) {
+#pragma omp simd
+  for (std::size_t i = first; i < last; ++i) {
+    T g = grads[i] * clip + decay * params[i];
+    if (mu > 0) g = m[i] = (first_step ? g : mu * m[i] + g);
+    params[i] -= lr * g;
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -115,12 +137,10 @@ double l2_norm(const T* x, std::size_t n) {
 
 template <class T>
 bool all_finite(const T* x, std::size_t n) {
-  // x * 0 is 0 for every finite x and NaN for inf or NaN: one sum tells.
+  // One sum of x * 0 per block tells.
   bool finite = true;
-  for_blocks(n, [&](std::size_t first, std::size_t last) {
-    T probe = 0;
-#pragma omp simd reduction(+ : probe)
-    for (std::size_t i = first; i < last; ++i) probe += x[i] * T(0);
+  for_blocks(n, [&finite, x](std::size_t first, std::size_t last) {
+    const T probe = zero_times_sum(x, first, last);
     if (probe != T(0)) {
 #pragma omp atomic write
       finite = false;
@@ -143,19 +163,14 @@ void Optimizer<T>::apply(T* params, const T* grads, std::uint64_t step) {
   switch (config_.kind) {
     case OptimizerKind::sgd: {
       const T mu = config_.momentum;
-      for_blocks(n_, [&](std::size_t first, std::size_t last) {
-#pragma omp simd
-        for (std::size_t i = first; i < last; ++i) {
-          T g = grads[i] * clip + decay * params[i];
-          if (mu > 0) g = m[i] = (step == 1 ? g : mu * m[i] + g);
-          params[i] -= lr * g;
-        }
+      for_blocks(n_, [=](std::size_t first, std::size_t last) {
+        sgd_block(first, last, params, grads, m, clip, decay, lr, mu, step == 1);
       });
       break;
     }
     case OptimizerKind::adagrad: {
       const Adagrad rule{config_.lr, static_cast<float>(clip), config_.weight_decay};
-      for_blocks(n_, [&](std::size_t first, std::size_t last) {
+      for_blocks(n_, [=, this](std::size_t first, std::size_t last) {
         if constexpr (std::is_same_v<T, float>) {
           apply_float(rule, first, last, params, grads, m);
         } else {
@@ -173,7 +188,7 @@ void Optimizer<T>::apply(T* params, const T* grads, std::uint64_t step) {
       const double t = double(step);
       const T step_size = static_cast<T>(config_.lr / (1.0 - std::pow(double(b1), t)));
       const T inv_sqrt_bc2 = static_cast<T>(1.0 / std::sqrt(1.0 - std::pow(double(b2), t)));
-      for_blocks(n_, [&](std::size_t first, std::size_t last) {
+      for_blocks(n_, [=, this](std::size_t first, std::size_t last) {
         if constexpr (std::is_same_v<T, float>) {
           const Adam rule{static_cast<float>(clip), config_.weight_decay, b1, b2, eps, step_size, inv_sqrt_bc2};
           apply_float(rule, first, last, params, grads, m, v);

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Combines one bench run's outputs (aevb_bench's JSON and the PyTorch peers'
+JSON lines) into one JSON file and a Markdown table with aevb/PyTorch ratios.
+Called by scripts/bench.sh; standard library only.
+
+usage: combine_results.py AEVB_JSON TORCH_TRAIN_JSONL TORCH_IW_JSON --json OUT --markdown OUT
+"""
+import argparse, json, statistics, sys
+
+
+def read_jsonl(path):
+    rows = []
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("{"):
+                    rows.append(json.loads(line))
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "n/a"
+    return f"{v:,.{digits}f}"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("aevb")
+    ap.add_argument("torch_train")
+    ap.add_argument("torch_iw")
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--markdown", required=True)
+    a = ap.parse_args()
+
+    with open(a.aevb) as f:
+        aevb = json.load(f)
+    train_lines = read_jsonl(a.torch_train)
+    epochs = [r["samples_per_s"] for r in train_lines if "epoch" in r]
+    torch_train = statistics.median(epochs) if epochs else None
+    torch_version = next((r.get("framework") for r in train_lines if "framework" in r), None)
+    iw_lines = read_jsonl(a.torch_iw)
+    torch_iw = iw_lines[-1] if iw_lines else {}
+
+    sg = aevb.get("sgemm") or {}
+    peer = aevb.get("train_peer") or {}
+    paper = aevb.get("train_paper") or {}
+    iw = aevb.get("iw") or {}
+    large = sg.get("large_gflops")
+
+    results = {
+        "machine": {"cpu": aevb.get("cpu"), "cores": aevb.get("cores"), "threads": aevb.get("threads"),
+                    "openblas_coretype": aevb.get("openblas_coretype")},
+        "pytorch": torch_version,
+        "train_peer": {"aevb_samples_per_s": peer.get("samples_per_s"), "torch_samples_per_s": torch_train,
+                       "torch_epoch_samples_per_s": epochs,
+                       "ratio": ratio(peer.get("samples_per_s"), torch_train), "gflops": peer.get("gflops"),
+                       "fraction_of_sgemm": ratio(peer.get("gflops"), large), "peak_rss_mib": peer.get("peak_rss_mib"),
+                       "needed_mib": peer.get("needed_mib")},
+        "train_paper": {"aevb_samples_per_s": paper.get("samples_per_s"), "gflops": paper.get("gflops"),
+                        "fraction_of_sgemm": ratio(paper.get("gflops"), large),
+                        "peak_rss_mib": paper.get("peak_rss_mib"), "needed_mib": paper.get("needed_mib")},
+        "iw": {"k": iw.get("k"), "aevb_images": iw.get("images"), "aevb_images_per_s": iw.get("images_per_s"),
+               "aevb_gflops": iw.get("gflops"), "torch_images": torch_iw.get("images"),
+               "torch_images_per_s": torch_iw.get("images_per_s"),
+               "ratio": ratio(iw.get("images_per_s"), torch_iw.get("images_per_s")),
+               "fraction_of_sgemm": ratio(iw.get("gflops"), large),
+               "aevb_mean_log_likelihood": iw.get("mean_log_likelihood"),
+               "torch_mean_log_likelihood": torch_iw.get("mean_log_likelihood")},
+        "sgemm": sg,
+        "aevb_raw": aevb,
+        "torch_raw": {"train": train_lines, "iw": iw_lines},
+    }
+    with open(a.json, "w") as f:
+        json.dump(results, f, indent=2)
+
+    t = results
+    lines = [
+        f"Machine: {aevb.get('cpu')}, {aevb.get('cores')} cores, {aevb.get('threads')} threads for both; "
+        f"{torch_version or 'PyTorch not run'}; OpenBLAS core {aevb.get('openblas_coretype') or 'auto'}.",
+        "",
+        "| benchmark | aevb | PyTorch | aevb / PyTorch |",
+        "|---|---:|---:|---:|",
+        f"| training, peer model 784-400-20 ReLU, Adam, batch 128 (samples/s) | {fmt(peer.get('samples_per_s'))} | "
+        f"{fmt(torch_train)} | {fmt(t['train_peer']['ratio'], 1)}x |",
+        f"| training, paper model 784-500-20 tanh, Adagrad, M = 100, dynamic binarization (samples/s) | "
+        f"{fmt(paper.get('samples_per_s'))} | | |",
+        f"| IW log-likelihood, k = {iw.get('k')}, peer model (test images/s) | {fmt(iw.get('images_per_s'), 1)} | "
+        f"{fmt(torch_iw.get('images_per_s'), 1)} | {fmt(t['iw']['ratio'], 1)}x |",
+        f"| training step, peer / paper (GFLOP/s) | {fmt(peer.get('gflops'))} / {fmt(paper.get('gflops'))} | | |",
+        f"| IW evaluation (GFLOP/s) | {fmt(iw.get('gflops'))} | | |",
+        f"| SGEMM {fmt(sg.get('large_size'))}^3, OpenBLAS (GFLOP/s) | {fmt(large)} | | |",
+        f"| training step / large SGEMM, peer / paper | {fmt(100 * (t['train_peer']['fraction_of_sgemm'] or 0))}% / "
+        f"{fmt(100 * (t['train_paper']['fraction_of_sgemm'] or 0))}% | | |",
+        f"| IW evaluation / large SGEMM | {fmt(100 * (t['iw']['fraction_of_sgemm'] or 0))}% | | |",
+        f"| peak RSS, peer training (MiB; dataset + parameters + state + activations) | "
+        f"{fmt(peer.get('peak_rss_mib'), 1)} ({fmt(peer.get('needed_mib'), 1)}) | | |",
+        "",
+        f"Training: median over {peer.get('repeats')} repeats of {fmt(peer.get('steps'))} steps (aevb) and over "
+        f"{len(epochs)} epochs (PyTorch, ../shared/bench/torch_vae.py); IW: aevb on {fmt(iw.get('images'))} test images, "
+        f"PyTorch on {fmt(torch_iw.get('images'))} (bench/torch_iw_eval.py), both as images/s; mean log p(x) "
+        f"{fmt(iw.get('mean_log_likelihood'), 2)} (aevb) vs {fmt(torch_iw.get('mean_log_likelihood'), 2)} (PyTorch; "
+        "independent random initializations, so they differ).",
+    ]
+    md = "\n".join(lines) + "\n"
+    with open(a.markdown, "w") as f:
+        f.write(md)
+    sys.stdout.write(md)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The benchmark of issue 4, in one invocation: aevb_bench (training of the
+# peer and paper models, IW evaluation, SGEMM) and the PyTorch peers (training:
+# ../shared/bench/torch_vae.py; IW evaluation: bench/torch_iw_eval.py), all
+# with the same thread count, then one table with aevb/PyTorch ratios.
+#
+# usage: scripts/bench.sh [BUILD_DIR]        (make bench: BUILD_DIR = build)
+# environment:
+#   THREADS=2            threads for aevb and PyTorch alike
+#   REPEATS=5            aevb training repeats (one epoch each; the median is reported)
+#   STEPS=0              aevb steps per repeat instead of an epoch (0: one epoch)
+#   IW_IMAGES=1000       aevb IW evaluation: test images (k = 5000)
+#   TORCH_EPOCHS=3       PyTorch training epochs (the median epoch is reported)
+#   TORCH_IW_IMAGES=100  PyTorch IW evaluation: test images (it is slow; images/s is compared)
+#   KERNELS=1            also run bench/kernels_bench (Google Benchmark) into kernels.json
+#   OPENBLAS_CORETYPE    passed through; when unset on an AVX-512 machine where OpenBLAS
+#                        0.3.21 falls back to its Haswell kernels, SkylakeX is used (both sides)
+# Outputs in BUILD_DIR/bench: results.json, results.md, and each tool's raw output.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+[[ "$build" = /* ]] || build="$root/$build"
+threads=${THREADS:-2}
+out="$build/bench"
+mkdir -p "$out"
+
+data=""
+data_dirs=${AEVB_DATA_DIR:-}
+for d in ${data_dirs//:/ } "$root/data" "$root/../shared/data"; do
+  if [[ -f "$d/mnist/train-images-idx3-ubyte.gz" ]]; then data="$d/mnist"; break; fi
+done
+[[ -n "$data" ]] || { echo "bench: MNIST not found (looked in \$AEVB_DATA_DIR, data/, ../shared/data)" >&2; exit 1; }
+
+python=/usr/bin/python3
+[[ -x $python ]] || python=python3
+if ! "$python" -c "import torch" 2>/dev/null; then
+  echo "bench: PyTorch is not importable by $python (scripts/install-deps.sh --with-torch)" >&2
+  exit 1
+fi
+
+# OpenBLAS 0.3.21 (Debian 12) does not know Sapphire Rapids and falls back to its
+# Haswell (AVX2) kernels; its SkylakeX (AVX-512) kernels are ~1.5x faster there.
+# PyTorch's Linear uses the same OpenBLAS, so both sides get the same setting.
+if [[ -z "${OPENBLAS_CORETYPE:-}" ]] && grep -qw avx512f /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
+export OMP_NUM_THREADS=$threads
+
+cmake --build "$build" --target aevb_bench -j "$(nproc)" >/dev/null
+if [[ "${KERNELS:-0}" == 1 ]]; then cmake --build "$build" --target kernels_bench -j "$(nproc)" >/dev/null; fi
+
+echo "== aevb_bench ($threads threads, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto})"
+"$build/bench/aevb_bench" --threads "$threads" --repeats "${REPEATS:-5}" --steps "${STEPS:-0}" \
+  --iw-images "${IW_IMAGES:-1000}" --json "$out/aevb.json" | tee "$out/aevb.txt"
+
+echo "== PyTorch peer: training (torch_vae.py, ${TORCH_EPOCHS:-3} epochs)"
+"$python" "$root/../shared/bench/torch_vae.py" "$data/train-images-idx3-ubyte.gz" \
+  --epochs "${TORCH_EPOCHS:-3}" --threads "$threads" | tee "$out/torch_train.jsonl"
+
+echo "== PyTorch peer: IW evaluation (torch_iw_eval.py, ${TORCH_IW_IMAGES:-100} images)"
+"$python" "$root/bench/torch_iw_eval.py" "$data/t10k-images-idx3-ubyte.gz" \
+  --images "${TORCH_IW_IMAGES:-100}" --threads "$threads" | tee "$out/torch_iw.json"
+
+if [[ "${KERNELS:-0}" == 1 ]]; then
+  echo "== kernels_bench"
+  "$build/bench/kernels_bench" --threads="$threads" --benchmark_min_time=0.1 \
+    --benchmark_out="$out/kernels.json" --benchmark_out_format=json
+fi
+
+echo "== results ($out/results.json, $out/results.md)"
+"$python" "$root/bench/combine_results.py" "$out/aevb.json" "$out/torch_train.jsonl" "$out/torch_iw.json" \
+  --json "$out/results.json" --markdown "$out/results.md"

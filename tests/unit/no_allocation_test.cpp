@@ -1,0 +1,165 @@
+// A steady-state training step allocates nothing (issue 4; the design's "plan
+// once, execute often"): after the first steps have planned the workspace,
+// Trainer::step performs no operator new, on any thread.
+//
+// The global operator new/delete are replaced, for the whole test executable,
+// by versions that count while g_counting is set. Only the tests below set it,
+// so every other test sees plain malloc/free.
+#include <aevb/vae.hpp>
+
+#include "core/rng.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+// The replacements below pair operator new with malloc and operator delete
+// with free, which GCC 12 reports as mismatched once it inlines them.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace {
+
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+
+void* counted_alloc(std::size_t size, std::size_t align = 0) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (size == 0) size = 1;
+  void* p = nullptr;
+  if (align > alignof(std::max_align_t)) {
+    // aligned_alloc needs a size that is a multiple of the alignment.
+    p = std::aligned_alloc(align, (size + align - 1) / align * align);
+  } else {
+    p = std::malloc(size);
+  }
+  return p;
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (void* p = counted_alloc(size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) {
+  if (void* p = counted_alloc(size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t size, std::align_val_t align) {
+  if (void* p = counted_alloc(size, static_cast<std::size_t>(align))) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size, std::align_val_t align) {
+  if (void* p = counted_alloc(size, static_cast<std::size_t>(align))) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return counted_alloc(size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return counted_alloc(size); }
+void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return counted_alloc(size, static_cast<std::size_t>(align));
+}
+void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return counted_alloc(size, static_cast<std::size_t>(align));
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace aevb {
+namespace {
+
+// Counts operator new calls on every thread while alive.
+class CountAllocations {
+ public:
+  CountAllocations() {
+    g_allocations = 0;
+    g_counting = true;
+  }
+  ~CountAllocations() { g_counting = false; }
+  long count() const { return g_allocations.load(); }
+};
+
+struct Case {
+  const char* name;
+  Activation activation;
+  std::vector<std::size_t> hidden;
+  Likelihood likelihood;
+  Estimator estimator;
+  std::size_t samples;
+  OptimizerKind optimizer;
+  float clip_norm;
+};
+
+class NoAllocation : public ::testing::TestWithParam<Case> {};
+
+TEST_P(NoAllocation, SteadyStateTrainingStep) {
+  const Case& c = GetParam();
+  set_threads(2);
+  ModelConfig model;
+  model.input_dim = 784;
+  model.hidden = c.hidden;
+  model.latent = 20;
+  model.activation = c.activation;
+  model.likelihood = c.likelihood;
+  Vae vae(model, 1);
+  TrainConfig train;
+  train.batch = 100;
+  train.objective = {c.estimator, c.samples, 1.0f};
+  train.optimizer.kind = c.optimizer;
+  train.optimizer.lr = 1e-3f;
+  train.optimizer.clip_norm = c.clip_norm;
+  Trainer trainer(vae, train);
+  std::vector<float> x(train.batch * model.input_dim);
+  fill_uniform(x.data(), x.size(), 3, 0);
+  // The first steps plan the workspace and start the thread pool.
+  for (int i = 0; i < 2; ++i) trainer.step({x.data(), train.batch, model.input_dim});
+  long allocations = 0;
+  {
+    const CountAllocations counter;
+    for (int i = 0; i < 3; ++i) {
+      trainer.step({x.data(), train.batch, model.input_dim});
+      trainer.step({x.data(), 37, model.input_dim});  // a smaller last batch reuses the plan
+    }
+    allocations = counter.count();
+  }
+  set_threads(0);
+  EXPECT_EQ(allocations, 0) << c.name << ": operator new called in steady-state training steps";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Models, NoAllocation,
+    ::testing::Values(Case{"peer", Activation::relu, {400}, Likelihood::bernoulli, Estimator::B, 1, OptimizerKind::adam, 0},
+                      Case{"paper", Activation::tanh, {500}, Likelihood::bernoulli, Estimator::B, 1,
+                           OptimizerKind::adagrad, 0},
+                      Case{"estimator_a", Activation::softplus, {64, 32}, Likelihood::gaussian, Estimator::A, 3,
+                           OptimizerKind::sgd, 1.0f},
+                      Case{"iw", Activation::leaky_relu, {64}, Likelihood::gaussian_fixed, Estimator::iw, 5,
+                           OptimizerKind::adam, 0}),
+    [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
+
+// The counter itself works (a test of the test).
+TEST(NoAllocation, CounterSeesAnAllocation) {
+  long allocations = 0;
+  {
+    const CountAllocations counter;
+    auto* p = new std::vector<int>(10);
+    delete p;
+    allocations = counter.count();
+  }
+  EXPECT_GE(allocations, 2);
+}
+
+}  // namespace
+}  // namespace aevb
