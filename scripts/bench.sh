@@ -13,8 +13,7 @@
 #   TORCH_EPOCHS=3       PyTorch training epochs (the median epoch is reported)
 #   TORCH_IW_IMAGES=100  PyTorch IW evaluation: test images (it is slow; images/s is compared)
 #   KERNELS=1            also run bench/kernels_bench (Google Benchmark) into kernels.json
-#   OPENBLAS_CORETYPE    passed through; when unset on an AVX-512 machine where OpenBLAS
-#                        0.3.21 falls back to its Haswell kernels, SkylakeX is used (both sides)
+#   OPENBLAS_CORETYPE    passed through to both sides (unset: OpenBLAS picks by CPU)
 # Outputs in BUILD_DIR/bench: results.json, results.md, and each tool's raw output.
 set -euo pipefail
 
@@ -39,12 +38,10 @@ if ! "$python" -c "import torch" 2>/dev/null; then
   exit 1
 fi
 
-# OpenBLAS 0.3.21 (Debian 12) does not know Sapphire Rapids and falls back to its
-# Haswell (AVX2) kernels; its SkylakeX (AVX-512) kernels are ~1.5x faster there.
-# PyTorch's Linear uses the same OpenBLAS, so both sides get the same setting.
-if [[ -z "${OPENBLAS_CORETYPE:-}" ]] && grep -qw avx512f /proc/cpuinfo; then
-  export OPENBLAS_CORETYPE=SkylakeX
-fi
+# OPENBLAS_CORETYPE (which OpenBLAS kernels run) is passed through as it is:
+# aevb and PyTorch's Linear use the same OpenBLAS, so both sides run the same
+# kernels. Unset, OpenBLAS picks by CPU (Cooperlake's AVX-512 kernels on a
+# Sapphire Rapids); results.md names the kernels that ran.
 export OMP_NUM_THREADS=$threads
 
 cmake --build "$build" --target aevb_bench -j "$(nproc)" >/dev/null

@@ -13,14 +13,16 @@ void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_
           std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
 
 /// How the CPU backend cuts a product into tiles, one single-threaded BLAS
-/// call each, run on the OpenMP pool: a pure function of the shape, so that
-/// every element of C is computed by the same call whatever the thread count.
+/// call each, run on the OpenMP pool: a function of the shape and the
+/// machine's processor count, never of the thread count, so that every element
+/// of C is computed by the same call whatever set_threads says.
 struct TilePlan {
   bool split_rows = false;  // tiles are rows of C (else columns)
   std::size_t len = 0;      // rows or columns of C being split
   std::size_t count = 1;    // tiles; 1: one call
   std::size_t unit = 1, per_tile = 0, larger = 0;  // tile sizes: per_tile or per_tile + 1 units
-  static TilePlan of(std::size_t m, std::size_t n, std::size_t k);
+  static TilePlan of(std::size_t m, std::size_t n, std::size_t k);  // this machine's processors
+  static TilePlan of(std::size_t m, std::size_t n, std::size_t k, std::size_t procs);
   std::size_t first(std::size_t tile) const;
   std::size_t size(std::size_t tile) const;
 };

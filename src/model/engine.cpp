@@ -126,7 +126,8 @@ void Engine<T>::forward_pass(MatrixView<const T> x, const T* eps, std::size_t sa
 }
 
 template <class T>
-Bound Engine<T>::forward_backward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective) {
+Bound Engine<T>::forward_backward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective,
+                                  GradMode mode) {
   forward_pass(x, eps, objective.samples);
   const LikelihoodSpec spec = LikelihoodSpec::from(config_);
   const std::size_t n = rows_ * samples_;
@@ -146,10 +147,10 @@ Bound Engine<T>::forward_backward(MatrixView<const T> x, const T* eps, const Obj
                            decoder_.output_grad());
   }
   const MatrixView<T> dz{dz_.data(), n, config_.latent};
-  decoder_.backward(params(), grads(), z(), dz);
+  decoder_.backward(params(), grads(), z(), dz, mode);
   reparameterize_backward<T>(encoder_output(), samples_, eps, z_.data(),
                              {dz_.data(), prior_weight_.data(), kl_weight_.data()}, encoder_.output_grad());
-  encoder_.backward(params(), grads(), x, MatrixView<T>{});
+  encoder_.backward(params(), grads(), x, MatrixView<T>{}, mode);
   return bound;
 }
 

@@ -41,8 +41,11 @@ class Engine {
 
   /// The objective on x with the given noise eps ([x.rows * samples, latent],
   /// row m * samples + s). Adds d(loss)/d(theta) to grads(), where
-  /// loss = -(1/M) sum_m objective_m (eq. 8 per datapoint; beta weights the KL).
-  Bound forward_backward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective);
+  /// loss = -(1/M) sum_m objective_m (eq. 8 per datapoint; beta weights the KL);
+  /// with GradMode::overwrite, writes it there (no zero_grad() needed: every
+  /// parameter belongs to one layer, whose products write its slice).
+  Bound forward_backward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective,
+                         GradMode mode = GradMode::accumulate);
   /// The same values without gradients.
   Bound forward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective);
   /// log w = log p(x|z_s) + log p(z_s) - log q(z_s|x) per sample, [x.rows * samples].

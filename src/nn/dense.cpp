@@ -2,6 +2,7 @@
 
 #include "backend/gemm.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace aevb {
@@ -18,12 +19,15 @@ void dense_forward(const Dense& layer, const T* params, MatrixView<const T> x, M
 
 template <class T>
 void dense_backward(const Dense& layer, const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y,
-                    MatrixView<T> dy, MatrixView<T> dx) {
+                    MatrixView<T> dy, MatrixView<T> dx, GradMode mode) {
+  const bool overwrite = mode == GradMode::overwrite;
   // dL/d(pre-activation) in place, and db += its column sums, in one pass.
+  if (overwrite) std::fill_n(grads + layer.bias, layer.out, T(0));
   activation_backward(dy, y, layer.act, static_cast<T>(layer.slope), grads + layer.bias);
-  // dW += dy^T x
-  gemm<T>(Trans::yes, Trans::no, layer.out, layer.in, x.rows, T(1), dy.data, layer.out, x.data, layer.in, T(1),
-          grads + layer.weight, layer.in);
+  // dW (+)= dy^T x: with beta = 0 the BLAS writes dW, tile by tile, instead of
+  // adding to a buffer zeroed in a separate pass.
+  gemm<T>(Trans::yes, Trans::no, layer.out, layer.in, x.rows, T(1), dy.data, layer.out, x.data, layer.in,
+          overwrite ? T(0) : T(1), grads + layer.weight, layer.in);
   if (dx.data != nullptr) {
     gemm<T>(Trans::no, Trans::no, x.rows, layer.in, layer.out, T(1), dy.data, layer.out, params + layer.weight,
             layer.in, T(0), dx.data, layer.in);
@@ -33,8 +37,8 @@ void dense_backward(const Dense& layer, const T* params, T* grads, MatrixView<co
 template void dense_forward<float>(const Dense&, const float*, MatrixView<const float>, MatrixView<float>);
 template void dense_forward<double>(const Dense&, const double*, MatrixView<const double>, MatrixView<double>);
 template void dense_backward<float>(const Dense&, const float*, float*, MatrixView<const float>,
-                                    MatrixView<const float>, MatrixView<float>, MatrixView<float>);
+                                    MatrixView<const float>, MatrixView<float>, MatrixView<float>, GradMode);
 template void dense_backward<double>(const Dense&, const double*, double*, MatrixView<const double>,
-                                     MatrixView<const double>, MatrixView<double>, MatrixView<double>);
+                                     MatrixView<const double>, MatrixView<double>, MatrixView<double>, GradMode);
 
 }  // namespace aevb

@@ -10,6 +10,11 @@
 
 namespace aevb {
 
+/// How a backward pass writes the parameter gradients: added to what the
+/// buffer holds (one zero-grad per step, several passes may add), or written
+/// over it (no zero-grad pass: each layer's products write their slice).
+enum class GradMode { accumulate, overwrite };
+
 struct Dense {
   std::size_t in = 0, out = 0;
   std::size_t weight = 0, bias = 0;  // offsets into the flat buffers
@@ -22,9 +27,10 @@ template <class T>
 void dense_forward(const Dense& layer, const T* params, MatrixView<const T> x, MatrixView<T> y);
 
 /// Given dy = dL/dy (overwritten with dL/d(pre-activation)), the layer's input
-/// x and output y: grads += dL/dW, dL/db; dx = dL/dx unless dx.data is null.
+/// x and output y: grads += dL/dW, dL/db (grads = ... with GradMode::overwrite);
+/// dx = dL/dx unless dx.data is null.
 template <class T>
 void dense_backward(const Dense& layer, const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y,
-                    MatrixView<T> dy, MatrixView<T> dx);
+                    MatrixView<T> dy, MatrixView<T> dx, GradMode mode = GradMode::accumulate);
 
 }  // namespace aevb

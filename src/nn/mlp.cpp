@@ -43,11 +43,11 @@ MatrixView<T> Mlp<T>::output_grad() {
 }
 
 template <class T>
-void Mlp<T>::backward(const T* params, T* grads, MatrixView<const T> x, MatrixView<T> dx) {
+void Mlp<T>::backward(const T* params, T* grads, MatrixView<const T> x, MatrixView<T> dx, GradMode mode) {
   for (std::size_t i = layers_.size(); i-- > 0;) {
     const MatrixView<const T> input = i == 0 ? x : MatrixView<const T>(output(i - 1));
     const MatrixView<T> input_grad = i == 0 ? dx : grad(i - 1);
-    dense_backward<T>(layers_[i], params, grads, input, output(i), grad(i), input_grad);
+    dense_backward<T>(layers_[i], params, grads, input, output(i), grad(i), input_grad, mode);
   }
 }
 

@@ -23,9 +23,11 @@ class Mlp {
   MatrixView<const T> result() const { return {outputs_.back().data(), rows_, layers_.back().out}; }
   /// Where the caller writes dL/d(last output) before backward().
   MatrixView<T> output_grad();
-  /// Backpropagates output_grad() through the stack (x: the forward's input);
-  /// writes dL/dx into dx unless dx.data is null.
-  void backward(const T* params, T* grads, MatrixView<const T> x, MatrixView<T> dx);
+  /// Backpropagates output_grad() through the stack (x: the forward's input),
+  /// adding to or writing the layers' gradients as `mode` says; writes dL/dx
+  /// into dx unless dx.data is null.
+  void backward(const T* params, T* grads, MatrixView<const T> x, MatrixView<T> dx,
+                GradMode mode = GradMode::accumulate);
 
  private:
   MatrixView<T> output(std::size_t i) { return {outputs_[i].data(), rows_, layers_[i].out}; }

@@ -43,10 +43,10 @@ Bound Trainer::step(ConstMatrix batch) {
   Engine<float>& engine = model_.engine();
   const std::size_t n = batch.rows * config_.objective.samples * engine.config().latent;
   fill_normal(state_->eps.data(), n, config_.seed, rng_stream(RngPurpose::eps, step_));
-  engine.zero_grad();
   ObjectiveConfig objective = config_.objective;
   objective.beta = kl_weight();
-  const Bound bound = engine.forward_backward(batch, state_->eps.data(), objective);
+  // The gradient is written, not added: no zero-grad pass over the buffer.
+  const Bound bound = engine.forward_backward(batch, state_->eps.data(), objective, GradMode::overwrite);
   const float* grads = engine.grads();
   const std::size_t p = engine.param_count();
   if (!std::isfinite(bound.bound) || !all_finite(grads, p))

@@ -5,6 +5,7 @@
 #include "backend/cpu/vector_math.hpp"
 #include "backend/gemm.hpp"
 #include "core/rng.hpp"
+#include "model/engine.hpp"
 #include "nn/activation.hpp"
 #include "optim/optimizer.hpp"
 #include "prob/gaussian_posterior.hpp"
@@ -256,27 +257,54 @@ TEST(FastOptimizer, AllFiniteFindsInfAndNaN) {
   EXPECT_TRUE(all_finite(g.data(), 0));
 }
 
+// ---- The trainer's backward writes the gradient (GradMode::overwrite) instead
+// of zeroing the buffer and adding: the same bits, whatever the buffer held.
+
+TEST(GradMode, OverwriteEqualsZeroGradThenAccumulate) {
+  ModelConfig model;
+  model.input_dim = 50;
+  model.hidden = {32, 16};
+  model.latent = 4;
+  model.likelihood = Likelihood::gaussian;
+  Engine<float> engine(model);
+  engine.initialize(3);
+  const std::size_t rows = 9;
+  std::vector<float> x(rows * model.input_dim);
+  fill_uniform(x.data(), x.size(), 4, 0);
+  const std::vector<float> eps = normals(rows * 2 * model.latent, 5, 1.0f);
+  const ObjectiveConfig objective{Estimator::A, 2, 0.7f};
+  engine.zero_grad();
+  engine.forward_backward({x.data(), rows, model.input_dim}, eps.data(), objective);
+  const std::vector<float> added(engine.grads(), engine.grads() + engine.param_count());
+  std::fill_n(engine.grads(), engine.param_count(), 12345.0f);  // garbage
+  engine.forward_backward({x.data(), rows, model.input_dim}, eps.data(), objective, GradMode::overwrite);
+  const std::vector<float> written(engine.grads(), engine.grads() + engine.param_count());
+  EXPECT_EQ(written, added);
+}
+
 // ---- GEMM: the tiles cover C exactly, are balanced, and give the same bits
 // with any thread count.
 
 TEST(GemmTiles, CoverAndBalance) {
   const std::size_t shapes[][3] = {{128, 400, 784}, {400, 784, 128}, {128, 40, 400}, {5000, 784, 400},
                                    {100, 500, 784}, {7, 3, 5},       {2048, 2048, 2048}, {129, 1000, 64}};
-  for (const auto& s : shapes) {
-    const backend::TilePlan plan = backend::TilePlan::of(s[0], s[1], s[2]);
-    std::size_t next = 0, smallest = SIZE_MAX, largest = 0;
-    for (std::size_t t = 0; t < plan.count; ++t) {
-      EXPECT_EQ(plan.first(t), next);
-      next += plan.size(t);
-      if (t + 1 < plan.count) {
-        smallest = std::min(smallest, plan.size(t));
-        largest = std::max(largest, plan.size(t));
+  for (std::size_t procs : {1, 2, 16}) {
+    for (const auto& s : shapes) {
+      const backend::TilePlan plan = backend::TilePlan::of(s[0], s[1], s[2], procs);
+      std::size_t next = 0, smallest = SIZE_MAX, largest = 0;
+      for (std::size_t t = 0; t < plan.count; ++t) {
+        EXPECT_EQ(plan.first(t), next);
+        next += plan.size(t);
+        if (t + 1 < plan.count) {
+          smallest = std::min(smallest, plan.size(t));
+          largest = std::max(largest, plan.size(t));
+        }
       }
-    }
-    EXPECT_EQ(next, plan.split_rows ? s[0] : s[1]) << s[0] << "x" << s[1] << "x" << s[2];
-    if (plan.count > 2) {
-      EXPECT_EQ(plan.count % 2, 0u);
-      EXPECT_LE(largest - smallest, plan.unit);
+      EXPECT_EQ(next, plan.split_rows ? s[0] : s[1]) << s[0] << "x" << s[1] << "x" << s[2] << ", " << procs;
+      if (plan.count > 2) {
+        EXPECT_EQ(plan.count % 2, 0u);
+        EXPECT_LE(largest - smallest, plan.unit);
+      }
     }
   }
 }

@@ -19,14 +19,18 @@
 namespace aevb::backend {
 namespace {
 
-// How a product is cut (dev/gemm_tiles.cpp measures the choices): about
-// kTile columns or rows per tile, at most kMaxTiles tiles (each tile's call
-// repacks the whole other operand, so long products take longer tiles), an
-// even count (two threads, or four, get equal shares), and one call below
-// kParallelFlops (a parallel region would cost more than it saves).
+// How a product is cut (dev/gemm_tiles.cpp measures the choices). Each tile's
+// call packs its slice of one operand and the whole other one, so fewer tiles
+// pack less: a large product (kLargeFlops and up) is cut into one tile per
+// processor of the machine (omp_get_num_procs(): fixed for a machine, whatever
+// set_threads says), each at least kTile wide. A smaller one is cut into tiles
+// about kTile wide (at most kMaxTiles), whose calls are small enough for
+// OpenBLAS's unpacked small-matrix kernels. Counts are even (two or four
+// threads get equal shares); below kParallelFlops a product is one call.
 constexpr std::size_t kTile = 64;
 constexpr std::size_t kMaxTiles = 16;
 constexpr double kParallelFlops = 2e6;
+constexpr double kLargeFlops = 32e6;
 
 // OpenBLAS's OpenMP build sizes its own threading by omp_get_max_threads()
 // whenever it is called outside an active parallel region (whatever
@@ -98,7 +102,7 @@ void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
   }
 }
 
-TilePlan TilePlan::of(std::size_t m, std::size_t n, std::size_t k) {
+TilePlan TilePlan::of(std::size_t m, std::size_t n, std::size_t k, std::size_t procs) {
   TilePlan p;
   p.split_rows = m >= n;  // tile the longer side of C
   p.len = p.split_rows ? m : n;
@@ -106,14 +110,21 @@ TilePlan TilePlan::of(std::size_t m, std::size_t n, std::size_t k) {
   // its kernels unroll by 16; rows are its N, unrolled by 4.
   p.unit = p.split_rows ? 4 : 16;
   const std::size_t units = p.len / p.unit;
-  std::size_t count = std::min(kMaxTiles, (p.len + kTile - 1) / kTile);
+  const double flops = 2.0 * double(m) * double(n) * double(k);
+  std::size_t count = flops >= kLargeFlops ? std::min(procs, p.len / kTile) : (p.len + kTile - 1) / kTile;
+  count = std::min(count, kMaxTiles);
   count += count % 2;
   count = std::min(count, units);
-  if (2.0 * double(m) * double(n) * double(k) < kParallelFlops || count < 2) count = 1;
+  if (flops < kParallelFlops || count < 2) count = 1;
   p.count = count;
-  p.per_tile = count > 0 ? units / count : 0;
-  p.larger = count > 0 ? units % count : 0;
+  p.per_tile = units / count;
+  p.larger = units % count;
   return p;
+}
+
+TilePlan TilePlan::of(std::size_t m, std::size_t n, std::size_t k) {
+  static const auto procs = static_cast<std::size_t>(std::max(1, omp_get_num_procs()));
+  return of(m, n, k, procs);
 }
 
 std::size_t TilePlan::first(std::size_t t) const {
