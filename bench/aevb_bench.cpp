@@ -1,7 +1,8 @@
 // aevb_bench: the whole-program benchmark of issue 4, in one run.
 //
 //   sgemm      this machine's SGEMM GFLOP/s at a large square size (OpenBLAS
-//              with its own threads: the "machine rate" a step is held to), and
+//              with its own threads, best of 7 timings: the "machine rate" a
+//              step is held to; the median is reported beside it), and
 //              at the training step's shapes, both through OpenBLAS's own
 //              threading and through aevb's backend::gemm (fixed tiles on
 //              aevb's pool, for results independent of the thread count)
@@ -159,9 +160,13 @@ struct GemmCase {
   std::size_t m, n, k;
 };
 
-// Times `run` (one product of `flops`) and returns the median GFLOP/s over
-// `repeats` timings of about `min_seconds` each.
-double time_product(const std::function<void()>& run, double flops, double min_seconds, int repeats) {
+struct Rate {
+  double median = 0, best = 0;
+};
+
+// Times `run` (one product of `flops`): GFLOP/s over `repeats` timings of
+// about `min_seconds` each, their median and their best.
+Rate time_product(const std::function<void()>& run, double flops, double min_seconds, int repeats) {
   run();
   auto t0 = Clock::now();
   std::size_t calls = 0;
@@ -176,14 +181,14 @@ double time_product(const std::function<void()>& run, double flops, double min_s
     for (std::size_t i = 0; i < calls; ++i) run();
     rates.push_back(flops * double(calls) / seconds_since(t0) / 1e9);
   }
-  return median(rates);
+  return {median(rates), *std::max_element(rates.begin(), rates.end())};
 }
 
 CBLAS_TRANSPOSE to_cblas(aevb::backend::Trans t) { return t == aevb::backend::Trans::yes ? CblasTrans : CblasNoTrans; }
 
 // GFLOP/s of one shape through aevb's backend::gemm (deterministic tiles on
 // aevb's pool) or, raw, through OpenBLAS's own threaded sgemm.
-double time_gemm(const GemmCase& g, double min_seconds, int repeats, bool raw) {
+Rate time_gemm(const GemmCase& g, double min_seconds, int repeats, bool raw) {
   using aevb::backend::Trans;
   std::vector<float> a(g.m * g.k), b(g.k * g.n), c(g.m * g.n);
   aevb::fill_uniform(a.data(), a.size(), 1, 1);
@@ -220,14 +225,24 @@ std::string section_sgemm(const Options& o) {
   // OpenBLAS's own threads first, in a process where aevb's pool has not run yet.
   openblas_set_num_threads(o.threads);
   std::vector<double> raw, ours;
-  for (std::size_t i = 0; i < cases.size(); ++i) raw.push_back(time_gemm(cases[i], i == 0 ? 1.0 : 0.05, o.repeats, true));
+  Rate large{};
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const Rate r = time_gemm(cases[i], i == 0 ? 1.0 : 0.05, i == 0 ? std::max(o.repeats, 7) : o.repeats, true);
+    if (i == 0) large = r;
+    raw.push_back(r.median);
+  }
   aevb::set_threads(o.threads);
-  for (std::size_t i = 0; i < cases.size(); ++i) ours.push_back(time_gemm(cases[i], i == 0 ? 1.0 : 0.05, o.repeats, false));
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    ours.push_back(time_gemm(cases[i], i == 0 ? 1.0 : 0.05, o.repeats, false).median);
 
   JsonObject j;
   std::printf("  %-38s %10s %10s\n", "sgemm GFLOP/s", "OpenBLAS", "aevb");
-  std::printf("  %-38s %10.1f %10.1f\n", ("square " + std::to_string(big) + "^3").c_str(), raw[0], ours[0]);
-  j.num("large_gflops", raw[0]);
+  std::printf("  %-38s %10.1f %10.1f   (OpenBLAS best of %d: %.1f)\n", ("square " + std::to_string(big) + "^3").c_str(),
+              raw[0], ours[0], std::max(o.repeats, 7), large.best);
+  // The machine's rate a step is held to: the best of the timings (a capability;
+  // a busy neighbour only ever lowers a timing, and a lower rate would flatter the step).
+  j.num("large_gflops", large.best);
+  j.num("large_gflops_median", large.median);
   j.num("large_gflops_aevb_tiles", ours[0]);
   j.num("large_size", double(big));
   double flops = 0, seconds = 0, seconds_raw = 0;

@@ -96,7 +96,8 @@ def main():
         f"{fmt(torch_iw.get('images_per_s'), 1)} | {fmt(t['iw']['ratio'], 1)}x |",
         f"| training step, peer / paper (GFLOP/s) | {fmt(peer.get('gflops'))} / {fmt(paper.get('gflops'))} | | |",
         f"| IW evaluation (GFLOP/s) | {fmt(iw.get('gflops'))} | | |",
-        f"| SGEMM {fmt(sg.get('large_size'))}^3, OpenBLAS (GFLOP/s) | {fmt(large)} | | |",
+        f"| SGEMM {fmt(sg.get('large_size'))}^3, OpenBLAS, {aevb.get('threads')} threads (GFLOP/s; best of 7, median "
+        f"{fmt(sg.get('large_gflops_median'))}) | {fmt(large)} | | |",
         f"| training step / large SGEMM, peer / paper | {fmt(100 * (t['train_peer']['fraction_of_sgemm'] or 0))}% / "
         f"{fmt(100 * (t['train_paper']['fraction_of_sgemm'] or 0))}% | | |",
         f"| IW evaluation / large SGEMM | {fmt(100 * (t['iw']['fraction_of_sgemm'] or 0))}% | | |",

@@ -42,13 +42,15 @@ namespace {
 
 // Value i of a stream lives in lane i % 4 of Philox block i / 4. Calls
 // values(bits) -> 4 values for every block covering [first, first + n) and
-// stores the lanes that fall inside; blocks are independent, so in parallel.
+// stores the lanes that fall inside; blocks are independent, so in parallel
+// (from 256 blocks, ~25 us of Box-Muller: a training step's 128 x 20 normals
+// are 640 blocks).
 template <class T, class ToValues>
 void fill_blocks(T* out, std::size_t n, std::uint64_t seed, std::uint64_t stream, std::uint64_t first,
                  ToValues values) {
   const std::uint64_t first_block = first / 4, last_block = (first + n + 3) / 4;
   const auto blocks = static_cast<std::int64_t>(last_block - first_block);
-#pragma omp parallel for schedule(static) if (blocks > 4096)
+#pragma omp parallel for schedule(static) if (blocks > 256)
   for (std::int64_t b = 0; b < blocks; ++b) {
     const std::uint64_t block = first_block + static_cast<std::uint64_t>(b);
     const std::array<double, 4> v = values(philox4x32(seed, stream, block));

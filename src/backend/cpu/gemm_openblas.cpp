@@ -106,9 +106,11 @@ TilePlan TilePlan::of(std::size_t m, std::size_t n, std::size_t k, std::size_t p
   TilePlan p;
   p.split_rows = m >= n;  // tile the longer side of C
   p.len = p.split_rows ? m : n;
-  // Columns of C are OpenBLAS's M (row-major C is its column-major C^T), which
-  // its kernels unroll by 16; rows are its N, unrolled by 4.
-  p.unit = p.split_rows ? 4 : 16;
+  // Tile sizes are multiples of `unit`. Columns of C are OpenBLAS's M (row-major
+  // C is its column-major C^T), which its AVX-512 kernels unroll by 16, but
+  // equal halves (400 = 200 + 200 rather than 208 + 192) measured ~8% faster
+  // on two threads than 16-aligned ones; rows are its N, unrolled by 4.
+  p.unit = p.split_rows ? 4 : 8;
   const std::size_t units = p.len / p.unit;
   const double flops = 2.0 * double(m) * double(n) * double(k);
   std::size_t count = flops >= kLargeFlops ? std::min(procs, p.len / kTile) : (p.len + kTile - 1) / kTile;
