@@ -470,8 +470,6 @@ int main(int argc, char** argv) {
     else if (a == "--json") o.json = v;
     else return usage(argv[0]);
   }
-  // The children inherit this; no OpenMP region runs in the parent before fork.
-  setenv("OMP_NUM_THREADS", std::to_string(o.threads).c_str(), 1);
   auto with_threads = [&](std::function<std::string()> f) {
     return [&o, f] {
       aevb::set_threads(o.threads);

@@ -1,9 +1,13 @@
 // dev lab: how many fixed tiles should backend::gemm cut a product into?
 // For each shape of the peer model's step, times the tiled product (one
-// single-threaded OpenBLAS call per tile on our OpenMP pool, as
+// single-threaded OpenBLAS call per tile on aevb's thread pool, as
 // src/backend/cpu/gemm_openblas.cpp does) for several tile counts.
 //
 // usage: gemm_tiles [threads] [repeats]
+#include "core/thread_pool.hpp"
+
+#include <aevb/vae.hpp>
+
 #include <cblas.h>
 #include <omp.h>
 
@@ -32,9 +36,9 @@ void tiled(const Shape& s, int tiles, int align, const float* a, const float* b,
   int step = (len + tiles - 1) / tiles;
   step = (step + align - 1) / align * align;
   const int count = (len + step - 1) / step;
-#pragma omp parallel for schedule(static) if (count > 1)
-  for (int t = 0; t < count; ++t) {
-    const int first = t * step, size = std::min(step, len - first);
+  aevb::pool::for_each_task(std::size_t(count), [&](std::size_t task) {
+    omp_set_num_threads(1);  // OpenBLAS's OpenMP build: single-threaded on this thread
+    const int t = int(task), first = t * step, size = std::min(step, len - first);
     const CBLAS_TRANSPOSE ta = s.ta ? CblasTrans : CblasNoTrans, tb = s.tb ? CblasTrans : CblasNoTrans;
     if (rows) {
       const float* at = s.ta ? a + first : a + std::size_t(first) * lda;
@@ -43,7 +47,7 @@ void tiled(const Shape& s, int tiles, int align, const float* a, const float* b,
       const float* bt = s.tb ? b + std::size_t(first) * ldb : b + first;
       cblas_sgemm(CblasRowMajor, ta, tb, s.m, size, s.k, 1.0f, a, lda, bt, ldb, 0.0f, c + first, ldc);
     }
-  }
+  });
 }
 
 double median(std::vector<double> v) {
@@ -55,8 +59,7 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2, repeats = argc > 2 ? std::atoi(argv[2]) : 7;
-  openblas_set_num_threads(1);  // (in OpenBLAS's OpenMP build this also sets the OpenMP count: ours after)
-  omp_set_num_threads(threads);
+  aevb::set_threads(threads);
   const int batch = 128;
   const Shape shapes[] = {
       {"enc fwd", false, true, batch, 400, 784}, {"enc dW", true, false, 400, 784, batch},

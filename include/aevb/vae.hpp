@@ -23,7 +23,8 @@ struct ParameterInfo {
   std::size_t size() const;
 };
 
-/// Sets the one OpenMP pool used by the BLAS and aevb's kernels (0: all cores).
+/// Sets the threads of aevb's one pool, which runs its kernels and its
+/// single-threaded BLAS calls (0: the processors this process may use).
 void set_threads(int threads);
 
 template <class T> class Engine;  // src/model/engine.hpp

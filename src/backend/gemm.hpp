@@ -13,7 +13,7 @@ void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_
           std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
 
 /// How the CPU backend cuts a product into tiles, one single-threaded BLAS
-/// call each, run on the OpenMP pool: a function of the shape and the
+/// call each, run on aevb's thread pool: a function of the shape and the
 /// machine's processor count, never of the thread count, so that every element
 /// of C is computed by the same call whatever set_threads says.
 struct TilePlan {
@@ -26,9 +26,5 @@ struct TilePlan {
   std::size_t first(std::size_t tile) const;
   std::size_t size(std::size_t tile) const;
 };
-
-/// Sets the thread count of the one OpenMP pool (BLAS and our kernels).
-void set_thread_count(int threads);
-int thread_count();
 
 }  // namespace aevb::backend

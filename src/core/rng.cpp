@@ -1,5 +1,7 @@
 #include "core/rng.hpp"
 
+#include "core/thread_pool.hpp"
+
 #include <cmath>
 #include <numbers>
 
@@ -49,16 +51,17 @@ template <class T, class ToValues>
 void fill_blocks(T* out, std::size_t n, std::uint64_t seed, std::uint64_t stream, std::uint64_t first,
                  ToValues values) {
   const std::uint64_t first_block = first / 4, last_block = (first + n + 3) / 4;
-  const auto blocks = static_cast<std::int64_t>(last_block - first_block);
-#pragma omp parallel for schedule(static) if (blocks > 256)
-  for (std::int64_t b = 0; b < blocks; ++b) {
-    const std::uint64_t block = first_block + static_cast<std::uint64_t>(b);
-    const std::array<double, 4> v = values(philox4x32(seed, stream, block));
-    for (std::uint64_t lane = 0; lane < 4; ++lane) {
-      const std::uint64_t i = block * 4 + lane;
-      if (i >= first && i < first + n) out[i - first] = static_cast<T>(v[lane]);
+  const auto blocks = static_cast<std::size_t>(last_block - first_block);
+  const auto fill = [&](std::size_t from, std::size_t to) {
+    for (std::uint64_t block = first_block + from; block < first_block + to; ++block) {
+      const std::array<double, 4> v = values(philox4x32(seed, stream, block));
+      for (std::uint64_t lane = 0; lane < 4; ++lane) {
+        const std::uint64_t i = block * 4 + lane;
+        if (i >= first && i < first + n) out[i - first] = static_cast<T>(v[lane]);
+      }
     }
-  }
+  };
+  pool::for_ranges(blocks, fill, blocks > 256);
 }
 
 }  // namespace

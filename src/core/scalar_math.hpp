@@ -9,7 +9,7 @@ namespace aevb {
 
 inline constexpr double kLog2Pi = 1.8378770664093454836;  // log(2 pi)
 
-/// Below this many elements an OpenMP parallel region costs more than it saves.
+/// Below this many elements a parallel loop on the thread pool costs more than it saves.
 inline constexpr std::size_t kParallelElements = 1 << 15;
 
 template <class T>

@@ -2,6 +2,7 @@
 
 #include "backend/cpu/vector_math.hpp"
 #include "core/scalar_math.hpp"
+#include "core/thread_pool.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -58,23 +59,26 @@ void backward_block(float* d, const float* y, std::size_t cols, float slope, flo
 
 template <Act A>
 void forward_fast(MatrixView<float> y, const float* bias, float slope) {
-  const auto rows = static_cast<std::int64_t>(y.rows);
   const std::size_t threshold = is_cheap(A) ? kParallelCheap : kParallelTranscendental;
-#pragma omp parallel for schedule(static) if (y.size() >= threshold)
-  for (std::int64_t r = 0; r < rows; ++r) forward_row<A>(y.row(static_cast<std::size_t>(r)), bias, y.cols, slope);
+  const auto rows = [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) forward_row<A>(y.row(r), bias, y.cols, slope);
+  };
+  pool::for_ranges(y.rows, rows, y.size() >= threshold);
 }
 
 template <Act A>
 void backward_fast(MatrixView<float> dy, MatrixView<const float> y, float slope, float* db) {
   const std::size_t cols = dy.cols;
-  const auto blocks = static_cast<std::int64_t>((cols + kColumnBlock - 1) / kColumnBlock);
+  const std::size_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
   const std::size_t threshold = is_cheap(A) ? kParallelCheap : kParallelTranscendental;
-#pragma omp parallel for schedule(static) if (dy.size() >= threshold && blocks > 1)
-  for (std::int64_t b = 0; b < blocks; ++b) {
-    const std::size_t c0 = static_cast<std::size_t>(b) * kColumnBlock, width = std::min(kColumnBlock, cols - c0);
-    for (std::size_t r = 0; r < dy.rows; ++r)
-      backward_block<A>(dy.row(r) + c0, y.row(r) + c0, width, slope, db ? db + c0 : nullptr);
-  }
+  pool::for_each_task(
+      blocks,
+      [&](std::size_t b) {
+        const std::size_t c0 = b * kColumnBlock, width = std::min(kColumnBlock, cols - c0);
+        for (std::size_t r = 0; r < dy.rows; ++r)
+          backward_block<A>(dy.row(r) + c0, y.row(r) + c0, width, slope, db ? db + c0 : nullptr);
+      },
+      dy.size() >= threshold);
 }
 
 #pragma GCC pop_options

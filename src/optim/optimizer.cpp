@@ -1,7 +1,10 @@
 #include "optim/optimizer.hpp"
 
+#include "core/thread_pool.hpp"
+
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <experimental/simd>
@@ -37,12 +40,10 @@ constexpr std::size_t kParallelBlocks = 4;  // below this, one thread
 template <class F>
 void for_blocks(std::size_t n, F&& body) {
   const std::size_t blocks = (n + kBlock - 1) / kBlock;
-  const auto count = static_cast<std::int64_t>(blocks);
-#pragma omp parallel for schedule(static) if (blocks >= kParallelBlocks)
-  for (std::int64_t b = 0; b < count; ++b) {
-    const std::size_t first = static_cast<std::size_t>(b) * kBlock;
-    body(first, std::min(n, first + kBlock));
-  }
+  const auto run = [&](std::size_t first_block, std::size_t last_block) {
+    for (std::size_t b = first_block; b < last_block; ++b) body(b * kBlock, std::min(n, (b + 1) * kBlock));
+  };
+  pool::for_ranges(blocks, run, blocks >= kParallelBlocks);
 }
 
 // One update rule, written once over a value type U: T (the scalar tail, and
@@ -138,15 +139,11 @@ double l2_norm(const T* x, std::size_t n) {
 template <class T>
 bool all_finite(const T* x, std::size_t n) {
   // One sum of x * 0 per block tells.
-  bool finite = true;
+  std::atomic<bool> finite{true};
   for_blocks(n, [&finite, x](std::size_t first, std::size_t last) {
-    const T probe = zero_times_sum(x, first, last);
-    if (probe != T(0)) {
-#pragma omp atomic write
-      finite = false;
-    }
+    if (zero_times_sum(x, first, last) != T(0)) finite.store(false, std::memory_order_relaxed);
   });
-  return finite;
+  return finite.load(std::memory_order_relaxed);
 }
 
 template <class T>

@@ -2,6 +2,7 @@
 
 #include "backend/cpu/vector_math.hpp"
 #include "core/scalar_math.hpp"
+#include "core/thread_pool.hpp"
 
 #include <cstdint>
 #include <type_traits>
@@ -34,67 +35,67 @@ T expm1_of(T x) {
 template <class T>
 void reparameterize(MatrixView<const T> head, std::size_t samples, const T* eps, const PosteriorSample<T>& out) {
   const std::size_t nz = head.cols / 2;
-  const auto rows = static_cast<std::int64_t>(head.rows);
-#pragma omp parallel for schedule(static) if (head.rows * samples * nz >= kParallelElements)
-  for (std::int64_t mi = 0; mi < rows; ++mi) {
-    const auto m = static_cast<std::size_t>(mi);
-    const T* mu = head.row(m);
-    const T* logvar = mu + nz;
-    double kl = 0;  // in double through libm: once per datapoint
-    for (std::size_t j = 0; j < nz; ++j)
-      kl += -0.5 * (1.0 + logvar[j] - double(mu[j]) * mu[j] - std::exp(double(logvar[j])));
-    out.kl[m] = static_cast<T>(kl);
-    for (std::size_t s = 0; s < samples; ++s) {
-      const std::size_t r = m * samples + s;
-      const T* e = eps + r * nz;
-      T* z = out.z + r * nz;
-      double log_q = 0, log_prior = 0;
+  const auto rows = [&](std::size_t first, std::size_t last) {
+    for (std::size_t m = first; m < last; ++m) {
+      const T* mu = head.row(m);
+      const T* logvar = mu + nz;
+      double kl = 0;  // in double through libm: once per datapoint
+      for (std::size_t j = 0; j < nz; ++j)
+        kl += -0.5 * (1.0 + logvar[j] - double(mu[j]) * mu[j] - std::exp(double(logvar[j])));
+      out.kl[m] = static_cast<T>(kl);
+      for (std::size_t s = 0; s < samples; ++s) {
+        const std::size_t r = m * samples + s;
+        const T* e = eps + r * nz;
+        T* z = out.z + r * nz;
+        double log_q = 0, log_prior = 0;
 #pragma omp simd reduction(+ : log_q, log_prior)
-      for (std::size_t j = 0; j < nz; ++j) {
-        z[j] = mu[j] + exp_of(T(0.5) * logvar[j]) * e[j];
-        log_q += -0.5 * (kLog2Pi + logvar[j] + double(e[j]) * e[j]);
-        log_prior += -0.5 * (kLog2Pi + double(z[j]) * z[j]);
+        for (std::size_t j = 0; j < nz; ++j) {
+          z[j] = mu[j] + exp_of(T(0.5) * logvar[j]) * e[j];
+          log_q += -0.5 * (kLog2Pi + logvar[j] + double(e[j]) * e[j]);
+          log_prior += -0.5 * (kLog2Pi + double(z[j]) * z[j]);
+        }
+        out.log_q[r] = static_cast<T>(log_q);
+        out.log_prior[r] = static_cast<T>(log_prior);
       }
-      out.log_q[r] = static_cast<T>(log_q);
-      out.log_prior[r] = static_cast<T>(log_prior);
     }
-  }
+  };
+  pool::for_ranges(head.rows, rows, head.rows * samples * nz >= kParallelElements);
 }
 
 template <class T>
 void reparameterize_backward(MatrixView<const T> head, std::size_t samples, const T* eps, const T* z,
                              const PosteriorGrad<T>& grad, MatrixView<T> dhead) {
   const std::size_t nz = head.cols / 2;
-  const auto rows = static_cast<std::int64_t>(head.rows);
-#pragma omp parallel for schedule(static) if (head.rows * samples * nz >= kParallelElements)
-  for (std::int64_t mi = 0; mi < rows; ++mi) {
-    const auto m = static_cast<std::size_t>(mi);
-    const T* mu = head.row(m);
-    const T* logvar = mu + nz;
-    T* dmu = dhead.row(m);
-    T* dlogvar = dmu + nz;
-    const T kw = grad.kl_weight ? grad.kl_weight[m] : T(0);
-#pragma omp simd
-    for (std::size_t j = 0; j < nz; ++j) {
-      // dKL/dmu = mu, dKL/dlogvar = (exp(logvar) - 1) / 2  (App. B)
-      dmu[j] = kw * mu[j];
-      dlogvar[j] = kw * T(0.5) * expm1_of(logvar[j]);
-    }
-    for (std::size_t s = 0; s < samples; ++s) {
-      const std::size_t r = m * samples + s;
-      const T* dz = grad.dz + r * nz;
-      const T* e = eps + r * nz;
-      const T* zr = z + r * nz;
-      const T pw = grad.prior_weight ? grad.prior_weight[r] : T(0);
+  const auto rows = [&](std::size_t first, std::size_t last) {
+    for (std::size_t m = first; m < last; ++m) {
+      const T* mu = head.row(m);
+      const T* logvar = mu + nz;
+      T* dmu = dhead.row(m);
+      T* dlogvar = dmu + nz;
+      const T kw = grad.kl_weight ? grad.kl_weight[m] : T(0);
 #pragma omp simd
       for (std::size_t j = 0; j < nz; ++j) {
-        // d log p(z)/dz = -z; with eps fixed, log q depends on logvar alone: d/dlogvar = -1/2.
-        const T gz = dz[j] - pw * zr[j];
-        dmu[j] += gz;
-        dlogvar[j] += gz * T(0.5) * exp_of(T(0.5) * logvar[j]) * e[j] + pw * T(0.5);
+        // dKL/dmu = mu, dKL/dlogvar = (exp(logvar) - 1) / 2  (App. B)
+        dmu[j] = kw * mu[j];
+        dlogvar[j] = kw * T(0.5) * expm1_of(logvar[j]);
+      }
+      for (std::size_t s = 0; s < samples; ++s) {
+        const std::size_t r = m * samples + s;
+        const T* dz = grad.dz + r * nz;
+        const T* e = eps + r * nz;
+        const T* zr = z + r * nz;
+        const T pw = grad.prior_weight ? grad.prior_weight[r] : T(0);
+#pragma omp simd
+        for (std::size_t j = 0; j < nz; ++j) {
+          // d log p(z)/dz = -z; with eps fixed, log q depends on logvar alone: d/dlogvar = -1/2.
+          const T gz = dz[j] - pw * zr[j];
+          dmu[j] += gz;
+          dlogvar[j] += gz * T(0.5) * exp_of(T(0.5) * logvar[j]) * e[j] + pw * T(0.5);
+        }
       }
     }
-  }
+  };
+  pool::for_ranges(head.rows, rows, head.rows * samples * nz >= kParallelElements);
 }
 
 template void reparameterize<float>(MatrixView<const float>, std::size_t, const float*, const PosteriorSample<float>&);

@@ -2,6 +2,7 @@
 
 #include "backend/cpu/vector_math.hpp"
 #include "core/scalar_math.hpp"
+#include "core/thread_pool.hpp"
 
 #include <cstdint>
 #include <type_traits>
@@ -142,21 +143,21 @@ double fast_row(const LikelihoodSpec& spec, const float* out, const float* x, fl
 template <class T, bool Fast>
 void for_rows(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<const T> x, std::size_t samples,
               const T* weight, T* log_lik, T* dout) {
-  const auto rows = static_cast<std::int64_t>(out.rows);
-#pragma omp parallel for schedule(static) if (out.rows * spec.dim >= kParallelElements)
-  for (std::int64_t ri = 0; ri < rows; ++ri) {
-    const auto r = static_cast<std::size_t>(ri);
-    const T w = weight ? weight[r] : T(0);
-    T* drow = dout ? dout + r * out.cols : nullptr;
-    double v;
-    if constexpr (Fast) {
-      v = drow ? fast_row<true>(spec, out.row(r), x.row(r / samples), w, drow)
-               : fast_row<false>(spec, out.row(r), x.row(r / samples), w, nullptr);
-    } else {
-      v = reference_row(spec, out.row(r), x.row(r / samples), w, drow);
+  const auto rows = [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) {
+      const T w = weight ? weight[r] : T(0);
+      T* drow = dout ? dout + r * out.cols : nullptr;
+      double v;
+      if constexpr (Fast) {
+        v = drow ? fast_row<true>(spec, out.row(r), x.row(r / samples), w, drow)
+                 : fast_row<false>(spec, out.row(r), x.row(r / samples), w, nullptr);
+      } else {
+        v = reference_row(spec, out.row(r), x.row(r / samples), w, drow);
+      }
+      log_lik[r] = static_cast<T>(v);
     }
-    log_lik[r] = static_cast<T>(v);
-  }
+  };
+  pool::for_ranges(out.rows, rows, out.rows * spec.dim >= kParallelElements);
 }
 
 template <class T>
@@ -183,23 +184,24 @@ void log_likelihood_grad(const LikelihoodSpec& spec, MatrixView<const T> out, Ma
 template <class T>
 void likelihood_mean(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<T> mean) {
   const bool squash = spec.kind == Likelihood::bernoulli || spec.sigmoid_mean;
-  const auto rows = static_cast<std::int64_t>(out.rows);
   const std::size_t d = spec.dim;
-#pragma omp parallel for schedule(static) if (out.rows * spec.dim >= kParallelElements)
-  for (std::int64_t ri = 0; ri < rows; ++ri) {
-    const T* o = out.row(static_cast<std::size_t>(ri));
-    T* m = mean.row(static_cast<std::size_t>(ri));
-    if constexpr (kFast<T>) {
-      if (squash) {
+  const auto rows = [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) {
+      const T* o = out.row(r);
+      T* m = mean.row(r);
+      if constexpr (kFast<T>) {
+        if (squash) {
 #pragma omp simd
-        for (std::size_t i = 0; i < d; ++i) m[i] = vmath::sigmoid(o[i]);
+          for (std::size_t i = 0; i < d; ++i) m[i] = vmath::sigmoid(o[i]);
+        } else {
+          for (std::size_t i = 0; i < d; ++i) m[i] = o[i];
+        }
       } else {
-        for (std::size_t i = 0; i < d; ++i) m[i] = o[i];
+        for (std::size_t i = 0; i < d; ++i) m[i] = squash ? sigmoid(o[i]) : o[i];
       }
-    } else {
-      for (std::size_t i = 0; i < d; ++i) m[i] = squash ? sigmoid(o[i]) : o[i];
     }
-  }
+  };
+  pool::for_ranges(out.rows, rows, out.rows * spec.dim >= kParallelElements);
 }
 
 namespace reference {

@@ -2,11 +2,12 @@
 // threading changes the result with the thread count (its single-thread
 // small-matrix kernels and its threaded blocked path round differently), so
 // we split C into tiles of a fixed size, independent of the thread count, and
-// run one single-threaded BLAS call per tile on our OpenMP pool (inside a
-// parallel region the OpenMP build of OpenBLAS runs on the calling thread).
+// run one single-threaded BLAS call per tile on aevb's pool (core/thread_pool).
 // Every element of C is then computed by the same kernel on the same operands
 // whatever the number of threads.
 #include "backend/gemm.hpp"
+
+#include "core/thread_pool.hpp"
 
 #include <aevb/vae.hpp>
 
@@ -22,7 +23,7 @@ namespace {
 // How a product is cut (dev/gemm_tiles.cpp measures the choices). Each tile's
 // call packs its slice of one operand and the whole other one, so fewer tiles
 // pack less: a large product (kLargeFlops and up) is cut into one tile per
-// processor of the machine (omp_get_num_procs(): fixed for a machine, whatever
+// processor of the machine (pool::processor_count(): fixed for a machine, whatever
 // set_threads says), each at least kTile wide. A smaller one is cut into tiles
 // about kTile wide (at most kMaxTiles), whose calls are small enough for
 // OpenBLAS's unpacked small-matrix kernels. Counts are even (two or four
@@ -32,14 +33,13 @@ constexpr std::size_t kMaxTiles = 16;
 constexpr double kParallelFlops = 2e6;
 constexpr double kLargeFlops = 32e6;
 
-// OpenBLAS's OpenMP build sizes its own threading by omp_get_max_threads()
-// whenever it is called outside an active parallel region (whatever
-// openblas_set_num_threads said), and its threaded path rounds differently.
-// A product we run as one call outside our tiles therefore runs with the
-// OpenMP count set to 1 for its duration.
+// OpenBLAS's OpenMP build sizes its own threading by the calling thread's
+// omp_get_max_threads() at every call (whatever openblas_set_num_threads
+// said), and its threaded path rounds differently. Every call therefore runs
+// with that thread's OpenMP count set to 1 for its duration.
 class SerialBlas {
  public:
-  SerialBlas() : saved_(omp_in_parallel() ? 1 : omp_get_max_threads()) {
+  SerialBlas() : saved_(omp_get_max_threads()) {
     if (saved_ != 1) omp_set_num_threads(1);
   }
   ~SerialBlas() {
@@ -57,12 +57,14 @@ blasint as_blas(std::size_t v) { return static_cast<blasint>(v); }
 
 void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
           std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+  const SerialBlas serial;
   cblas_sgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), as_blas(m), as_blas(n), as_blas(k), alpha, a,
               as_blas(lda), b, as_blas(ldb), beta, c, as_blas(ldc));
 }
 
 void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
           std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
+  const SerialBlas serial;
   cblas_dgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), as_blas(m), as_blas(n), as_blas(k), alpha, a,
               as_blas(lda), b, as_blas(ldb), beta, c, as_blas(ldc));
 }
@@ -72,24 +74,14 @@ void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, doubl
 template <class T>
 void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
-  // Also for programs that never call set_threads: BLAS is single-threaded.
-  // (A function-local static: initialized once, thread-safe.)
-  static const bool blas_single_threaded = [] {
-    set_thread_count(omp_get_max_threads());
-    return true;
-  }();
-  (void)blas_single_threaded;
   const TilePlan plan = TilePlan::of(m, n, k);
   if (plan.count == 1) {
-    const SerialBlas serial;
     blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  const auto count = static_cast<std::int64_t>(plan.count);
   // Round-robin: with an even count, the larger tiles (the first ones) split evenly between threads.
-#pragma omp parallel for schedule(static, 1)
-  for (std::int64_t t = 0; t < count; ++t) {
-    const std::size_t first = plan.first(static_cast<std::size_t>(t)), size = plan.size(static_cast<std::size_t>(t));
+  pool::for_each_task(plan.count, [&](std::size_t t) {
+    const std::size_t first = plan.first(t), size = plan.size(t);
     if (plan.split_rows) {
       // Rows [first, first + size) of op(A) and C.
       const T* a_tile = ta == Trans::no ? a + first * lda : a + first;
@@ -99,7 +91,7 @@ void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
       const T* b_tile = tb == Trans::no ? b + first : b + first * ldb;
       blas(ta, tb, m, size, k, alpha, a, lda, b_tile, ldb, beta, c + first, ldc);
     }
-  }
+  });
 }
 
 TilePlan TilePlan::of(std::size_t m, std::size_t n, std::size_t k, std::size_t procs) {
@@ -125,7 +117,7 @@ TilePlan TilePlan::of(std::size_t m, std::size_t n, std::size_t k, std::size_t p
 }
 
 TilePlan TilePlan::of(std::size_t m, std::size_t n, std::size_t k) {
-  static const auto procs = static_cast<std::size_t>(std::max(1, omp_get_num_procs()));
+  static const auto procs = static_cast<std::size_t>(pool::processor_count());
   return of(m, n, k, procs);
 }
 
@@ -144,18 +136,4 @@ template void gemm<float>(Trans, Trans, std::size_t, std::size_t, std::size_t, f
 template void gemm<double>(Trans, Trans, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
                            const double*, std::size_t, double, double*, std::size_t);
 
-void set_thread_count(int threads) {
-  if (threads <= 0) threads = omp_get_num_procs();
-  // BLAS runs single-threaded inside our tiles: one pool, ours. In OpenBLAS's
-  // OpenMP build this call also sets the OpenMP thread count, so ours comes after.
-  openblas_set_num_threads(1);
-  omp_set_num_threads(threads);
-}
-
-int thread_count() { return omp_get_max_threads(); }
-
 }  // namespace aevb::backend
-
-namespace aevb {
-void set_threads(int threads) { backend::set_thread_count(threads); }
-}  // namespace aevb
