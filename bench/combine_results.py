@@ -27,8 +27,25 @@ def fmt(v, digits=0):
     return f"{v:,.{digits}f}"
 
 
+def met(value, target, below=False):
+    """yes/no: value >= target (value < target when `below`)."""
+    if value is None:
+        return "n/a"
+    return "yes" if (value < target if below else value >= target) else "no"
+
+
 def ratio(a, b):
     return a / b if a is not None and b else None
+
+
+def ceiling(aevb_rate, aevb_gflops, torch_rate, large_gflops):
+    """The aevb/PyTorch ratio that a run at 100% of the large-SGEMM rate would
+    reach: the large rate over the FLOP rate PyTorch's throughput stands for
+    (FLOPs per sample or image taken from aevb's own count)."""
+    if not (aevb_rate and aevb_gflops and torch_rate and large_gflops):
+        return None
+    flops_per_item = aevb_gflops / aevb_rate
+    return large_gflops / (torch_rate * flops_per_item)
 
 
 def main():
@@ -62,6 +79,7 @@ def main():
         "train_peer": {"aevb_samples_per_s": peer.get("samples_per_s"), "torch_samples_per_s": torch_train,
                        "torch_epoch_samples_per_s": epochs,
                        "ratio": ratio(peer.get("samples_per_s"), torch_train), "gflops": peer.get("gflops"),
+                       "ratio_ceiling": ceiling(peer.get("samples_per_s"), peer.get("gflops"), torch_train, large),
                        "fraction_of_sgemm": ratio(peer.get("gflops"), large), "peak_rss_mib": peer.get("peak_rss_mib"),
                        "needed_mib": peer.get("needed_mib")},
         "train_paper": {"aevb_samples_per_s": paper.get("samples_per_s"), "gflops": paper.get("gflops"),
@@ -71,6 +89,7 @@ def main():
                "aevb_gflops": iw.get("gflops"), "torch_images": torch_iw.get("images"),
                "torch_images_per_s": torch_iw.get("images_per_s"),
                "ratio": ratio(iw.get("images_per_s"), torch_iw.get("images_per_s")),
+               "ratio_ceiling": ceiling(iw.get("images_per_s"), iw.get("gflops"), torch_iw.get("images_per_s"), large),
                "fraction_of_sgemm": ratio(iw.get("gflops"), large),
                "aevb_mean_log_likelihood": iw.get("mean_log_likelihood"),
                "torch_mean_log_likelihood": torch_iw.get("mean_log_likelihood")},
@@ -82,6 +101,7 @@ def main():
         json.dump(results, f, indent=2)
 
     t = results
+    rss_ratio = ratio(peer.get("peak_rss_mib"), peer.get("needed_mib"))
     lines = [
         f"Machine: {aevb.get('cpu')}, {aevb.get('cores')} cores, {aevb.get('threads')} threads for both; "
         f"{torch_version or 'PyTorch not run'}; OpenBLAS core {aevb.get('openblas_coretype') or 'auto'}.",
@@ -109,6 +129,21 @@ def main():
         f"PyTorch on {fmt(torch_iw.get('images'))} (bench/torch_iw_eval.py), both as images/s; mean log p(x) "
         f"{fmt(iw.get('mean_log_likelihood'), 2)} (aevb) vs {fmt(torch_iw.get('mean_log_likelihood'), 2)} (PyTorch; "
         "independent random initializations, so they differ).",
+        "",
+        "Issue 4's targets, from this run (the ceiling is the ratio a run at 100% of the large-SGEMM rate would "
+        "reach, with the same FLOPs):",
+        "",
+        "| target | measured | met |",
+        "|---|---:|:---:|",
+        f"| training >= 5x PyTorch (peer model) | {fmt(t['train_peer']['ratio'], 1)}x "
+        f"(ceiling {fmt(t['train_peer']['ratio_ceiling'], 1)}x) | {met(t['train_peer']['ratio'], 5)} |",
+        f"| training step >= 60% of large SGEMM (peer / paper) | "
+        f"{fmt(100 * (t['train_peer']['fraction_of_sgemm'] or 0))}% / "
+        f"{fmt(100 * (t['train_paper']['fraction_of_sgemm'] or 0))}% | "
+        f"{met(min(t['train_peer']['fraction_of_sgemm'] or 0, t['train_paper']['fraction_of_sgemm'] or 0), 0.6)} |",
+        f"| IW evaluation >= 5x PyTorch | {fmt(t['iw']['ratio'], 1)}x (ceiling {fmt(t['iw']['ratio_ceiling'], 1)}x) | "
+        f"{met(t['iw']['ratio'], 5)} |",
+        f"| peak RSS < 2x what training needs (peer) | {fmt(rss_ratio, 2)}x | {met(rss_ratio, 2, below=True)} |",
     ]
     md = "\n".join(lines) + "\n"
     with open(a.markdown, "w") as f:

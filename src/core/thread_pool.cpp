@@ -4,6 +4,9 @@
 
 #include <pthread.h>
 #include <sched.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -40,6 +43,27 @@ void await_change(const std::atomic<T>& value, T old) {
 }
 
 thread_local bool inside_job = false;
+
+// Sets the calling thread's floating-point mode to flush subnormal results and
+// operands to zero (x86's FTZ and DAZ bits) for its lifetime, restoring the
+// previous mode after. Subnormal arithmetic costs ~100x on x86 and does occur:
+// weight decay shrinks the weights that no data reaches (MNIST's border
+// pixels) through the subnormal range, and the paper-mnist preset trained at
+// 9,300 samples/s on one thread against 12,600 with flushing.
+class FlushSubnormals {
+ public:
+#if defined(__SSE__)
+  FlushSubnormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | kFtzDaz); }
+  ~FlushSubnormals() { _mm_setcsr(saved_); }
+
+ private:
+  static constexpr unsigned kFtzDaz = 0x8040;  // MXCSR bit 15 (FTZ) and bit 6 (DAZ)
+  unsigned saved_;
+#endif
+ public:
+  FlushSubnormals(const FlushSubnormals&) = delete;
+  FlushSubnormals& operator=(const FlushSubnormals&) = delete;
+};
 
 class Pool {
  public:
@@ -92,6 +116,7 @@ class Pool {
   }
 
   static void run_part(detail::Job job, const void* context, int part, int parts) {
+    const FlushSubnormals flush;
     const bool outer = inside_job;
     inside_job = true;
     job(context, part, parts);

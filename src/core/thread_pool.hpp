@@ -14,6 +14,9 @@
 //
 // Results never depend on the thread count: callers cut work into pieces
 // fixed by the problem, and which thread runs a piece does not change it.
+// Every job runs with subnormal floats flushed to zero (x86 FTZ + DAZ), on
+// the workers and on the caller alike, the one-thread fallback included: the
+// same numbers on any thread count, and no ~100x subnormal slow path.
 #include <cstddef>
 #include <utility>
 

@@ -111,6 +111,26 @@ TEST_F(ThreadPool, DefaultIsTheProcessorsThisProcessMayUse) {
   EXPECT_GE(pool::processor_count(), 1);
 }
 
+// A product whose exact value is subnormal: 1e-30 * 1e-10 = 1e-40 < 1.18e-38.
+float tiny_product() {
+  volatile float a = 1e-30f, b = 1e-10f;
+  return a * b;
+}
+
+TEST_F(ThreadPool, JobsFlushSubnormalsOnEveryThreadAndRestoreTheCaller) {
+#if !defined(__SSE__)
+  GTEST_SKIP() << "flushing is x86's MXCSR";
+#endif
+  ASSERT_GT(tiny_product(), 0.0f) << "this thread already flushes subnormals";
+  for (int threads : {1, 2}) {
+    pool::set_threads(threads);
+    std::vector<float> seen(8, -1.0f);
+    pool::for_each_task(seen.size(), [&](std::size_t t) { seen[t] = tiny_product(); });
+    for (std::size_t t = 0; t < seen.size(); ++t) EXPECT_EQ(seen[t], 0.0f) << threads << " threads, task " << t;
+    EXPECT_GT(tiny_product(), 0.0f) << "the caller's mode was not restored";
+  }
+}
+
 TEST_F(ThreadPool, ForkedChildCanUseThePool) {
   pool::set_threads(2);
   std::atomic<int> sum{0};
