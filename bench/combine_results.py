@@ -110,7 +110,7 @@ def main():
         "|---|---:|---:|---:|",
         f"| training, peer model 784-400-20 ReLU, Adam, batch 128 (samples/s) | {fmt(peer.get('samples_per_s'))} | "
         f"{fmt(torch_train)} | {fmt(t['train_peer']['ratio'], 1)}x |",
-        f"| training, paper model 784-500-20 tanh, Adagrad, M = 100, dynamic binarization (samples/s) | "
+        f"| training, paper model 784-500-20 tanh, Adagrad with the prior's weight decay, M = 100, dynamic binarization (samples/s) | "
         f"{fmt(paper.get('samples_per_s'))} | | |",
         f"| IW log-likelihood, k = {iw.get('k')}, peer model (test images/s) | {fmt(iw.get('images_per_s'), 1)} | "
         f"{fmt(torch_iw.get('images_per_s'), 1)} | {fmt(t['iw']['ratio'], 1)}x |",
