@@ -11,6 +11,8 @@
 //   train/paper the paper's MNIST model: 784-500-20 tanh, Adagrad 0.02 with the
 //              N(0, I) prior as weight decay, M = 100,
 //              dynamically binarized MNIST (Kingma & Welling 2013, sec. 5)
+//   train/peer_bf16  the peer model with matmul_precision bfloat16 (products
+//              on AMX; only where the CPU has AMX-BF16)
 //   iw         log p(x) by importance sampling, k = 5000, on MNIST test images
 //              (the peer model's architecture)
 //
@@ -29,6 +31,7 @@
 #include <aevb/data.hpp>
 #include <aevb/vae.hpp>
 
+#include "backend/cpu/gemm_bf16_amx.hpp"
 #include "backend/gemm.hpp"
 #include "core/rng.hpp"
 
@@ -448,7 +451,7 @@ std::string cpu_model() {
 int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--threads N] [--repeats R] [--steps S] [--iw-images N] [--iw-k K] [--gemm-size N]\n"
-               "          [--only sgemm|peer|paper|iw] [--json PATH]\n",
+               "          [--only sgemm|peer|paper|peer_bf16|iw] [--json PATH]\n",
                argv0);
   return 2;
 }
@@ -489,6 +492,9 @@ int main(int argc, char** argv) {
   paper.train.optimizer.lr = 0.02f;
   paper.train.optimizer.weight_decay = 1.0f / 60000;  // the N(0, I) prior over N = 60,000 (as the preset)
   paper.train.batch = 100;
+  TrainCase peer_bf16 = peer;  // the peer model with its products in bfloat16 on AMX
+  peer_bf16.name = "peer_bf16";
+  peer_bf16.train.matmul_precision = aevb::MatmulPrecision::bfloat16;
 
   std::printf("aevb_bench: %s, %d threads, %d repeats, OpenBLAS core %s\n", cpu_model().c_str(), o.threads, o.repeats,
               openblas_get_corename());
@@ -497,6 +503,8 @@ int main(int argc, char** argv) {
   if (want("sgemm")) results["sgemm"] = in_child(with_threads([&] { return section_sgemm(o); }));
   if (want("peer")) results["train_peer"] = in_child(with_threads([&] { return section_train(o, peer); }));
   if (want("paper")) results["train_paper"] = in_child(with_threads([&] { return section_train(o, paper); }));
+  if (want("peer_bf16") && aevb::backend::bf16_products_available())
+    results["train_peer_bf16"] = in_child(with_threads([&] { return section_train(o, peer_bf16); }));
   if (want("iw")) results["iw"] = in_child(with_threads([&] { return section_iw(o); }));
 
   JsonObject top;

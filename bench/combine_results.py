@@ -27,6 +27,10 @@ def fmt(v, digits=0):
     return f"{v:,.{digits}f}"
 
 
+def times(v):
+    return "n/a" if v is None else f"{v:,.1f}x"
+
+
 def met(value, target, below=False):
     """yes/no: value >= target (value < target when `below`)."""
     if value is None:
@@ -69,6 +73,7 @@ def main():
     sg = aevb.get("sgemm") or {}
     peer = aevb.get("train_peer") or {}
     paper = aevb.get("train_paper") or {}
+    peer_bf16 = aevb.get("train_peer_bf16") or {}
     iw = aevb.get("iw") or {}
     large = sg.get("large_gflops")
 
@@ -82,6 +87,9 @@ def main():
                        "ratio_ceiling": ceiling(peer.get("samples_per_s"), peer.get("gflops"), torch_train, large),
                        "fraction_of_sgemm": ratio(peer.get("gflops"), large), "peak_rss_mib": peer.get("peak_rss_mib"),
                        "needed_mib": peer.get("needed_mib")},
+        "train_peer_bf16": {"aevb_samples_per_s": peer_bf16.get("samples_per_s"),
+                            "ratio": ratio(peer_bf16.get("samples_per_s"), torch_train),
+                            "gflops": peer_bf16.get("gflops")},
         "train_paper": {"aevb_samples_per_s": paper.get("samples_per_s"), "gflops": paper.get("gflops"),
                         "fraction_of_sgemm": ratio(paper.get("gflops"), large),
                         "peak_rss_mib": paper.get("peak_rss_mib"), "needed_mib": paper.get("needed_mib")},
@@ -109,11 +117,14 @@ def main():
         "| benchmark | aevb | PyTorch | aevb / PyTorch |",
         "|---|---:|---:|---:|",
         f"| training, peer model 784-400-20 ReLU, Adam, batch 128 (samples/s) | {fmt(peer.get('samples_per_s'))} | "
-        f"{fmt(torch_train)} | {fmt(t['train_peer']['ratio'], 1)}x |",
+        f"{fmt(torch_train)} | {times(t['train_peer']['ratio'])} |",
+        f"| training, peer model, bfloat16 products on AMX (`--matmul-precision bfloat16`; PyTorch in float32) "
+        f"(samples/s) | {fmt(peer_bf16.get('samples_per_s'))} | {fmt(torch_train)} | "
+        f"{times(t['train_peer_bf16']['ratio'])} |",
         f"| training, paper model 784-500-20 tanh, Adagrad with the prior's weight decay, M = 100, dynamic binarization (samples/s) | "
         f"{fmt(paper.get('samples_per_s'))} | | |",
         f"| IW log-likelihood, k = {iw.get('k')}, peer model (test images/s) | {fmt(iw.get('images_per_s'), 1)} | "
-        f"{fmt(torch_iw.get('images_per_s'), 1)} | {fmt(t['iw']['ratio'], 1)}x |",
+        f"{fmt(torch_iw.get('images_per_s'), 1)} | {times(t['iw']['ratio'])} |",
         f"| training step, peer / paper (GFLOP/s) | {fmt(peer.get('gflops'))} / {fmt(paper.get('gflops'))} | | |",
         f"| IW evaluation (GFLOP/s) | {fmt(iw.get('gflops'))} | | |",
         f"| SGEMM {fmt(sg.get('large_size'))}^3, OpenBLAS, {aevb.get('threads')} threads (GFLOP/s; best of 7, median "
@@ -135,13 +146,15 @@ def main():
         "",
         "| target | measured | met |",
         "|---|---:|:---:|",
-        f"| training >= 5x PyTorch (peer model) | {fmt(t['train_peer']['ratio'], 1)}x "
-        f"(ceiling {fmt(t['train_peer']['ratio_ceiling'], 1)}x) | {met(t['train_peer']['ratio'], 5)} |",
+        f"| training >= 5x PyTorch (peer model) | {times(t['train_peer']['ratio'])} "
+        f"(ceiling {times(t['train_peer']['ratio_ceiling'])}) | {met(t['train_peer']['ratio'], 5)} |",
+        f"| the same with bfloat16 products | {times(t['train_peer_bf16']['ratio'])} | "
+        f"{met(t['train_peer_bf16']['ratio'], 5)} |",
         f"| training step >= 60% of large SGEMM (peer / paper) | "
         f"{fmt(100 * (t['train_peer']['fraction_of_sgemm'] or 0))}% / "
         f"{fmt(100 * (t['train_paper']['fraction_of_sgemm'] or 0))}% | "
         f"{met(min(t['train_peer']['fraction_of_sgemm'] or 0, t['train_paper']['fraction_of_sgemm'] or 0), 0.6)} |",
-        f"| IW evaluation >= 5x PyTorch | {fmt(t['iw']['ratio'], 1)}x (ceiling {fmt(t['iw']['ratio_ceiling'], 1)}x) | "
+        f"| IW evaluation >= 5x PyTorch | {times(t['iw']['ratio'])} (ceiling {times(t['iw']['ratio_ceiling'])}) | "
         f"{met(t['iw']['ratio'], 5)} |",
         f"| peak RSS < 2x what training needs (peer) | {fmt(rss_ratio, 2)}x | {met(rss_ratio, 2, below=True)} |",
     ]

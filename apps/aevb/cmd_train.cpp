@@ -26,7 +26,7 @@ struct TrainFlags {
   std::string preset, config_file, data, binarize, scaling = "unit";
   std::vector<std::size_t> hidden;
   std::size_t latent = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
-  std::string activation, likelihood, init, estimator, optimizer, weight_decay;
+  std::string activation, likelihood, init, estimator, optimizer, weight_decay, matmul_precision;
   float variance = 0, beta = 0, lr = 0, momentum = 0, clip_norm = 0, warmup = 0;
   double validation = 0;
   std::uint64_t seed = 0;
@@ -73,6 +73,7 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--batch")) s.train.batch = f.batch;
   if (f.given("--epochs")) s.epochs = f.epochs;
   if (f.given("--seed")) s.train.seed = f.seed;
+  if (f.given("--matmul-precision")) s.train.matmul_precision = parse_matmul_precision(f.matmul_precision);
   if (f.given("--validation")) s.validation = f.validation;
   if (f.given("--test-eval")) s.test_eval_limit = f.test_eval;
 }
@@ -248,6 +249,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--weight-decay", f.weight_decay, "L2 weight per datapoint, or 'prior' for 1/N: the N(0, I) prior");
   cmd->add_option("--clip-norm", f.clip_norm, "clip the gradient norm (0: off)");
   cmd->add_option("--batch", f.batch, "minibatch size M");
+  cmd->add_option("--matmul-precision", f.matmul_precision,
+                  "float32, or bfloat16: training products on AMX (evaluation stays float32)");
   cmd->add_option("--epochs", f.epochs, "epochs (with --resume: the new total)");
   cmd->add_option("--seed", f.seed, "seed of every random choice (init, noise, order, binarization)");
   add_threads_option(*cmd, f.threads);

@@ -22,6 +22,10 @@ enum class Estimator {
 };
 enum class Init { paper, glorot, he };  // paper: every parameter ~ N(0, 0.01^2)
 enum class OptimizerKind { sgd, adagrad, adam };
+/// How a training step's matrix products round their operands: float32
+/// throughout, or operands rounded to bfloat16 with float32 sums (AMX; as
+/// torch.set_float32_matmul_precision("medium")). Evaluation is always float32.
+enum class MatmulPrecision { float32, bfloat16 };
 
 /// The network: encoder x -> hidden... -> (mu, log sigma^2); decoder
 /// z -> hidden (reversed) -> likelihood parameters.
@@ -65,6 +69,7 @@ struct TrainConfig {
   /// KL warm-up (Bowman et al. 2016, Sonderby et al. 2016): the KL weight
   /// grows linearly from beta/warmup to beta over the first warmup steps.
   std::uint64_t kl_warmup_steps = 0;
+  MatmulPrecision matmul_precision = MatmulPrecision::float32;
 };
 
 /// Per-datapoint values in nats. reconstruction = E_q log p(x|z); kl =
@@ -80,12 +85,14 @@ std::string_view to_string(Likelihood);
 std::string_view to_string(Estimator);
 std::string_view to_string(Init);
 std::string_view to_string(OptimizerKind);
+std::string_view to_string(MatmulPrecision);
 /// Parse the names printed by to_string; throws InputError naming `what`.
 Activation parse_activation(std::string_view name);
 Likelihood parse_likelihood(std::string_view name);
 Estimator parse_estimator(std::string_view name);
 Init parse_init(std::string_view name);
 OptimizerKind parse_optimizer(std::string_view name);
+MatmulPrecision parse_matmul_precision(std::string_view name);
 
 /// Throws InputError on an inconsistent config (zero sizes, beta with iw...).
 void validate(const ModelConfig&);

@@ -2,11 +2,28 @@
 // The backend seam's matrix product, row-major: C = alpha * op(A) op(B) + beta * C.
 // The CPU implementation calls OpenBLAS (sgemm/dgemm); a CUDA backend would
 // implement the same signature over device pointers.
+#include <aevb/config.hpp>
+
 #include <cstddef>
 
 namespace aevb::backend {
 
 enum class Trans { no, yes };
+
+/// Float products started on this thread while it lives use `precision`
+/// (bfloat16: src/backend/cpu/gemm_bf16_amx.hpp; std::logic_error where it is
+/// not available, so check bf16_products_available() first); float32 again
+/// after. Double products ignore it.
+class ScopedMatmulPrecision {
+ public:
+  explicit ScopedMatmulPrecision(MatmulPrecision precision);
+  ~ScopedMatmulPrecision();
+  ScopedMatmulPrecision(const ScopedMatmulPrecision&) = delete;
+  ScopedMatmulPrecision& operator=(const ScopedMatmulPrecision&) = delete;
+
+ private:
+  MatmulPrecision saved_;
+};
 
 template <class T>
 void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,

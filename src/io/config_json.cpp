@@ -81,7 +81,8 @@ json to_json(const TrainConfig& c) {
               {"optimizer", to_json(c.optimizer)},
               {"batch", c.batch},
               {"seed", c.seed},
-              {"kl_warmup_steps", c.kl_warmup_steps}};
+              {"kl_warmup_steps", c.kl_warmup_steps},
+              {"matmul_precision", std::string(to_string(c.matmul_precision))}};
 }
 
 void apply_json(const json& j, ModelConfig& c, std::string_view where, std::string_view path) {
@@ -122,12 +123,14 @@ void apply_json(const json& j, OptimizerConfig& c, std::string_view where, std::
 }
 
 void apply_json(const json& j, TrainConfig& c, std::string_view where, std::string_view path) {
-  ObjectReader r(j, where, path, {"objective", "optimizer", "batch", "seed", "kl_warmup_steps"});
+  ObjectReader r(j, where, path,
+                 {"objective", "optimizer", "batch", "seed", "kl_warmup_steps", "matmul_precision"});
   r.read_object("objective", c.objective);
   r.read_object("optimizer", c.optimizer);
   r.read("batch", c.batch);
   r.read("seed", c.seed);
   r.read("kl_warmup_steps", c.kl_warmup_steps);
+  r.read_enum("matmul_precision", c.matmul_precision, &parse_matmul_precision);
 }
 
 ModelConfig model_config_from_json(const json& j, std::string_view where, std::string_view path) {

@@ -6,7 +6,8 @@
 //   {"model": {"input_dim": 784, "hidden": [500], "latent": 20, ...},
 //    "train": {"objective": {"estimator": "B", "samples": 1, "beta": 1},
 //              "optimizer": {"kind": "adagrad", "lr": 0.02, ...},
-//              "batch": 100, "seed": 1, "kl_warmup_steps": 0}}
+//              "batch": 100, "seed": 1, "kl_warmup_steps": 0,
+//              "matmul_precision": "float32"}}
 //
 // Reading is strict: an unknown key or a value of the wrong type is an
 // InputError naming the file and the key ("cfg.toml: train.optimizer.lr:
@@ -25,7 +26,8 @@ namespace aevb {
 nlohmann::json to_json(const ModelConfig& config);
 nlohmann::json to_json(const ObjectiveConfig& config);
 nlohmann::json to_json(const OptimizerConfig& config);
-/// {"objective": {...}, "optimizer": {...}, "batch": M, "seed": s, "kl_warmup_steps": w}
+/// {"objective": {...}, "optimizer": {...}, "batch": M, "seed": s, "kl_warmup_steps": w,
+///  "matmul_precision": "float32" or "bfloat16"}
 nlohmann::json to_json(const TrainConfig& config);
 
 /// Overlays the keys of `j` (a JSON object) onto `config`. `where` names the

@@ -25,6 +25,8 @@ constexpr NameTable<Init, 3> kInits{{{Init::paper, "paper"}, {Init::glorot, "glo
 constexpr NameTable<OptimizerKind, 3> kOptimizers{{{OptimizerKind::sgd, "sgd"},
                                                    {OptimizerKind::adagrad, "adagrad"},
                                                    {OptimizerKind::adam, "adam"}}};
+constexpr NameTable<MatmulPrecision, 2> kMatmulPrecisions{
+    {{MatmulPrecision::float32, "float32"}, {MatmulPrecision::bfloat16, "bfloat16"}}};
 
 template <class E, std::size_t N>
 std::string_view name_of(const NameTable<E, N>& table, E value) {
@@ -54,12 +56,16 @@ std::string_view to_string(Likelihood v) { return name_of(kLikelihoods, v); }
 std::string_view to_string(Estimator v) { return name_of(kEstimators, v); }
 std::string_view to_string(Init v) { return name_of(kInits, v); }
 std::string_view to_string(OptimizerKind v) { return name_of(kOptimizers, v); }
+std::string_view to_string(MatmulPrecision v) { return name_of(kMatmulPrecisions, v); }
 
 Activation parse_activation(std::string_view s) { return parse(kActivations, s, "activation"); }
 Likelihood parse_likelihood(std::string_view s) { return parse(kLikelihoods, s, "likelihood"); }
 Estimator parse_estimator(std::string_view s) { return parse(kEstimators, s, "estimator"); }
 Init parse_init(std::string_view s) { return parse(kInits, s, "init"); }
 OptimizerKind parse_optimizer(std::string_view s) { return parse(kOptimizers, s, "optimizer"); }
+MatmulPrecision parse_matmul_precision(std::string_view s) {
+  return parse(kMatmulPrecisions, s, "matmul_precision");
+}
 
 void validate(const ModelConfig& c) {
   require(c.input_dim > 0, "model: input_dim must be positive");

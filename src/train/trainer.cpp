@@ -2,6 +2,8 @@
 // minibatch estimator (eq. 8, per datapoint), update the parameters.
 #include <aevb/vae.hpp>
 
+#include "backend/cpu/gemm_bf16_amx.hpp"
+#include "backend/gemm.hpp"
 #include "core/rng.hpp"
 #include "model/engine.hpp"
 #include "optim/optimizer.hpp"
@@ -22,6 +24,10 @@ Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_
   if (config_.kl_warmup_steps > 0 && config_.objective.estimator == Estimator::iw)
     throw InputError("train: KL warm-up weights the KL of estimators A and B; the importance-weighted bound has none");
   if (config_.batch == 0) throw InputError("train: batch size must be at least 1");
+  if (config_.matmul_precision == MatmulPrecision::bfloat16 && !backend::bf16_products_available())
+    throw InputError(
+        "train: matmul_precision bfloat16 needs AMX-BF16 (Intel Xeon of the 4th generation or later) and an OS "
+        "that grants it (Linux 5.16 or later); this machine does not provide it");
   const std::size_t draws = config_.batch * config_.objective.samples;
   state_ = std::make_unique<State>(State{Optimizer<float>(config_.optimizer, model_.parameters().size()),
                                          std::vector<float>(draws * model_.config().latent)});
@@ -46,6 +52,7 @@ Bound Trainer::step(ConstMatrix batch) {
   ObjectiveConfig objective = config_.objective;
   objective.beta = kl_weight();
   // The gradient is written, not added: no zero-grad pass over the buffer.
+  const backend::ScopedMatmulPrecision precision(config_.matmul_precision);
   const Bound bound = engine.forward_backward(batch, state_->eps.data(), objective, GradMode::overwrite);
   const float* grads = engine.grads();
   const std::size_t p = engine.param_count();

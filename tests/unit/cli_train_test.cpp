@@ -1,6 +1,7 @@
 // End-to-end: `aevb train`, `eval` and `report` on small real MNIST slices.
 #include "support/cli_runner.hpp"
 
+#include "backend/cpu/gemm_bf16_amx.hpp"
 #include "io/checkpoint.hpp"
 #include "io/model_file.hpp"
 
@@ -103,6 +104,32 @@ TEST_F(CliTrain, ResumeEqualsAnUninterruptedRun) {
       EXPECT_EQ(ma[e][k], mb[e][k]) << "epoch " << e + 1 << " " << k;
 }
 
+// --matmul-precision bfloat16 trains, is kept in the checkpoint so that a
+// resumed run goes on in bfloat16, and resuming is still exact.
+TEST_F(CliTrain, BfloatProductsTrainAndResumeExactly) {
+  if (!backend::bf16_products_available()) GTEST_SKIP() << "no AMX-BF16 on this machine";
+  const fs::path whole = dir_ / "whole", parts = dir_ / "parts";
+  const std::vector<std::string> bf16 = {"--matmul-precision", "bfloat16", "--no-report"};
+  auto with = [&](std::vector<std::string> a, const char* epochs) {
+    a.insert(a.end(), {"--epochs", epochs});
+    return a;
+  };
+  ASSERT_EQ(run(small_run(whole, with(bf16, "3"))).exit_code, 0);
+  ASSERT_EQ(run(small_run(parts, with(bf16, "1"))).exit_code, 0);
+  const auto r = run({"train", "--resume", parts.string(), "--epochs", "3", "--no-report"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(bytes(whole / "model.safetensors"), bytes(parts / "model.safetensors"));
+  EXPECT_EQ(load_checkpoint(parts / "checkpoint.safetensors").train.matmul_precision, MatmulPrecision::bfloat16);
+  const auto m = metrics(whole);
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_GT(m[2]["train_bound"].get<double>(), m[0]["train_bound"].get<double>()) << "training should improve";
+  // The same run in float32 differs: the flag did change the products (how
+  // much is tests/unit/gemm_bf16_test.cpp's business).
+  const fs::path f32 = dir_ / "float32";
+  ASSERT_EQ(run(small_run(f32, {"--epochs", "3", "--no-report"})).exit_code, 0);
+  EXPECT_NE(bytes(f32 / "model.safetensors"), bytes(whole / "model.safetensors"));
+}
+
 TEST_F(CliTrain, DivergenceNamesTheStepAndKeepsTheLastCheckpoint) {
   // SGD at 0.5 with momentum (from a TOML config file) survives epoch 1 of
   // this seeded run and diverges at step 17, in epoch 2.
@@ -149,6 +176,7 @@ TEST_F(CliTrain, BadInputIsOneLineAndExitCodeTwo) {
       {"train", "--data", "mnist", "--hidden", "abc", "--out", out.string()},
       {"train", "--data", "nonexistent-set", "--out", out.string()},
       {"train", "--data", "mnist", "--estimator", "C", "--out", out.string()},
+      {"train", "--data", "mnist", "--matmul-precision", "fp8", "--out", out.string()},
       {"train", "--data", "mnist", "--estimator", "iw", "--beta", "0.5", "--out", out.string()},
       {"train", "--preset", "paper-cifar", "--out", out.string()},
       {"train", "--config", (dir_ / "missing.toml").string(), "--out", out.string()},

@@ -56,6 +56,7 @@ TrainConfig unusual_train() {
   t.batch = 128;
   t.seed = 18446744073709551615ull;
   t.kl_warmup_steps = 5000;
+  t.matmul_precision = MatmulPrecision::bfloat16;
   return t;
 }
 
@@ -97,6 +98,8 @@ TEST(IoConfigJson, TrainRoundTripIsExact) {
   EXPECT_EQ(r.batch, t.batch);
   EXPECT_EQ(r.seed, t.seed);
   EXPECT_EQ(r.kl_warmup_steps, t.kl_warmup_steps);
+  EXPECT_EQ(r.matmul_precision, t.matmul_precision);
+  EXPECT_EQ(j.at("matmul_precision"), "bfloat16");
   EXPECT_EQ(to_json(r), j);
 }
 
@@ -107,9 +110,9 @@ TEST(IoConfigJson, EveryFieldIsCovered) {
   EXPECT_EQ(sizeof(ModelConfig), 80u) << "ModelConfig changed: update src/io/config_json.cpp";
   EXPECT_EQ(sizeof(ObjectiveConfig), 24u) << "ObjectiveConfig changed: update src/io/config_json.cpp";
   EXPECT_EQ(sizeof(OptimizerConfig), 32u) << "OptimizerConfig changed: update src/io/config_json.cpp";
-  EXPECT_EQ(sizeof(TrainConfig), 80u) << "TrainConfig changed: update src/io/config_json.cpp";
+  EXPECT_EQ(sizeof(TrainConfig), 88u) << "TrainConfig changed: update src/io/config_json.cpp";
   EXPECT_EQ(to_json(ModelConfig{}).size(), 11u);
-  EXPECT_EQ(to_json(TrainConfig{}).size(), 5u);
+  EXPECT_EQ(to_json(TrainConfig{}).size(), 6u);
 }
 
 TEST(IoConfigJson, FloatsAreWrittenShortest) {

@@ -7,12 +7,14 @@
 // so every other test sees plain malloc/free.
 #include <aevb/vae.hpp>
 
+#include "backend/cpu/gemm_bf16_amx.hpp"
 #include "core/rng.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <ostream>
 #include <new>
 #include <vector>
 
@@ -100,12 +102,17 @@ struct Case {
   std::size_t samples;
   OptimizerKind optimizer;
   float clip_norm;
+  MatmulPrecision precision = MatmulPrecision::float32;
 };
+
+// gtest prints a parameter with this instead of its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class NoAllocation : public ::testing::TestWithParam<Case> {};
 
 TEST_P(NoAllocation, SteadyStateTrainingStep) {
   const Case& c = GetParam();
+  if (c.precision == MatmulPrecision::bfloat16 && !backend::bf16_products_available()) GTEST_SKIP() << "no AMX-BF16 here";
   set_threads(2);
   ModelConfig model;
   model.input_dim = 784;
@@ -120,6 +127,7 @@ TEST_P(NoAllocation, SteadyStateTrainingStep) {
   train.optimizer.kind = c.optimizer;
   train.optimizer.lr = 1e-3f;
   train.optimizer.clip_norm = c.clip_norm;
+  train.matmul_precision = c.precision;
   Trainer trainer(vae, train);
   std::vector<float> x(train.batch * model.input_dim);
   fill_uniform(x.data(), x.size(), 3, 0);
@@ -146,7 +154,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"estimator_a", Activation::softplus, {64, 32}, Likelihood::gaussian, Estimator::A, 3,
                            OptimizerKind::sgd, 1.0f},
                       Case{"iw", Activation::leaky_relu, {64}, Likelihood::gaussian_fixed, Estimator::iw, 5,
-                           OptimizerKind::adam, 0}),
+                           OptimizerKind::adam, 0},
+                      Case{"peer_bfloat16", Activation::relu, {400}, Likelihood::bernoulli, Estimator::B, 1,
+                           OptimizerKind::adam, 0, MatmulPrecision::bfloat16}),
     [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
 
 // The counter itself works (a test of the test).

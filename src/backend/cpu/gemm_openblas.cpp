@@ -7,6 +7,8 @@
 // whatever the number of threads.
 #include "backend/gemm.hpp"
 
+#include "backend/cpu/gemm_bf16_amx.hpp"
+
 #include "core/thread_pool.hpp"
 
 #include <aevb/vae.hpp>
@@ -16,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 
 namespace aevb::backend {
 namespace {
@@ -55,15 +58,24 @@ class SerialBlas {
 CBLAS_TRANSPOSE to_cblas(Trans t) { return t == Trans::yes ? CblasTrans : CblasNoTrans; }
 blasint as_blas(std::size_t v) { return static_cast<blasint>(v); }
 
-void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-          std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+thread_local MatmulPrecision matmul_precision = MatmulPrecision::float32;
+
+// One single-threaded product: OpenBLAS, or AMX for bfloat16 operands.
+void product(MatmulPrecision precision, Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k,
+             float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
+             std::size_t ldc) {
+  if (precision == MatmulPrecision::bfloat16) {
+    gemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   const SerialBlas serial;
   cblas_sgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), as_blas(m), as_blas(n), as_blas(k), alpha, a,
               as_blas(lda), b, as_blas(ldb), beta, c, as_blas(ldc));
 }
 
-void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
-          std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
+void product(MatmulPrecision, Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, double alpha,
+             const double* a, std::size_t lda, const double* b, std::size_t ldb, double beta, double* c,
+             std::size_t ldc) {
   const SerialBlas serial;
   cblas_dgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), as_blas(m), as_blas(n), as_blas(k), alpha, a,
               as_blas(lda), b, as_blas(ldb), beta, c, as_blas(ldc));
@@ -74,9 +86,10 @@ void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, doubl
 template <class T>
 void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+  const MatmulPrecision precision = matmul_precision;  // this thread's, for every tile
   const TilePlan plan = TilePlan::of(m, n, k);
   if (plan.count == 1) {
-    blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    product(precision, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   // Round-robin: with an even count, the larger tiles (the first ones) split evenly between threads.
@@ -85,11 +98,11 @@ void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
     if (plan.split_rows) {
       // Rows [first, first + size) of op(A) and C.
       const T* a_tile = ta == Trans::no ? a + first * lda : a + first;
-      blas(ta, tb, size, n, k, alpha, a_tile, lda, b, ldb, beta, c + first * ldc, ldc);
+      product(precision, ta, tb, size, n, k, alpha, a_tile, lda, b, ldb, beta, c + first * ldc, ldc);
     } else {
       // Columns [first, first + size) of op(B) and C.
       const T* b_tile = tb == Trans::no ? b + first : b + first * ldb;
-      blas(ta, tb, m, size, k, alpha, a, lda, b_tile, ldb, beta, c + first, ldc);
+      product(precision, ta, tb, m, size, k, alpha, a, lda, b_tile, ldb, beta, c + first, ldc);
     }
   });
 }
@@ -135,5 +148,15 @@ template void gemm<float>(Trans, Trans, std::size_t, std::size_t, std::size_t, f
                           const float*, std::size_t, float, float*, std::size_t);
 template void gemm<double>(Trans, Trans, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
                            const double*, std::size_t, double, double*, std::size_t);
+
+ScopedMatmulPrecision::ScopedMatmulPrecision(MatmulPrecision precision) : saved_(matmul_precision) {
+  // Asking also obtains the OS's permission for the tile state, without which
+  // the first AMX instruction would kill the process.
+  if (precision == MatmulPrecision::bfloat16 && !bf16_products_available())
+    throw std::logic_error("bfloat16 products requested on a machine without AMX-BF16");
+  matmul_precision = precision;
+}
+
+ScopedMatmulPrecision::~ScopedMatmulPrecision() { matmul_precision = saved_; }
 
 }  // namespace aevb::backend

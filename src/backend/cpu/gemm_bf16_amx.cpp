@@ -1,0 +1,264 @@
+// C = alpha * op(A) op(B) + beta * C with the operands rounded to bfloat16 and
+// the products summed in float32 by AMX (Intel Advanced Matrix Extensions).
+//
+// AMX multiplies tiles: C[16 x 16] (float) += A[16 x 32] B[32 x 16] (bf16),
+// with A's rows holding 32 consecutive k and B stored as 16 rows of k-pairs
+// (row p: B[2p][n], B[2p+1][n] for n = 0..15, "VNNI" order). Both operand
+// tiles are therefore 16 x 16 matrices of 32-bit pairs of consecutive k:
+//   A tile (m, p) = (opA[m][2p], opA[m][2p+1]),  B tile (p, n) = (opB[2p][n], opB[2p+1][n]).
+// Packing builds these from float rows: where k runs along a source row, one
+// conversion of 32 floats gives 16 pairs; where k runs down the rows, two rows
+// are converted and interleaved. Pairs that come out along the wrong axis go
+// through a 16 x 16 transpose. Edges are zero-padded to whole tiles.
+#include "backend/cpu/gemm_bf16_amx.hpp"
+
+#if !defined(__x86_64__)
+#include <stdexcept>
+
+namespace aevb::backend {
+bool bf16_products_available() { return false; }
+void gemm_bf16(Trans, Trans, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t, const float*,
+               std::size_t, float, float*, std::size_t) {
+  throw std::logic_error("gemm_bf16: AMX is x86-64 only");
+}
+}  // namespace aevb::backend
+#else
+
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cpuid.h>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")
+// GCC 12's AVX-512 shuffle intrinsics trip a false -Wmaybe-uninitialized
+// (their _mm512_undefined operand), as in optim/optimizer.cpp.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace aevb::backend {
+namespace {
+
+constexpr std::size_t kTileRows = 16;  // rows of every tile
+constexpr std::size_t kTileK = 32;     // k per A row, per B tile
+constexpr std::size_t kPairs = 16;     // 32-bit pairs per tile row
+constexpr std::size_t kTileWords = kTileRows * kPairs;
+
+// Linux hands out AMX's tile data state only to processes that ask.
+constexpr long kArchReqXcompPerm = 0x1023;
+constexpr long kXfeatureXtiledata = 18;
+
+bool cpu_has_amx_bf16() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  constexpr unsigned kAmxBf16 = 1u << 22, kAmxTile = 1u << 24, kAvx512Bf16Leaf1 = 1u << 5;
+  if ((d & kAmxBf16) == 0 || (d & kAmxTile) == 0) return false;
+  unsigned a1, b1, c1, d1;
+  if (!__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1)) return false;
+  return (a1 & kAvx512Bf16Leaf1) != 0;  // the packing converts with AVX512-BF16
+}
+
+// ldtilecfg's 64-byte operand: palette 1, every tile 16 rows of 64 bytes.
+struct alignas(64) TileConfig {
+  std::uint8_t palette = 1, start_row = 0;
+  std::array<std::uint8_t, 14> reserved{};
+  std::array<std::uint16_t, 16> bytes_per_row{};
+  std::array<std::uint8_t, 16> rows{};
+};
+
+void configure_tiles() {
+  thread_local const bool configured = [] {
+    TileConfig config;
+    for (int t = 0; t < 8; ++t) {
+      config.bytes_per_row[std::size_t(t)] = 64;
+      config.rows[std::size_t(t)] = kTileRows;
+    }
+    _tile_loadconfig(&config);
+    return true;
+  }();
+  (void)configured;
+}
+
+// 16 pairs from 32 consecutive floats x[0..count) (zero past count).
+__m512i pairs_along(const float* x, std::size_t count) {
+  const auto lo_mask = static_cast<__mmask16>(count >= 16 ? 0xffff : (1u << count) - 1);
+  const auto hi_mask = static_cast<__mmask16>(count >= 32 ? 0xffff : count <= 16 ? 0 : (1u << (count - 16)) - 1);
+  const __m512 lo = _mm512_maskz_loadu_ps(lo_mask, x);
+  const __m512 hi = _mm512_maskz_loadu_ps(hi_mask, x + 16);
+  return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+}
+
+// 16 pairs (r0[i], r1[i]) from two float rows of `count` <= 16 values (r1 may be null: zeros).
+__m512i pairs_across(const float* r0, const float* r1, std::size_t count) {
+  const auto mask = static_cast<__mmask16>(count >= 16 ? 0xffff : (1u << count) - 1);
+  const __m512 a = _mm512_maskz_loadu_ps(mask, r0);
+  const __m512 b = r1 ? _mm512_maskz_loadu_ps(mask, r1) : _mm512_setzero_ps();
+  // cvtne2ps_pbh(b, a) = [a0..a15 | b0..b15] as bf16 words; interleave to a0 b0 a1 b1 ...
+  const __m512i words = (__m512i)_mm512_cvtne2ps_pbh(b, a);
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                              22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  return _mm512_permutexvar_epi16(interleave, words);
+}
+
+// dst (16 x 16 words, row-major) = the transpose of the rows r[0..16): three
+// rounds of shuffles, 4 x 4 words within 128-bit lanes, then the lanes.
+void store_transposed(const __m512i* r, std::uint32_t* dst) {
+  __m512i u[16], v[16];
+  for (int q = 0; q < 4; ++q) {
+    const __m512i t0 = _mm512_unpacklo_epi32(r[4 * q], r[4 * q + 1]), t1 = _mm512_unpackhi_epi32(r[4 * q], r[4 * q + 1]);
+    const __m512i t2 = _mm512_unpacklo_epi32(r[4 * q + 2], r[4 * q + 3]);
+    const __m512i t3 = _mm512_unpackhi_epi32(r[4 * q + 2], r[4 * q + 3]);
+    // u[4q + e], lane L: column 4L + e of rows 4q .. 4q + 3.
+    u[4 * q] = _mm512_unpacklo_epi64(t0, t2);
+    u[4 * q + 1] = _mm512_unpackhi_epi64(t0, t2);
+    u[4 * q + 2] = _mm512_unpacklo_epi64(t1, t3);
+    u[4 * q + 3] = _mm512_unpackhi_epi64(t1, t3);
+  }
+  for (int e = 0; e < 4; ++e) {
+    v[e] = _mm512_shuffle_i32x4(u[e], u[4 + e], 0x88);  // lanes 0, 2 of each
+    v[4 + e] = _mm512_shuffle_i32x4(u[e], u[4 + e], 0xdd);  // lanes 1, 3 of each
+    v[8 + e] = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0x88);
+    v[12 + e] = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0xdd);
+  }
+  for (int e = 0; e < 8; ++e) {
+    _mm512_storeu_si512(dst + e * kPairs, _mm512_shuffle_i32x4(v[e], v[8 + e], 0x88));
+    _mm512_storeu_si512(dst + (8 + e) * kPairs, _mm512_shuffle_i32x4(v[e], v[8 + e], 0xdd));
+  }
+}
+
+// An operand as AMX wants it: `blocks` tiles along m (A) or n (B), each with
+// `ktiles` tiles along k, 16 x 16 words each: tile (block, kt) at
+// (block * ktiles + kt) * kTileWords.
+struct Packed {
+  std::vector<std::uint32_t> words;
+  std::size_t blocks = 0, ktiles = 0;
+  const std::uint32_t* tile(std::size_t block, std::size_t kt) const {
+    return words.data() + (block * ktiles + kt) * kTileWords;
+  }
+};
+
+// Packs rows [0, rows) of an operand whose element (r, k) is at
+//   x[r * ld + k] (k_along_rows) or x[k * ld + r] (k down the rows),
+// for k in [0, depth), into tiles whose rows are r (as_rows: an A operand) or
+// whose columns are r (a B operand).
+void pack(const float* x, std::size_t ld, bool k_along_rows, std::size_t rows, std::size_t depth, bool as_rows,
+          Packed& out) {
+  out.blocks = (rows + kTileRows - 1) / kTileRows;
+  out.ktiles = (depth + kTileK - 1) / kTileK;
+  out.words.resize(out.blocks * out.ktiles * kTileWords);
+  for (std::size_t block = 0; block < out.blocks; ++block) {
+    const std::size_t r0 = block * kTileRows, nr = std::min(kTileRows, rows - r0);
+    for (std::size_t kt = 0; kt < out.ktiles; ++kt) {
+      const std::size_t k0 = kt * kTileK, nk = std::min(kTileK, depth - k0);
+      std::uint32_t* dst = out.words.data() + (block * out.ktiles + kt) * kTileWords;
+      __m512i v[kTileRows];
+      if (k_along_rows) {
+        // v[i]: the pairs of row r0 + i, indexed by p.
+        for (std::size_t i = 0; i < kTileRows; ++i)
+          v[i] = i < nr ? pairs_along(x + (r0 + i) * ld + k0, nk) : _mm512_setzero_si512();
+      } else {
+        // v[p]: the pairs (k0 + 2p, k0 + 2p + 1) of rows r0.., indexed by row.
+        for (std::size_t p = 0; p < kPairs; ++p) {
+          const std::size_t k = k0 + 2 * p;
+          v[p] = k < depth ? pairs_across(x + k * ld + r0, k + 1 < depth ? x + (k + 1) * ld + r0 : nullptr, nr)
+                           : _mm512_setzero_si512();
+        }
+      }
+      // A tiles are [row][p], B tiles [p][row]: store v as it is where its
+      // index already is the tile's row index, transposed otherwise.
+      if (k_along_rows == as_rows) {
+        for (std::size_t i = 0; i < kTileRows; ++i) _mm512_storeu_si512(dst + i * kPairs, v[i]);
+      } else {
+        store_transposed(v, dst);
+      }
+    }
+  }
+}
+
+struct Scratch {
+  Packed a, b;
+};
+
+// C[rows, cols] (+)= the packed product, 32 x 32 at a time (four C tiles,
+// two A and two B tiles in the eight tile registers; odd edges use zero tiles).
+void multiply(const Packed& a, const Packed& b, std::size_t m, std::size_t n, float alpha, float beta, float* c,
+              std::size_t ldc) {
+  alignas(64) float block[2][2][kTileRows][kTileRows];
+  for (std::size_t ib = 0; ib < a.blocks; ib += 2) {
+    for (std::size_t jb = 0; jb < b.blocks; jb += 2) {
+      const bool two_i = ib + 1 < a.blocks, two_j = jb + 1 < b.blocks;
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_zero(2);
+      _tile_zero(3);
+      for (std::size_t kt = 0; kt < a.ktiles; ++kt) {
+        _tile_loadd(4, a.tile(ib, kt), 64);
+        _tile_loadd(6, b.tile(jb, kt), 64);
+        _tile_dpbf16ps(0, 4, 6);
+        if (two_j) {
+          _tile_loadd(7, b.tile(jb + 1, kt), 64);
+          _tile_dpbf16ps(1, 4, 7);
+        }
+        if (two_i) {
+          _tile_loadd(5, a.tile(ib + 1, kt), 64);
+          _tile_dpbf16ps(2, 5, 6);
+          if (two_j) _tile_dpbf16ps(3, 5, 7);
+        }
+      }
+      // A whole tile of C = op(A) op(B) (alpha 1, beta 0: every product of
+      // the engine) goes straight to C; others through `block`.
+      const bool plain = alpha == 1.0f && beta == 0.0f;
+      auto whole = [&](std::size_t ti, std::size_t tj) {
+        return plain && (ib + ti + 1) * kTileRows <= m && (jb + tj + 1) * kTileRows <= n;
+      };
+      auto at = [&](std::size_t ti, std::size_t tj) { return c + (ib + ti) * kTileRows * ldc + (jb + tj) * kTileRows; };
+      const std::size_t stride = ldc * sizeof(float);
+      const bool direct[2][2] = {{whole(0, 0), whole(0, 1)}, {whole(1, 0), whole(1, 1)}};
+      if (direct[0][0]) _tile_stored(0, at(0, 0), stride); else _tile_stored(0, block[0][0], 64);
+      if (direct[0][1]) _tile_stored(1, at(0, 1), stride); else _tile_stored(1, block[0][1], 64);
+      if (direct[1][0]) _tile_stored(2, at(1, 0), stride); else _tile_stored(2, block[1][0], 64);
+      if (direct[1][1]) _tile_stored(3, at(1, 1), stride); else _tile_stored(3, block[1][1], 64);
+      for (std::size_t ti = 0; ti < (two_i ? 2u : 1u); ++ti) {
+        for (std::size_t tj = 0; tj < (two_j ? 2u : 1u); ++tj) {
+          if (direct[ti][tj]) continue;
+          const std::size_t i0 = (ib + ti) * kTileRows, j0 = (jb + tj) * kTileRows;
+          const std::size_t ni = std::min(kTileRows, m - i0), nj = std::min(kTileRows, n - j0);
+          const auto mask = static_cast<__mmask16>(nj >= 16 ? 0xffff : (1u << nj) - 1);
+          for (std::size_t i = 0; i < ni; ++i) {
+            float* crow = c + (i0 + i) * ldc + j0;
+            __m512 v = _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_load_ps(block[ti][tj][i]));
+            if (beta != 0.0f) v = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, crow), v);
+            _mm512_mask_storeu_ps(crow, mask, v);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool bf16_products_available() {
+  static const bool available = cpu_has_amx_bf16() && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  return available;
+}
+
+void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+               std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+  if (m == 0 || n == 0) return;
+  configure_tiles();
+  thread_local Scratch scratch;
+  // op(A)[i][kk]: A[i][kk] (k along A's rows) or A[kk][i].
+  pack(a, lda, ta == Trans::no, m, k, true, scratch.a);
+  // op(B)[kk][j]: B[kk][j] (k down B's rows) or B[j][kk].
+  pack(b, ldb, tb == Trans::yes, n, k, false, scratch.b);
+  multiply(scratch.a, scratch.b, m, n, alpha, beta, c, ldc);
+}
+
+}  // namespace aevb::backend
+
+#endif  // __x86_64__
