@@ -144,7 +144,7 @@ TEST(GemmBf16, RoundsOperandsToNearestEven) {
   EXPECT_EQ(c, 1.0f + std::ldexp(1.0f, -6));
 }
 
-TEST(GemmBf16, TiledProductsAreBitwiseTheSameOnOneAndTwoThreads) {
+TEST(GemmBf16, ProductsAreBitwiseTheSameOnOneAndTwoThreads) {
   SKIP_WITHOUT_AMX();
   const Shape s{Trans::yes, Trans::no, 400, 784, 128, 0};
   auto run = [&](int threads) {

@@ -12,6 +12,8 @@
 // through a 16 x 16 transpose. Edges are zero-padded to whole tiles.
 #include "backend/cpu/gemm_bf16_amx.hpp"
 
+#include "core/thread_pool.hpp"
+
 #if !defined(__x86_64__)
 #include <stdexcept>
 
@@ -47,6 +49,8 @@ constexpr std::size_t kTileRows = 16;  // rows of every tile
 constexpr std::size_t kTileK = 32;     // k per A row, per B tile
 constexpr std::size_t kPairs = 16;     // 32-bit pairs per tile row
 constexpr std::size_t kTileWords = kTileRows * kPairs;
+// Below this many FLOPs a product runs on the calling thread alone.
+constexpr double kParallelFlops = 2e6;
 
 // Linux hands out AMX's tile data state only to processes that ask.
 constexpr long kArchReqXcompPerm = 0x1023;
@@ -141,16 +145,32 @@ struct Packed {
   }
 };
 
-// Packs rows [0, rows) of an operand whose element (r, k) is at
-//   x[r * ld + k] (k_along_rows) or x[k * ld + r] (k down the rows),
-// for k in [0, depth), into tiles whose rows are r (as_rows: an A operand) or
-// whose columns are r (a B operand).
-void pack(const float* x, std::size_t ld, bool k_along_rows, std::size_t rows, std::size_t depth, bool as_rows,
-          Packed& out) {
-  out.blocks = (rows + kTileRows - 1) / kTileRows;
-  out.ktiles = (depth + kTileK - 1) / kTileK;
-  out.words.resize(out.blocks * out.ktiles * kTileWords);
-  for (std::size_t block = 0; block < out.blocks; ++block) {
+// An operand to pack: element (r, k) at x[r * ld + k] (k_along_rows) or at
+// x[k * ld + r] (k down the rows), r in [0, rows), k in [0, depth); packed
+// into tiles whose rows are r (as_rows: an A operand) or whose columns are r
+// (a B operand).
+struct Source {
+  const float* x;
+  std::size_t ld;
+  bool k_along_rows;
+  std::size_t rows, depth;
+  bool as_rows;
+};
+
+// Sizes `out` for `src`. Its buffer grows, never shrinks: a vector that
+// shrinks zero-fills again when it grows back, and a step's products
+// alternate between sizes.
+void prepare(const Source& src, Packed& out) {
+  out.blocks = (src.rows + kTileRows - 1) / kTileRows;
+  out.ktiles = (src.depth + kTileK - 1) / kTileK;
+  const std::size_t words = out.blocks * out.ktiles * kTileWords;
+  if (out.words.size() < words) out.words.resize(words);
+}
+
+// Packs blocks [first, last) of 16 rows r of `src` into `out` (prepared).
+void pack(const Source& src, Packed& out, std::size_t first, std::size_t last) {
+  const auto [x, ld, k_along_rows, rows, depth, as_rows] = src;
+  for (std::size_t block = first; block < last; ++block) {
     const std::size_t r0 = block * kTileRows, nr = std::min(kTileRows, rows - r0);
     for (std::size_t kt = 0; kt < out.ktiles; ++kt) {
       const std::size_t k0 = kt * kTileK, nk = std::min(kTileK, depth - k0);
@@ -183,57 +203,63 @@ struct Scratch {
   Packed a, b;
 };
 
-// C[rows, cols] (+)= the packed product, 32 x 32 at a time (four C tiles,
-// two A and two B tiles in the eight tile registers; odd edges use zero tiles).
+// C's 32 x 32 blocks, numbered row-major: block t covers tile rows
+// ib = 2 (t / pairs_j), ib + 1 and tile columns jb = 2 (t % pairs_j), jb + 1.
+std::size_t pairs(std::size_t blocks) { return (blocks + 1) / 2; }
+
+// C blocks [first, last) = alpha * the packed product + beta * C, each with
+// four C tiles, two A and two B tiles in the eight tile registers (a lone
+// last tile row or column leaves two of them idle).
 void multiply(const Packed& a, const Packed& b, std::size_t m, std::size_t n, float alpha, float beta, float* c,
-              std::size_t ldc) {
+              std::size_t ldc, std::size_t first, std::size_t last) {
+  configure_tiles();
   alignas(64) float block[2][2][kTileRows][kTileRows];
-  for (std::size_t ib = 0; ib < a.blocks; ib += 2) {
-    for (std::size_t jb = 0; jb < b.blocks; jb += 2) {
-      const bool two_i = ib + 1 < a.blocks, two_j = jb + 1 < b.blocks;
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
-      for (std::size_t kt = 0; kt < a.ktiles; ++kt) {
-        _tile_loadd(4, a.tile(ib, kt), 64);
-        _tile_loadd(6, b.tile(jb, kt), 64);
-        _tile_dpbf16ps(0, 4, 6);
-        if (two_j) {
-          _tile_loadd(7, b.tile(jb + 1, kt), 64);
-          _tile_dpbf16ps(1, 4, 7);
-        }
-        if (two_i) {
-          _tile_loadd(5, a.tile(ib + 1, kt), 64);
-          _tile_dpbf16ps(2, 5, 6);
-          if (two_j) _tile_dpbf16ps(3, 5, 7);
-        }
+  const std::size_t pairs_j = pairs(b.blocks);
+  for (std::size_t t = first; t < last; ++t) {
+    const std::size_t ib = 2 * (t / pairs_j), jb = 2 * (t % pairs_j);
+    const bool two_i = ib + 1 < a.blocks, two_j = jb + 1 < b.blocks;
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (std::size_t kt = 0; kt < a.ktiles; ++kt) {
+      _tile_loadd(4, a.tile(ib, kt), 64);
+      _tile_loadd(6, b.tile(jb, kt), 64);
+      _tile_dpbf16ps(0, 4, 6);
+      if (two_j) {
+        _tile_loadd(7, b.tile(jb + 1, kt), 64);
+        _tile_dpbf16ps(1, 4, 7);
       }
-      // A whole tile of C = op(A) op(B) (alpha 1, beta 0: every product of
-      // the engine) goes straight to C; others through `block`.
-      const bool plain = alpha == 1.0f && beta == 0.0f;
-      auto whole = [&](std::size_t ti, std::size_t tj) {
-        return plain && (ib + ti + 1) * kTileRows <= m && (jb + tj + 1) * kTileRows <= n;
-      };
-      auto at = [&](std::size_t ti, std::size_t tj) { return c + (ib + ti) * kTileRows * ldc + (jb + tj) * kTileRows; };
-      const std::size_t stride = ldc * sizeof(float);
-      const bool direct[2][2] = {{whole(0, 0), whole(0, 1)}, {whole(1, 0), whole(1, 1)}};
-      if (direct[0][0]) _tile_stored(0, at(0, 0), stride); else _tile_stored(0, block[0][0], 64);
-      if (direct[0][1]) _tile_stored(1, at(0, 1), stride); else _tile_stored(1, block[0][1], 64);
-      if (direct[1][0]) _tile_stored(2, at(1, 0), stride); else _tile_stored(2, block[1][0], 64);
-      if (direct[1][1]) _tile_stored(3, at(1, 1), stride); else _tile_stored(3, block[1][1], 64);
-      for (std::size_t ti = 0; ti < (two_i ? 2u : 1u); ++ti) {
-        for (std::size_t tj = 0; tj < (two_j ? 2u : 1u); ++tj) {
-          if (direct[ti][tj]) continue;
-          const std::size_t i0 = (ib + ti) * kTileRows, j0 = (jb + tj) * kTileRows;
-          const std::size_t ni = std::min(kTileRows, m - i0), nj = std::min(kTileRows, n - j0);
-          const auto mask = static_cast<__mmask16>(nj >= 16 ? 0xffff : (1u << nj) - 1);
-          for (std::size_t i = 0; i < ni; ++i) {
-            float* crow = c + (i0 + i) * ldc + j0;
-            __m512 v = _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_load_ps(block[ti][tj][i]));
-            if (beta != 0.0f) v = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, crow), v);
-            _mm512_mask_storeu_ps(crow, mask, v);
-          }
+      if (two_i) {
+        _tile_loadd(5, a.tile(ib + 1, kt), 64);
+        _tile_dpbf16ps(2, 5, 6);
+        if (two_j) _tile_dpbf16ps(3, 5, 7);
+      }
+    }
+    // A whole tile of C = op(A) op(B) (alpha 1, beta 0: every product of
+    // the engine) goes straight to C; others through `block`.
+    const bool plain = alpha == 1.0f && beta == 0.0f;
+    auto whole = [&](std::size_t ti, std::size_t tj) {
+      return plain && (ib + ti + 1) * kTileRows <= m && (jb + tj + 1) * kTileRows <= n;
+    };
+    auto at = [&](std::size_t ti, std::size_t tj) { return c + (ib + ti) * kTileRows * ldc + (jb + tj) * kTileRows; };
+    const std::size_t stride = ldc * sizeof(float);
+    const bool direct[2][2] = {{whole(0, 0), whole(0, 1)}, {whole(1, 0), whole(1, 1)}};
+    if (direct[0][0]) _tile_stored(0, at(0, 0), stride); else _tile_stored(0, block[0][0], 64);
+    if (direct[0][1]) _tile_stored(1, at(0, 1), stride); else _tile_stored(1, block[0][1], 64);
+    if (direct[1][0]) _tile_stored(2, at(1, 0), stride); else _tile_stored(2, block[1][0], 64);
+    if (direct[1][1]) _tile_stored(3, at(1, 1), stride); else _tile_stored(3, block[1][1], 64);
+    for (std::size_t ti = 0; ti < (two_i ? 2u : 1u); ++ti) {
+      for (std::size_t tj = 0; tj < (two_j ? 2u : 1u); ++tj) {
+        if (direct[ti][tj]) continue;
+        const std::size_t i0 = (ib + ti) * kTileRows, j0 = (jb + tj) * kTileRows;
+        const std::size_t ni = std::min(kTileRows, m - i0), nj = std::min(kTileRows, n - j0);
+        const auto mask = static_cast<__mmask16>(nj >= 16 ? 0xffff : (1u << nj) - 1);
+        for (std::size_t i = 0; i < ni; ++i) {
+          float* crow = c + (i0 + i) * ldc + j0;
+          __m512 v = _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_load_ps(block[ti][tj][i]));
+          if (beta != 0.0f) v = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, crow), v);
+          _mm512_mask_storeu_ps(crow, mask, v);
         }
       }
     }
@@ -250,13 +276,34 @@ bool bf16_products_available() {
 void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
                std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
   if (m == 0 || n == 0) return;
-  configure_tiles();
-  thread_local Scratch scratch;
-  // op(A)[i][kk]: A[i][kk] (k along A's rows) or A[kk][i].
-  pack(a, lda, ta == Trans::no, m, k, true, scratch.a);
-  // op(B)[kk][j]: B[kk][j] (k down B's rows) or B[j][kk].
-  pack(b, ldb, tb == Trans::yes, n, k, false, scratch.b);
-  multiply(scratch.a, scratch.b, m, n, alpha, beta, c, ldc);
+  // The caller's scratch, which the pool's threads fill and read: named
+  // through a reference, since a lambda naming a thread_local reaches the
+  // running thread's own instance.
+  thread_local Scratch callers_scratch;
+  Scratch& scratch = callers_scratch;
+  // op(A)[i][kk]: A[i][kk] (k along A's rows) or A[kk][i]; op(B)[kk][j]:
+  // B[kk][j] (k down B's rows) or B[j][kk].
+  const Source sa{a, lda, ta == Trans::no, m, k, true}, sb{b, ldb, tb == Trans::yes, n, k, false};
+  prepare(sa, scratch.a);
+  prepare(sb, scratch.b);
+  // Each operand is packed once, its 16-row blocks spread over the threads,
+  // then C's 32 x 32 blocks are; every element of C is computed the same way
+  // whichever thread computes it.
+  const bool parallel = 2.0 * double(m) * double(n) * double(k) >= kParallelFlops;
+  const std::size_t blocks_a = scratch.a.blocks, blocks_b = scratch.b.blocks;
+  pool::for_ranges(
+      blocks_a + blocks_b,
+      [&](std::size_t first, std::size_t last) {
+        if (first < blocks_a) pack(sa, scratch.a, first, std::min(last, blocks_a));
+        if (last > blocks_a) pack(sb, scratch.b, std::max(first, blocks_a) - blocks_a, last - blocks_a);
+      },
+      parallel);
+  pool::for_ranges(
+      pairs(blocks_a) * pairs(blocks_b),
+      [&](std::size_t first, std::size_t last) {
+        multiply(scratch.a, scratch.b, m, n, alpha, beta, c, ldc, first, last);
+      },
+      parallel);
 }
 
 }  // namespace aevb::backend

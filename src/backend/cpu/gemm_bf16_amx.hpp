@@ -13,7 +13,8 @@ bool bf16_products_available();
 
 /// C = alpha * op(A) op(B) + beta * C, row-major, with op(A) and op(B) rounded
 /// to bfloat16 (to nearest even) and the products summed in float32 in a
-/// fixed order. Single-threaded; requires bf16_products_available().
+/// fixed order, on aevb's thread pool (the same result on any thread count).
+/// Requires bf16_products_available().
 void gemm_bf16(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
                const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
                std::size_t ldc);

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
+#include <type_traits>
 
 namespace aevb::backend {
 namespace {
@@ -60,22 +61,15 @@ blasint as_blas(std::size_t v) { return static_cast<blasint>(v); }
 
 thread_local MatmulPrecision matmul_precision = MatmulPrecision::float32;
 
-// One single-threaded product: OpenBLAS, or AMX for bfloat16 operands.
-void product(MatmulPrecision precision, Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k,
-             float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
-             std::size_t ldc) {
-  if (precision == MatmulPrecision::bfloat16) {
-    gemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    return;
-  }
+void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+          std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
   const SerialBlas serial;
   cblas_sgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), as_blas(m), as_blas(n), as_blas(k), alpha, a,
               as_blas(lda), b, as_blas(ldb), beta, c, as_blas(ldc));
 }
 
-void product(MatmulPrecision, Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, double alpha,
-             const double* a, std::size_t lda, const double* b, std::size_t ldb, double beta, double* c,
-             std::size_t ldc) {
+void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+          std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
   const SerialBlas serial;
   cblas_dgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), as_blas(m), as_blas(n), as_blas(k), alpha, a,
               as_blas(lda), b, as_blas(ldb), beta, c, as_blas(ldc));
@@ -86,10 +80,15 @@ void product(MatmulPrecision, Trans ta, Trans tb, std::size_t m, std::size_t n, 
 template <class T>
 void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
-  const MatmulPrecision precision = matmul_precision;  // this thread's, for every tile
+  if constexpr (std::is_same_v<T, float>) {
+    if (matmul_precision == MatmulPrecision::bfloat16) {  // AMX, which spreads its own work over the pool
+      gemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+  }
   const TilePlan plan = TilePlan::of(m, n, k);
   if (plan.count == 1) {
-    product(precision, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   // Round-robin: with an even count, the larger tiles (the first ones) split evenly between threads.
@@ -98,11 +97,11 @@ void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
     if (plan.split_rows) {
       // Rows [first, first + size) of op(A) and C.
       const T* a_tile = ta == Trans::no ? a + first * lda : a + first;
-      product(precision, ta, tb, size, n, k, alpha, a_tile, lda, b, ldb, beta, c + first * ldc, ldc);
+      blas(ta, tb, size, n, k, alpha, a_tile, lda, b, ldb, beta, c + first * ldc, ldc);
     } else {
       // Columns [first, first + size) of op(B) and C.
       const T* b_tile = tb == Trans::no ? b + first : b + first * ldb;
-      product(precision, ta, tb, m, size, k, alpha, a, lda, b_tile, ldb, beta, c + first, ldc);
+      blas(ta, tb, m, size, k, alpha, a, lda, b_tile, ldb, beta, c + first, ldc);
     }
   });
 }
