@@ -15,6 +15,7 @@
 //              on AMX; only where the CPU has AMX-BF16)
 //   iw         log p(x) by importance sampling, k = 5000, on MNIST test images
 //              (the peer model's architecture)
+//   iw_bf16    the same with bfloat16 products (only with AMX-BF16)
 //
 // Training throughput is the median over repeats of whole epochs (or of a
 // fixed number of steps with --steps), including the minibatch gather (uint8
@@ -357,7 +358,9 @@ std::string section_train(const Options& o, const TrainCase& tc) {
 
 // ---------------------------------------------------------------- iw evaluation
 
-std::string section_iw(const Options& o) {
+std::string section_iw(const Options& o, aevb::MatmulPrecision precision) {
+  const aevb::backend::ScopedMatmulPrecision scope(precision);
+  const char* label = precision == aevb::MatmulPrecision::bfloat16 ? "iw_bf16" : "iw";
   const aevb::Dataset data = aevb::resolve_dataset("mnist", aevb::Split::test, data_dirs());
   const std::size_t n = std::min(o.iw_images, data.count), dim = data.dim;
   std::vector<std::uint32_t> rows(n);
@@ -378,8 +381,8 @@ std::string section_iw(const Options& o) {
   for (auto [i, out] : s.encoder) enc += 2.0 * double(i) * double(out);
   const double flops = double(n) * (enc + double(o.iw_k) * s.decoder_flops());
   const double rate = double(n) / secs;
-  std::printf("  iw     %9.2f images/s  (k = %zu, %zu images, %.1f s)  %6.1f GFLOP/s  mean log p(x) %.2f\n", rate,
-              o.iw_k, n, secs, flops / secs / 1e9, mean);
+  std::printf("  %-8s %9.2f images/s  (k = %zu, %zu images, %.1f s)  %6.1f GFLOP/s  mean log p(x) %.2f\n", label,
+              rate, o.iw_k, n, secs, flops / secs / 1e9, mean);
   JsonObject j;
   j.num("images_per_s", rate);
   j.num("images", double(n));
@@ -451,7 +454,7 @@ std::string cpu_model() {
 int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--threads N] [--repeats R] [--steps S] [--iw-images N] [--iw-k K] [--gemm-size N]\n"
-               "          [--only sgemm|peer|paper|peer_bf16|iw] [--json PATH]\n",
+               "          [--only sgemm|peer|paper|peer_bf16|iw|iw_bf16] [--json PATH]\n",
                argv0);
   return 2;
 }
@@ -505,7 +508,10 @@ int main(int argc, char** argv) {
   if (want("paper")) results["train_paper"] = in_child(with_threads([&] { return section_train(o, paper); }));
   if (want("peer_bf16") && aevb::backend::bf16_products_available())
     results["train_peer_bf16"] = in_child(with_threads([&] { return section_train(o, peer_bf16); }));
-  if (want("iw")) results["iw"] = in_child(with_threads([&] { return section_iw(o); }));
+  if (want("iw"))
+    results["iw"] = in_child(with_threads([&] { return section_iw(o, aevb::MatmulPrecision::float32); }));
+  if (want("iw_bf16") && aevb::backend::bf16_products_available())
+    results["iw_bf16"] = in_child(with_threads([&] { return section_iw(o, aevb::MatmulPrecision::bfloat16); }));
 
   JsonObject top;
   top.str("cpu", cpu_model());

@@ -75,6 +75,7 @@ def main():
     paper = aevb.get("train_paper") or {}
     peer_bf16 = aevb.get("train_peer_bf16") or {}
     iw = aevb.get("iw") or {}
+    iw_bf16 = aevb.get("iw_bf16") or {}
     large = sg.get("large_gflops")
 
     results = {
@@ -101,6 +102,9 @@ def main():
                "fraction_of_sgemm": ratio(iw.get("gflops"), large),
                "aevb_mean_log_likelihood": iw.get("mean_log_likelihood"),
                "torch_mean_log_likelihood": torch_iw.get("mean_log_likelihood")},
+        "iw_bf16": {"aevb_images_per_s": iw_bf16.get("images_per_s"),
+                    "ratio": ratio(iw_bf16.get("images_per_s"), torch_iw.get("images_per_s")),
+                    "aevb_mean_log_likelihood": iw_bf16.get("mean_log_likelihood")},
         "sgemm": sg,
         "aevb_raw": aevb,
         "torch_raw": {"train": train_lines, "iw": iw_lines},
@@ -125,6 +129,9 @@ def main():
         f"{fmt(paper.get('samples_per_s'))} | | |",
         f"| IW log-likelihood, k = {iw.get('k')}, peer model (test images/s) | {fmt(iw.get('images_per_s'), 1)} | "
         f"{fmt(torch_iw.get('images_per_s'), 1)} | {times(t['iw']['ratio'])} |",
+        f"| IW log-likelihood, bfloat16 products on AMX (`aevb eval --matmul-precision bfloat16`; PyTorch in float32) "
+        f"(test images/s) | {fmt(iw_bf16.get('images_per_s'), 1)} | {fmt(torch_iw.get('images_per_s'), 1)} | "
+        f"{times(t['iw_bf16']['ratio'])} |",
         f"| training step, peer / paper (GFLOP/s) | {fmt(peer.get('gflops'))} / {fmt(paper.get('gflops'))} | | |",
         f"| IW evaluation (GFLOP/s) | {fmt(iw.get('gflops'))} | | |",
         f"| SGEMM {fmt(sg.get('large_size'))}^3, OpenBLAS, {aevb.get('threads')} threads (GFLOP/s; best of 7, median "
@@ -156,6 +163,7 @@ def main():
         f"{met(min(t['train_peer']['fraction_of_sgemm'] or 0, t['train_paper']['fraction_of_sgemm'] or 0), 0.6)} |",
         f"| IW evaluation >= 5x PyTorch | {times(t['iw']['ratio'])} (ceiling {times(t['iw']['ratio_ceiling'])}) | "
         f"{met(t['iw']['ratio'], 5)} |",
+        f"| the same with bfloat16 products | {times(t['iw_bf16']['ratio'])} | {met(t['iw_bf16']['ratio'], 5)} |",
         f"| peak RSS < 2x what training needs (peer) | {fmt(rss_ratio, 2)}x | {met(rss_ratio, 2, below=True)} |",
     ]
     md = "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ namespace aevb::cli {
 namespace {
 
 struct EvalFlags {
-  std::string model_path, estimator = "B", json_out;
+  std::string model_path, estimator = "B", json_out, matmul_precision = "float32";
   DataOptions data;
   std::size_t iw = 5000, samples = 1;
   std::uint64_t seed = 1;
@@ -38,6 +38,7 @@ void run_eval(const EvalFlags& f) {
   validate(options.objective);
   options.iw_samples = f.iw;
   options.seed = f.seed;
+  options.matmul_precision = parse_matmul_precision(f.matmul_precision);
   const auto start = std::chrono::steady_clock::now();
   Progress progress("log p(x), k = " + std::to_string(f.iw), "datapoints");
   const EvalResult r = evaluate_model(model, {x.data(), data.count, data.dim}, options,
@@ -60,6 +61,7 @@ void run_eval(const EvalFlags& f) {
                         {"active_units", r.active_units},
                         {"activity", r.activity},
                         {"seed", f.seed},
+                        {"matmul_precision", f.matmul_precision},
                         {"seconds", seconds}};
   if (f.iw > 0) {
     out["log_likelihood"] = r.log_likelihood;
@@ -90,6 +92,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--estimator", flags->estimator, "bound estimator: A, B or iw")->capture_default_str();
   cmd->add_option("--samples", flags->samples, "samples L per datapoint for the bound")->capture_default_str();
   cmd->add_option("--seed", flags->seed, "seed of the evaluation noise")->capture_default_str();
+  cmd->add_option("--matmul-precision", flags->matmul_precision,
+                  "float32, or bfloat16: products on AMX (about 3x faster log p(x))")
+      ->capture_default_str();
   cmd->add_flag("--json", flags->json, "print the results as JSON (keys include elbo, log_likelihood)");
   cmd->add_option("--out", flags->json_out, "also write the JSON results to this file (e.g. RUN/eval.json)");
   add_threads_option(*cmd, flags->threads);

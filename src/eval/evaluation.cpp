@@ -1,5 +1,8 @@
 #include "eval/evaluation.hpp"
 
+#include "backend/cpu/gemm_bf16_amx.hpp"
+#include "backend/gemm.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -26,6 +29,8 @@ std::vector<double> latent_activity(const Vae& model, ConstMatrix x) {
 }
 
 EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& options, const EvalProgress& progress) {
+  if (options.matmul_precision == MatmulPrecision::bfloat16) backend::require_bf16_products("eval");
+  const backend::ScopedMatmulPrecision precision(options.matmul_precision);
   EvalResult result;
   result.count = x.rows;
   ObjectiveConfig objective = options.objective;

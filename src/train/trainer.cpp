@@ -24,10 +24,7 @@ Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_
   if (config_.kl_warmup_steps > 0 && config_.objective.estimator == Estimator::iw)
     throw InputError("train: KL warm-up weights the KL of estimators A and B; the importance-weighted bound has none");
   if (config_.batch == 0) throw InputError("train: batch size must be at least 1");
-  if (config_.matmul_precision == MatmulPrecision::bfloat16 && !backend::bf16_products_available())
-    throw InputError(
-        "train: matmul_precision bfloat16 needs AMX-BF16 (Intel Xeon of the 4th generation or later) and an OS "
-        "that grants it (Linux 5.16 or later); this machine does not provide it");
+  if (config_.matmul_precision == MatmulPrecision::bfloat16) backend::require_bf16_products("train");
   const std::size_t draws = config_.batch * config_.objective.samples;
   state_ = std::make_unique<State>(State{Optimizer<float>(config_.optimizer, model_.parameters().size()),
                                          std::vector<float>(draws * model_.config().latent)});

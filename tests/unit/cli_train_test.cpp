@@ -168,6 +168,14 @@ TEST_F(CliTrain, EvalReportsBoundAndLikelihoodAsJson) {
   const auto rep = run({"report", "--run", run_dir.string()});
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   EXPECT_NE(bytes(run_dir / "report.html").find("importance sampled"), std::string::npos);
+  if (!backend::bf16_products_available()) return;
+  // bfloat16 products: the same estimate, to well within its standard error.
+  const auto b = run({"eval", "--model", (run_dir / "model.safetensors").string(), "--data", "mnist", "--limit", "40",
+                      "--iw", "200", "--json", "--matmul-precision", "bfloat16"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const auto jb = nlohmann::json::parse(b.out);
+  EXPECT_EQ(jb["matmul_precision"], "bfloat16");
+  EXPECT_NEAR(jb["log_likelihood"].get<double>(), ll, 0.1 * se);
 }
 
 TEST_F(CliTrain, BadInputIsOneLineAndExitCodeTwo) {

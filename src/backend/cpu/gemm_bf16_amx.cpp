@@ -14,6 +14,10 @@
 
 #include "core/thread_pool.hpp"
 
+#include <aevb/error.hpp>
+
+#include <string>
+
 #if !defined(__x86_64__)
 #include <stdexcept>
 
@@ -309,3 +313,12 @@ void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, 
 }  // namespace aevb::backend
 
 #endif  // __x86_64__
+
+namespace aevb::backend {
+void require_bf16_products(std::string_view who) {
+  if (!bf16_products_available())
+    throw InputError(std::string(who) +
+                     ": matmul_precision bfloat16 needs AMX-BF16 (Intel Xeon of the 4th generation or later) and an "
+                     "OS that grants it (Linux 5.16 or later); this machine does not provide it");
+}
+}  // namespace aevb::backend

@@ -4,12 +4,17 @@
 #include "backend/gemm.hpp"
 
 #include <cstddef>
+#include <string_view>
 
 namespace aevb::backend {
 
 /// Whether this CPU has AMX-BF16 (and AVX512-BF16) and the OS grants this
 /// process the tile state. Asked once; later calls return the first answer.
 bool bf16_products_available();
+
+/// Throws InputError, "`who`: matmul_precision bfloat16 needs ...", unless
+/// bf16_products_available().
+void require_bf16_products(std::string_view who);
 
 /// C = alpha * op(A) op(B) + beta * C, row-major, with op(A) and op(B) rounded
 /// to bfloat16 (to nearest even) and the products summed in float32 in a
