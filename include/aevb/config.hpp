@@ -22,9 +22,10 @@ enum class Estimator {
 };
 enum class Init { paper, glorot, he };  // paper: every parameter ~ N(0, 0.01^2)
 enum class OptimizerKind { sgd, adagrad, adam };
-/// How a training step's matrix products round their operands: float32
-/// throughout, or operands rounded to bfloat16 with float32 sums (AMX; as
-/// torch.set_float32_matmul_precision("medium")). Evaluation is always float32.
+/// How matrix products round their operands: float32 throughout, or operands
+/// rounded to bfloat16 with float32 sums (AMX; as PyTorch's
+/// set_float32_matmul_precision("medium")). TrainConfig sets it for training
+/// steps, EvalOptions (src/eval/evaluation.hpp) for evaluation.
 enum class MatmulPrecision { float32, bfloat16 };
 
 /// The network: encoder x -> hidden... -> (mu, log sigma^2); decoder
