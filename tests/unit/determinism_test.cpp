@@ -1,6 +1,7 @@
 // One seed gives bitwise the same training run, whatever the thread count.
 #include <aevb/vae.hpp>
 
+#include "backend/cpu/gemm_bf16_amx.hpp"
 #include "core/rng.hpp"
 
 #include <gtest/gtest.h>
@@ -11,7 +12,8 @@ namespace aevb {
 namespace {
 
 // A model large enough that the GEMMs and the kernels go parallel.
-std::vector<float> train_run(int threads, std::uint64_t seed) {
+std::vector<float> train_run(int threads, std::uint64_t seed,
+                             MatmulPrecision precision = MatmulPrecision::float32) {
   set_threads(threads);
   ModelConfig model;
   model.input_dim = 784;
@@ -23,6 +25,7 @@ std::vector<float> train_run(int threads, std::uint64_t seed) {
   train.objective = {Estimator::B, 2, 1.0f};
   train.optimizer.kind = OptimizerKind::adam;
   train.optimizer.lr = 1e-3f;
+  train.matmul_precision = precision;
   Trainer trainer(vae, train);
   std::vector<float> x(train.batch * model.input_dim);
   for (std::uint64_t step = 0; step < 5; ++step) {
@@ -39,6 +42,11 @@ TEST(Determinism, SameSeedSameParameters) {
 
 TEST(Determinism, OneAndTwoThreadsGiveIdenticalParameters) {
   EXPECT_EQ(train_run(1, 3), train_run(2, 3));
+}
+
+TEST(Determinism, OneAndTwoThreadsGiveIdenticalParametersWithBfloatProducts) {
+  if (!backend::bf16_products_available()) GTEST_SKIP() << "no AMX-BF16 on this machine";
+  EXPECT_EQ(train_run(1, 3, MatmulPrecision::bfloat16), train_run(2, 3, MatmulPrecision::bfloat16));
 }
 
 TEST(Determinism, DifferentSeedsDiffer) {

@@ -235,28 +235,5 @@ TEST(GemmBf16, EvaluationMovesTheLogLikelihoodFarLessThanItsStandardError) {
   EXPECT_NEAR(b16.elbo.bound, f32.elbo.bound, 0.05 * f32.log_likelihood_stderr);
 }
 
-TEST(GemmBf16, TrainingIsReproducibleAcrossThreadCounts) {
-  SKIP_WITHOUT_AMX();
-  auto run = [](int threads) {
-    set_threads(threads);
-    ModelConfig model;
-    model.hidden = {200};
-    Vae vae(model, 4);
-    TrainConfig train;
-    train.optimizer.kind = OptimizerKind::adam;
-    train.optimizer.lr = 1e-3f;
-    train.matmul_precision = MatmulPrecision::bfloat16;
-    Trainer trainer(vae, train);
-    std::vector<float> x(train.batch * model.input_dim);
-    for (std::uint64_t step = 0; step < 5; ++step) {
-      fill_uniform(x.data(), x.size(), 8, step);
-      trainer.step({x.data(), train.batch, model.input_dim});
-    }
-    set_threads(0);
-    return std::vector<float>(vae.parameters().begin(), vae.parameters().end());
-  };
-  EXPECT_EQ(run(1), run(2));
-}
-
 }  // namespace
 }  // namespace aevb
