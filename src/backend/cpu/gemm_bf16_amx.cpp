@@ -38,7 +38,6 @@ void gemm_bf16(Trans, Trans, std::size_t, std::size_t, std::size_t, float, const
 #include <array>
 #include <cpuid.h>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")
@@ -273,7 +272,8 @@ void multiply(const Packed& a, const Packed& b, std::size_t m, std::size_t n, fl
 }  // namespace
 
 bool bf16_products_available() {
-  static const bool available = cpu_has_amx_bf16() && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  static const bool available =
+      cpu_has_amx_bf16() && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
   return available;
 }
 
