@@ -114,7 +114,7 @@ void run_decode(const DecodeFlags& f) {
 void add_encode_command(CLI::App& app) {
   auto flags = std::make_shared<EncodeFlags>();
   CLI::App* cmd = app.add_subcommand(
-"encode", "write the posterior means and variances of datapoints (NPY or CSV)");
+      "encode", "write the posterior means and variances of datapoints (NPY or CSV)");
   cmd->footer(
       "Writes each datapoint's posterior q(z|x) = N(mu, diag(var)), in the data's order. FILE.npy: float32 of "
       "shape [n, 2, latent], out[i][0] = the means, out[i][1] = the variances. FILE.csv: a header line "
@@ -130,7 +130,7 @@ void add_encode_command(CLI::App& app) {
 void add_decode_command(CLI::App& app) {
   auto flags = std::make_shared<DecodeFlags>();
   CLI::App* cmd = app.add_subcommand(
-"decode", "decode latent codes from a file to images (PNG grid and/or NPY)");
+      "decode", "decode latent codes from a file to images (PNG grid and/or NPY)");
   cmd->footer(
       "The file (NPY, or CSV whose header line is skipped) holds one latent code per row with `latent` columns, "
       "or 2 * latent columns as aevb encode writes them (means, then variances: the means are decoded). Each "

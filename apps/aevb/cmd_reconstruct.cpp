@@ -113,7 +113,7 @@ void run_interpolate(const InterpolateFlags& f) {
 void add_reconstruct_command(CLI::App& app) {
   auto flags = std::make_shared<ReconstructFlags>();
   CLI::App* cmd = app.add_subcommand(
-"reconstruct", "datapoints beside their reconstructions, as an image grid");
+      "reconstruct", "datapoints beside their reconstructions, as an image grid");
   cmd->footer(
       "Each input x, as the encoder sees it (binarized with a fixed seeded sample when the model was trained on "
       "binarized data, unless --binarize says otherwise), is followed by its reconstruction: E[x|z] decoded at "
@@ -135,7 +135,7 @@ void add_reconstruct_command(CLI::App& app) {
 void add_interpolate_command(CLI::App& app) {
   auto flags = std::make_shared<InterpolateFlags>();
   CLI::App* cmd = app.add_subcommand(
-"interpolate", "decode a straight line between two datapoints' latent codes");
+      "interpolate", "decode a straight line between two datapoints' latent codes");
   cmd->footer(
       "Encodes datapoints --from and --to to their posterior means and decodes E[x|z] at --steps evenly spaced "
       "points of the line between them, end points included. One grid row per --from/--to pair: repeat both "

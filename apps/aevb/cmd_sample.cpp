@@ -98,7 +98,7 @@ void add_sample_command(CLI::App& app) {
 void add_manifold_command(CLI::App& app) {
   auto flags = std::make_shared<ManifoldFlags>();
   CLI::App* cmd = app.add_subcommand(
-"manifold", "the learned data manifold (the paper's Fig. 4) as an image grid");
+      "manifold", "the learned data manifold (the paper's Fig. 4) as an image grid");
   cmd->footer(
       "A steps x steps grid of the open unit square, cell centres ((k + 0.5) / steps), is mapped through the "
       "inverse Gaussian CDF to values of two latent dimensions (--dims; the others are 0, the prior mean) and "

@@ -5,14 +5,14 @@
 
 #include "core/rng.hpp"
 
+#include "support/scratch.hpp"
+
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
 #include <set>
 #include <stdexcept>
@@ -55,19 +55,6 @@ std::vector<float> gather(const aevb::Dataset& d, const std::vector<std::uint32_
   std::vector<float> out(rows.size() * d.dim, -7.0f);
   aevb::gather_batch(d, rows, mode, seed, epoch, out.data());
   return out;
-}
-
-fs::path temp_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::path(::testing::TempDir()) /
-                 ("aevb_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 TEST(DataBinarize, NamesRoundTripAndUnknownIsAnError) {
@@ -283,7 +270,8 @@ TEST(DataSubset, SelectAndFirstRowsKeepValuesLabelsAndShape) {
 }
 
 TEST(DataWriters, NpyRoundTripAndAlignment) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::vector<float> v = {1.5f, -2.25f, 3e-8f, 0.0f, 7.0f, -0.5f};
   const std::size_t shape[2] = {2, 3};
   const std::string bytes = aevb::npy_bytes(v, shape);
@@ -292,7 +280,7 @@ TEST(DataWriters, NpyRoundTripAndAlignment) {
   EXPECT_EQ(bytes.size(), header_end + 24);
   EXPECT_NE(bytes.find("'descr': '<f4'"), std::string::npos);
   EXPECT_NE(bytes.find("'shape': (2, 3)"), std::string::npos);
-  write_bytes(dir / "z.npy", bytes);
+  scratch.write("z.npy", bytes);
   const aevb::Table t = aevb::read_table(dir / "z.npy");
   EXPECT_EQ(t.rows, 2u);
   EXPECT_EQ(t.cols, 3u);
@@ -303,13 +291,14 @@ TEST(DataWriters, NpyRoundTripAndAlignment) {
 }
 
 TEST(DataWriters, CsvRoundTripIsExact) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::vector<float> v = {0.1f, -1e-7f, 123456.78f, 1.0f / 3.0f, -0.0f, 2.5f};
   const std::vector<std::string> names = {"mu_0", "mu_1"};
   const std::string text = aevb::csv_bytes(v, 2, names);
   EXPECT_EQ(text.substr(0, 10), "mu_0,mu_1\n");
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4);
-  write_bytes(dir / "z.csv", text);
+  scratch.write("z.csv", text);
   const aevb::Table t = aevb::read_table(dir / "z.csv");
   EXPECT_EQ(t.rows, 3u);
   EXPECT_EQ(t.cols, 2u);
@@ -319,11 +308,12 @@ TEST(DataWriters, CsvRoundTripIsExact) {
 }
 
 TEST(DataWriters, TableKeepsValuesAsTheyAre) {
-  const fs::path dir = temp_dir();
-  write_bytes(dir / "t.csv", "-3,400\n0.5,2\n");
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
+  scratch.write("t.csv", "-3,400\n0.5,2\n");
   const aevb::Table t = aevb::read_table(dir / "t.csv");
   EXPECT_EQ(t.values, (std::vector<float>{-3.0f, 400.0f, 0.5f, 2.0f}));
-  write_bytes(dir / "bad.csv", "1,x\n");
+  scratch.write("bad.csv", "1,x\n");
   EXPECT_THROW(aevb::read_table(dir / "bad.csv"), aevb::InputError);
 }
 

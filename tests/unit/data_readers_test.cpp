@@ -3,10 +3,11 @@
 #include <aevb/data.hpp>
 #include <aevb/error.hpp>
 
+#include "support/scratch.hpp"
+
 #include <gtest/gtest.h>
 #include <png.h>
 #include <sys/resource.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -23,16 +24,6 @@
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh folder per test (ctest runs tests in parallel processes).
-fs::path temp_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::path(::testing::TempDir()) /
-                 ("aevb_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -80,12 +71,7 @@ std::string noise(std::size_t n, std::uint32_t seed = 1) {
 
 // The InputError message thrown by f, checked to be one line holding every part.
 void expect_input_error(const std::function<void()>& f, std::initializer_list<std::string> parts) {
-  std::string message = "<no InputError thrown>";
-  try {
-    f();
-  } catch (const aevb::InputError& e) {
-    message = e.what();
-  }
+  const std::string message = aevb::test::error_of(f);
   EXPECT_EQ(message.find('\n'), std::string::npos) << "not one line: " << message;
   for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "missing '" << part << "' in: " << message;
 }
@@ -114,7 +100,8 @@ std::string raw_of(const std::vector<T>& v) {
 // ---- IDX ----
 
 TEST(DataIdx, RawAndGzipReadTheSameValuesAndLabelsBeside) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::string pixels = noise(5 * 3 * 4);
   write_bytes(dir / "train-images-idx3-ubyte", idx_images(5, 3, 4, pixels));
   write_gz(dir / "copy-images-idx3-ubyte.gz", idx_images(5, 3, 4, pixels));
@@ -135,7 +122,8 @@ TEST(DataIdx, RawAndGzipReadTheSameValuesAndLabelsBeside) {
 }
 
 TEST(DataIdx, GzipIsDetectedByContentNotName) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::string pixels = noise(2 * 2 * 2);
   write_gz(dir / "images.idx", idx_images(2, 2, 2, pixels));           // gzip without .gz
   write_bytes(dir / "images.gz", idx_images(2, 2, 2, pixels));         // raw named .gz
@@ -146,14 +134,16 @@ TEST(DataIdx, GzipIsDetectedByContentNotName) {
 }
 
 TEST(DataIdx, MissingFileAndFolderSayWhat) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   expect_input_error([&] { aevb::read_idx_images(dir / "nope.gz"); }, {(dir / "nope.gz").string(), "no such file"});
   expect_input_error([&] { aevb::read_idx_labels(dir); }, {dir.string(), "is a directory"});
   expect_input_error([&] { aevb::load_dataset(dir / "nope"); }, {"no such file or folder"});
 }
 
 TEST(DataIdx, WrongMagicOrKindIsNamed) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   write_bytes(dir / "text", "hello world, not idx");
   expect_input_error([&] { aevb::read_idx_images(dir / "text"); }, {"not an IDX file", "2051", "68 65 6c 6c"});
   write_bytes(dir / "labels", idx_labels({1, 2}));
@@ -168,7 +158,8 @@ TEST(DataIdx, WrongMagicOrKindIsNamed) {
 }
 
 TEST(DataIdx, TruncatedRawAndGzipFilesAreErrors) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::string full = idx_images(100, 28, 28, noise(100 * 784));
   write_bytes(dir / "raw", full.substr(0, full.size() - 1));
   expect_input_error([&] { aevb::read_idx_images(dir / "raw"); },
@@ -187,7 +178,8 @@ TEST(DataIdx, TruncatedRawAndGzipFilesAreErrors) {
 }
 
 TEST(DataIdx, TrailingDataIsAnError) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   write_bytes(dir / "raw", idx_images(2, 2, 2, noise(9)));
   expect_input_error([&] { aevb::read_idx_images(dir / "raw"); }, {"2 images of 2x2", "1 more bytes"});
   write_gz(dir / "more.gz", idx_images(2, 2, 2, noise(9)));
@@ -195,7 +187,8 @@ TEST(DataIdx, TrailingDataIsAnError) {
 }
 
 TEST(DataIdx, LyingHeaderNeverAllocatesWhatTheFileCannotHold) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   // 4294967295 images of 65535 x 65535 overflows nothing in 64 bits but is ~18 EB.
   const std::string huge = idx_images(0xffffffffu, 0xffffu, 0xffffu, noise(64));
   write_bytes(dir / "huge", huge);
@@ -217,7 +210,8 @@ TEST(DataIdx, LyingHeaderNeverAllocatesWhatTheFileCannotHold) {
 }
 
 TEST(DataIdx, CorruptGzipIsAnError) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   write_gz(dir / "ok.gz", idx_images(50, 28, 28, noise(50 * 784)));
   std::string gz = read_bytes(dir / "ok.gz");
   for (std::size_t k = gz.size() / 2; k < gz.size() / 2 + 64; ++k) gz[k] = static_cast<char>(gz[k] ^ 0x5a);
@@ -226,7 +220,8 @@ TEST(DataIdx, CorruptGzipIsAnError) {
 }
 
 TEST(DataIdx, MismatchedLabelCountIsNamed) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   write_bytes(dir / "a-images-idx3-ubyte", idx_images(3, 1, 1, "abc"));
   write_bytes(dir / "a-labels-idx1-ubyte", idx_labels({1, 2}));
   expect_input_error([&] { aevb::load_dataset(dir / "a-images-idx3-ubyte"); }, {"has 2 labels", "has 3 images"});
@@ -235,7 +230,8 @@ TEST(DataIdx, MismatchedLabelCountIsNamed) {
 // ---- NPY ----
 
 TEST(DataNpy, Uint8ThreeDimensionalIsBytesWithShape) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::string pixels = noise(4 * 3 * 2);
   write_bytes(dir / "a.npy", npy_raw("|u1", "(4, 3, 2)", pixels));
   const aevb::Dataset d = aevb::load_dataset(dir / "a.npy");
@@ -248,10 +244,12 @@ TEST(DataNpy, Uint8ThreeDimensionalIsBytesWithShape) {
 }
 
 TEST(DataNpy, Float32VersionsOneTwoThreeAndGzip) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::vector<float> v = {0.0f, 0.25f, 0.5f, 1.0f, 0.125f, 0.75f};
   for (int major : {1, 2, 3}) {
-    const fs::path p = dir / ("v" + std::to_string(major) + ".npy");
+    fs::path p = dir / "v";
+    p += std::to_string(major) + ".npy";  // vN.npy (as one string expression, GCC 12 warns falsely: -Wrestrict)
     write_bytes(p, npy_raw("<f4", "(2, 3)", raw_of(v), major));
     const aevb::Dataset d = aevb::load_dataset(p);
     EXPECT_EQ(d.count, 2u);
@@ -264,7 +262,8 @@ TEST(DataNpy, Float32VersionsOneTwoThreeAndGzip) {
 }
 
 TEST(DataNpy, OtherDtypesAndChannelAxes) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   write_bytes(dir / "f8.npy", npy_raw("<f8", "(1, 2, 2, 1)", raw_of(std::vector<double>{0.5, 0.25, 1.0, 0.0})));
   const aevb::Dataset f8 = aevb::read_npy(dir / "f8.npy");
   EXPECT_EQ(f8.height, 2u);
@@ -290,7 +289,8 @@ TEST(DataNpy, OtherDtypesAndChannelAxes) {
 }
 
 TEST(DataNpy, ErrorsNameTheProblem) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::string four = raw_of(std::vector<float>{0.1f, 0.2f, 0.3f, 0.4f});
   write_bytes(dir / "c16.npy", npy_raw("<c16", "(1, 1)", std::string(16, '\0')));
   expect_input_error([&] { aevb::read_npy(dir / "c16.npy"); }, {"dtype '<c16' is not supported", "float32"});
@@ -317,7 +317,8 @@ TEST(DataNpy, ErrorsNameTheProblem) {
 }
 
 TEST(DataNpy, ScalingMinmaxAndNone) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   write_bytes(dir / "r.npy", npy_raw("<f4", "(2, 2)", raw_of(std::vector<float>{-1.0f, 0.0f, 1.0f, 3.0f})));
   const aevb::Dataset mm = aevb::read_npy(dir / "r.npy", {aevb::Scaling::minmax});
   EXPECT_EQ(mm.floats, (std::vector<float>{0.0f, 0.25f, 0.5f, 1.0f}));
@@ -329,7 +330,8 @@ TEST(DataNpy, ScalingMinmaxAndNone) {
 // ---- CSV ----
 
 TEST(DataCsv, IntegersAreBytesAndHeaderWithLabelColumn) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   write_bytes(dir / "a.csv", "label,p0,p1,p2\r\n7,0,128,255\r\n\r\n2, 1 ,2,3\r\n");
   const aevb::Dataset d = aevb::load_dataset(dir / "a.csv");
   EXPECT_EQ(d.count, 2u);
@@ -341,7 +343,8 @@ TEST(DataCsv, IntegersAreBytesAndHeaderWithLabelColumn) {
 }
 
 TEST(DataCsv, FloatsBinaryAndSeparators) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   write_bytes(dir / "f.csv", "0.5;0.25\n1e-1;+1\n");
   const aevb::Dataset f = aevb::read_csv(dir / "f.csv");
   EXPECT_FALSE(f.is_bytes());
@@ -357,7 +360,8 @@ TEST(DataCsv, FloatsBinaryAndSeparators) {
 }
 
 TEST(DataCsv, ErrorsNameLineAndColumn) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   write_bytes(dir / "word.csv", "1,2\n3,abc\n");
   expect_input_error([&] { aevb::read_csv(dir / "word.csv"); }, {"word.csv:2", "column 2", "'abc'"});
   write_bytes(dir / "ragged.csv", "a,b,c\n1,2,3\n4,5\n");
@@ -391,7 +395,8 @@ void write_png(const fs::path& path, png_uint_32 width, png_uint_32 height, png_
 }
 
 TEST(DataPng, GreyFolderSortedByName) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::uint8_t b[6] = {10, 20, 30, 40, 50, 60}, a[6] = {0, 1, 2, 253, 254, 255};
   write_png(dir / "b.png", 3, 2, PNG_FORMAT_GRAY, b);
   write_png(dir / "a.PNG", 3, 2, PNG_FORMAT_GRAY, a);
@@ -405,7 +410,8 @@ TEST(DataPng, GreyFolderSortedByName) {
 }
 
 TEST(DataPng, ColourPaletteAlphaAndSixteenBitBecomeGrey) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::uint8_t want[4] = {0, 77, 200, 255};
   std::uint8_t rgb[12], rgba[16], index[4], palette[12];
   std::uint16_t wide[4];
@@ -427,7 +433,8 @@ TEST(DataPng, ColourPaletteAlphaAndSixteenBitBecomeGrey) {
 }
 
 TEST(DataPng, ErrorsNameTheFile) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::uint8_t px[6] = {};
   write_png(dir / "a.png", 3, 2, PNG_FORMAT_GRAY, px);
   write_png(dir / "b.png", 2, 3, PNG_FORMAT_GRAY, px);
@@ -445,7 +452,8 @@ TEST(DataPng, ErrorsNameTheFile) {
 }
 
 TEST(DataPng, LyingHeaderIsRejectedBeforeDecoding) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::uint8_t px[4] = {1, 2, 3, 4};
   write_png(dir / "a.png", 2, 2, PNG_FORMAT_GRAY, px);
   std::string bytes = read_bytes(dir / "a.png");

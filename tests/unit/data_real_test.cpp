@@ -3,8 +3,9 @@
 #include <aevb/data.hpp>
 #include <aevb/error.hpp>
 
+#include "support/scratch.hpp"
+
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -12,7 +13,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,24 +28,6 @@ std::array<int, 10> histogram(const std::vector<std::int32_t>& labels) {
     if (l >= 0 && l < 10) h[static_cast<std::size_t>(l)]++;
   }
   return h;
-}
-
-fs::path temp_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::path(::testing::TempDir()) /
-                 ("aevb_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const aevb::InputError& e) {
-    return e.what();
-  }
-  return "<no InputError thrown>";
 }
 
 // Full MNIST train is loaded once per process and shared by the tests below.
@@ -121,14 +103,15 @@ TEST(DataReal, FreyFaces) {
   const auto [lo, hi] = std::minmax_element(d.bytes.begin(), d.bytes.end());
   EXPECT_EQ(*lo, 8);
   EXPECT_EQ(*hi, 238);
-  const std::string e = error_of([] { aevb::resolve_dataset("frey", aevb::Split::test, kExtra); });
+  const std::string e = aevb::test::error_of([] { aevb::resolve_dataset("frey", aevb::Split::test, kExtra); });
   EXPECT_NE(e.find("frey has no test split"), std::string::npos) << e;
 }
 
 TEST(DataReal, NotFoundListsEveryPlaceAndWhatToDo) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const std::vector<fs::path> path = {dir / "one", dir / "two"};
-  const std::string e = error_of([&] { aevb::locate_dataset("fashion-mnist", aevb::Split::test, path); });
+  const std::string e = aevb::test::error_of([&] { aevb::locate_dataset("fashion-mnist", aevb::Split::test, path); });
   EXPECT_EQ(e.find('\n'), std::string::npos) << e;
   for (const char* part : {"dataset 'fashion-mnist' (test) not found", "fashion-mnist/t10k-images-idx3-ubyte.gz", "scripts/fetch-data.sh",
                            "AEVB_DATA_DIR"}) {
@@ -139,19 +122,20 @@ TEST(DataReal, NotFoundListsEveryPlaceAndWhatToDo) {
   // Images without their labels.
   fs::create_directories(dir / "one" / "mnist");
   std::ofstream(dir / "one" / "mnist" / "train-images-idx3-ubyte.gz") << "x";
-  const std::string m = error_of([&] { aevb::locate_dataset("mnist", aevb::Split::train, path); });
+  const std::string m = aevb::test::error_of([&] { aevb::locate_dataset("mnist", aevb::Split::train, path); });
   EXPECT_NE(m.find("labels are missing"), std::string::npos) << m;
   EXPECT_NE(m.find("train-labels-idx1-ubyte"), std::string::npos) << m;
   // Names and typos.
-  EXPECT_NE(error_of([] { aevb::resolve_dataset("mnsit", aevb::Split::train); }).find("not a dataset name"), std::string::npos);
-  EXPECT_NE(error_of([&] { aevb::locate_dataset("cifar", aevb::Split::train, path); }).find("unknown dataset name 'cifar'"),
+  EXPECT_NE(aevb::test::error_of([] { aevb::resolve_dataset("mnsit", aevb::Split::train); }).find("not a dataset name"), std::string::npos);
+  EXPECT_NE(aevb::test::error_of([&] { aevb::locate_dataset("cifar", aevb::Split::train, path); }).find("unknown dataset name 'cifar'"),
             std::string::npos);
   EXPECT_TRUE(aevb::is_dataset_name("fashion-mnist"));
   EXPECT_FALSE(aevb::is_dataset_name("./mnist"));
 }
 
 TEST(DataReal, SearchPathOrderAndFirstMatchWins) {
-  const fs::path dir = temp_dir();
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
   const char* old = std::getenv("AEVB_DATA_DIR");
   const std::string saved = old ? old : "";
   ::setenv("AEVB_DATA_DIR", (dir.string() + "::" + (dir / "b").string()).c_str(), 1);

@@ -9,6 +9,7 @@
 #include <aevb/error.hpp>
 #include <aevb/vae.hpp>
 
+#include "support/rewrite_safetensors.hpp"
 #include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
@@ -28,6 +29,7 @@ namespace fs = std::filesystem;
 namespace st = safetensors;
 using json = nlohmann::json;
 
+using test::rewrite_safetensors;
 using test::TempDir;
 
 using test::error_of;
@@ -138,15 +140,6 @@ TEST(IoCheckpoint, ModelFileIsNotACheckpoint) {
   EXPECT_ERROR_CONTAINS(load_checkpoint(dir.path / "missing.safetensors"), "cannot read");
 }
 
-template <class Edit>
-void rewrite(const fs::path& from, const fs::path& to, Edit&& edit) {
-  st::File f = st::read_file(from);
-  edit(f);
-  std::vector<st::TensorRef> refs;
-  for (const auto& t : f.tensors) refs.push_back({t.name, t.shape, t.data});
-  st::write_file(to, refs, f.metadata);
-}
-
 TEST(IoCheckpoint, BrokenCheckpoints) {
   TempDir dir;
   const fs::path good = dir.path / "good.safetensors", bad = dir.path / "bad.safetensors";
@@ -158,28 +151,28 @@ TEST(IoCheckpoint, BrokenCheckpoints) {
   }
   ASSERT_NO_THROW(load_checkpoint(good));
 
-  rewrite(good, bad, [](st::File& f) { std::erase_if(f.tensors, [](auto& t) { return t.name == "optimizer.state"; }); });
+  rewrite_safetensors(good, bad, [](st::File& f) { std::erase_if(f.tensors, [](auto& t) { return t.name == "optimizer.state"; }); });
   EXPECT_ERROR_CONTAINS(load_checkpoint(bad), "tensor 'optimizer.state' is missing");
-  rewrite(good, bad, [](st::File& f) {
+  rewrite_safetensors(good, bad, [](st::File& f) {
     for (auto& t : f.tensors)
       if (t.name == "optimizer.state") t.data[0] = INFINITY;
   });
   EXPECT_ERROR_CONTAINS(load_checkpoint(bad), "'optimizer.state' holds a non-finite value at index 0");
-  rewrite(good, bad, [](st::File& f) { std::erase_if(f.tensors, [](auto& t) { return t.name == "encoder.0.bias"; }); });
+  rewrite_safetensors(good, bad, [](st::File& f) { std::erase_if(f.tensors, [](auto& t) { return t.name == "encoder.0.bias"; }); });
   EXPECT_ERROR_CONTAINS(load_checkpoint(bad), "tensor 'encoder.0.bias' is missing");
-  rewrite(good, bad, [](st::File& f) { f.metadata.erase("aevb_state"); });
+  rewrite_safetensors(good, bad, [](st::File& f) { f.metadata.erase("aevb_state"); });
   EXPECT_ERROR_CONTAINS(load_checkpoint(bad), "no \"aevb_state\"");
-  rewrite(good, bad, [](st::File& f) { f.metadata["aevb_state"] = R"({"step": -1, "epoch": 0, "batch_in_epoch": 0})"; });
+  rewrite_safetensors(good, bad, [](st::File& f) { f.metadata["aevb_state"] = R"({"step": -1, "epoch": 0, "batch_in_epoch": 0})"; });
   EXPECT_ERROR_CONTAINS(load_checkpoint(bad), "aevb_state.step: expected a non-negative integer");
-  rewrite(good, bad, [](st::File& f) { f.metadata["aevb_state"] = R"({"step": 1, "epoch": 0})"; });
+  rewrite_safetensors(good, bad, [](st::File& f) { f.metadata["aevb_state"] = R"({"step": 1, "epoch": 0})"; });
   EXPECT_ERROR_CONTAINS(load_checkpoint(bad), "aevb_state has no \"batch_in_epoch\"");
-  rewrite(good, bad, [](st::File& f) {
+  rewrite_safetensors(good, bad, [](st::File& f) {
     json t = json::parse(f.metadata["aevb_train_config"]);
     t["optimizer"]["lr"] = -1;
     f.metadata["aevb_train_config"] = t.dump();
   });
   EXPECT_ERROR_CONTAINS(load_checkpoint(bad), "lr must be positive");
-  rewrite(good, bad, [](st::File& f) {
+  rewrite_safetensors(good, bad, [](st::File& f) {
     json t = json::parse(f.metadata["aevb_train_config"]);
     t["optimiser"] = t["optimizer"];
     f.metadata["aevb_train_config"] = t.dump();

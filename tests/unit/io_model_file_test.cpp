@@ -8,6 +8,7 @@
 #include <aevb/error.hpp>
 #include <aevb/vae.hpp>
 
+#include "support/rewrite_safetensors.hpp"
 #include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
@@ -28,6 +29,7 @@ namespace fs = std::filesystem;
 namespace st = safetensors;
 using json = nlohmann::json;
 
+using test::rewrite_safetensors;
 using test::TempDir;
 
 using test::error_of;
@@ -41,16 +43,6 @@ ModelConfig small_config(Likelihood likelihood = Likelihood::bernoulli) {
   c.image_height = 3;
   c.image_width = 4;
   return c;
-}
-
-/// Rewrites a model file's tensors and metadata through `edit`.
-template <class Edit>
-void rewrite(const fs::path& from, const fs::path& to, Edit&& edit) {
-  st::File f = st::read_file(from);
-  edit(f);
-  std::vector<st::TensorRef> refs;
-  for (const auto& t : f.tensors) refs.push_back({t.name, t.shape, t.data});
-  st::write_file(to, refs, f.metadata);
 }
 
 TEST(IoModelFile, RoundTripIsExact) {
@@ -101,25 +93,25 @@ TEST(IoModelFile, MissingExtraAndMisshapenTensors) {
   const fs::path good = dir.path / "good.safetensors", bad = dir.path / "bad.safetensors";
   save_model(good, Vae(small_config(), 2));
 
-  rewrite(good, bad, [](st::File& f) {
+  rewrite_safetensors(good, bad, [](st::File& f) {
     std::erase_if(f.tensors, [](const st::Tensor& t) { return t.name == "decoder.logits.bias"; });
   });
   EXPECT_ERROR_CONTAINS(load_model(bad), bad.string() + ": tensor 'decoder.logits.bias' is missing");
 
-  rewrite(good, bad, [](st::File& f) { f.tensors.push_back({"decoder.extra.weight", {2}, {1, 2}}); });
+  rewrite_safetensors(good, bad, [](st::File& f) { f.tensors.push_back({"decoder.extra.weight", {2}, {1, 2}}); });
   EXPECT_ERROR_CONTAINS(load_model(bad), "unexpected tensor 'decoder.extra.weight'");
 
-  rewrite(good, bad, [](st::File& f) {
+  rewrite_safetensors(good, bad, [](st::File& f) {
     for (auto& t : f.tensors)
       if (t.name == "encoder.1.weight") t.shape = {8, 5};  // transposed: [out, in] is [5, 8]
   });
   EXPECT_ERROR_CONTAINS(load_model(bad), "tensor 'encoder.1.weight' has shape [8, 5], expected [5, 8] from the config");
 
-  rewrite(good, bad, [](st::File& f) { f.tensors[3].data[2] = std::numeric_limits<float>::quiet_NaN(); });
+  rewrite_safetensors(good, bad, [](st::File& f) { f.tensors[3].data[2] = std::numeric_limits<float>::quiet_NaN(); });
   EXPECT_ERROR_CONTAINS(load_model(bad), "holds a non-finite value at index 2");
 
   // The config says gaussian, the tensors are Bernoulli's.
-  rewrite(good, bad, [](st::File& f) {
+  rewrite_safetensors(good, bad, [](st::File& f) {
     json c = json::parse(f.metadata["aevb_config"]);
     c["likelihood"] = "gaussian";
     f.metadata["aevb_config"] = c.dump();
@@ -132,25 +124,25 @@ TEST(IoModelFile, BadMetadata) {
   const fs::path good = dir.path / "good.safetensors", bad = dir.path / "bad.safetensors";
   save_model(good, Vae(small_config(), 2));
 
-  rewrite(good, bad, [](st::File& f) { f.metadata.erase("format"); });
+  rewrite_safetensors(good, bad, [](st::File& f) { f.metadata.erase("format"); });
   EXPECT_ERROR_CONTAINS(load_model(bad), "not an aevb file: __metadata__ has no \"format\"");
-  rewrite(good, bad, [](st::File& f) { f.metadata.clear(); });
+  rewrite_safetensors(good, bad, [](st::File& f) { f.metadata.clear(); });
   EXPECT_ERROR_CONTAINS(load_model(bad), "not an aevb file");
-  rewrite(good, bad, [](st::File& f) { f.metadata["format"] = "pytorch"; });
+  rewrite_safetensors(good, bad, [](st::File& f) { f.metadata["format"] = "pytorch"; });
   EXPECT_ERROR_CONTAINS(load_model(bad), "format is 'pytorch', expected 'aevb-vae' or 'aevb-checkpoint'");
-  rewrite(good, bad, [](st::File& f) { f.metadata["format_version"] = "2"; });
+  rewrite_safetensors(good, bad, [](st::File& f) { f.metadata["format_version"] = "2"; });
   EXPECT_ERROR_CONTAINS(load_model(bad), "format_version is '2'; this aevb reads version 1");
-  rewrite(good, bad, [](st::File& f) { f.metadata.erase("aevb_config"); });
+  rewrite_safetensors(good, bad, [](st::File& f) { f.metadata.erase("aevb_config"); });
   EXPECT_ERROR_CONTAINS(load_model(bad), "__metadata__ has no \"aevb_config\"");
-  rewrite(good, bad, [](st::File& f) { f.metadata["aevb_config"] = "{\"latent\": 3"; });
+  rewrite_safetensors(good, bad, [](st::File& f) { f.metadata["aevb_config"] = "{\"latent\": 3"; });
   EXPECT_ERROR_CONTAINS(load_model(bad), "invalid JSON");
-  rewrite(good, bad, [](st::File& f) {
+  rewrite_safetensors(good, bad, [](st::File& f) {
     json c = json::parse(f.metadata["aevb_config"]);
     c["latnet"] = 3;
     f.metadata["aevb_config"] = c.dump();
   });
   EXPECT_ERROR_CONTAINS(load_model(bad), "unknown key 'aevb_config.latnet'");
-  rewrite(good, bad, [](st::File& f) {
+  rewrite_safetensors(good, bad, [](st::File& f) {
     json c = json::parse(f.metadata["aevb_config"]);
     c["latent"] = 0;
     f.metadata["aevb_config"] = c.dump();
@@ -164,7 +156,7 @@ TEST(IoModelFile, HugeConfigIsRefusedBeforeAllocating) {
   TempDir dir;
   const fs::path good = dir.path / "good.safetensors", bad = dir.path / "bad.safetensors";
   save_model(good, Vae(small_config(), 2));
-  rewrite(good, bad, [](st::File& f) {
+  rewrite_safetensors(good, bad, [](st::File& f) {
     json c = json::parse(f.metadata["aevb_config"]);
     c["input_dim"] = 1000000000ull;
     c["image_height"] = 0;
@@ -173,7 +165,7 @@ TEST(IoModelFile, HugeConfigIsRefusedBeforeAllocating) {
     f.metadata["aevb_config"] = c.dump();
   });
   EXPECT_ERROR_CONTAINS(load_model(bad), "tensor 'encoder.0.weight' has shape [8, 12], expected [1000000000, 1000000000]");
-  rewrite(good, bad, [](st::File& f) {
+  rewrite_safetensors(good, bad, [](st::File& f) {
     json c = json::parse(f.metadata["aevb_config"]);
     c["input_dim"] = 18446744073709551615ull;
     c["image_height"] = 0;
