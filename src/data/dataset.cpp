@@ -5,6 +5,7 @@
 #include <aevb/error.hpp>
 
 #include "core/rng.hpp"
+#include "core/thread_pool.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -98,25 +99,33 @@ void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices, B
   // Binary data is its own Bernoulli sample (u < 0 never, u < 1 always): no draws needed.
   const bool sample = mode != Binarize::none && !data.binary;
   const std::uint64_t stream = rng_stream(RngPurpose::binarize, mode == Binarize::fixed ? kFixedBinarizeIndex : epoch);
-  for (std::size_t r = 0; r < indices.size(); ++r) {
-    const std::size_t i = indices[r];
+  for (const std::uint32_t i : indices) {
     if (i >= data.count) {
       throw std::out_of_range("gather_batch: index " + std::to_string(i) + " >= " + std::to_string(data.count) + " datapoints");
     }
-    float* row = out + r * dim;
-    if (sample) {
-      fill_uniform(row, dim, seed, stream, static_cast<std::uint64_t>(i) * dim);
-      if (data.is_bytes()) {
-        sample_bytes(data.bytes.data() + i * dim, row, dim);
-      } else {
-        sample_floats(data.floats.data() + i * dim, row, dim);
-      }
-    } else if (data.is_bytes()) {
-      bytes_to_floats(data.bytes.data() + i * dim, row, dim);
-    } else {
-      std::copy_n(data.floats.data() + i * dim, dim, row);
-    }
   }
+  // Rows spread over the pool: between two training steps this is the one
+  // long stretch of work (row gathers from a dataset too big for the cache,
+  // and for dynamic binarization a draw per pixel), and a pool thread left
+  // idle that long falls asleep and wakes late for the step's first kernel.
+  pool::for_ranges(indices.size(), [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) {
+      const std::size_t i = indices[r];
+      float* row = out + r * dim;
+      if (sample) {
+        fill_uniform(row, dim, seed, stream, static_cast<std::uint64_t>(i) * dim);
+        if (data.is_bytes()) {
+          sample_bytes(data.bytes.data() + i * dim, row, dim);
+        } else {
+          sample_floats(data.floats.data() + i * dim, row, dim);
+        }
+      } else if (data.is_bytes()) {
+        bytes_to_floats(data.bytes.data() + i * dim, row, dim);
+      } else {
+        std::copy_n(data.floats.data() + i * dim, dim, row);
+      }
+    }
+  });
 }
 
 void shuffle_indices(std::span<std::uint32_t> out, std::uint64_t seed, std::uint64_t epoch) {

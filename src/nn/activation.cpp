@@ -13,8 +13,12 @@ namespace {
 
 // Below this many elements a parallel region costs more than it saves: the
 // cheap activations (a compare or a multiply per element) need more work to
-// pay for waking the pool than the transcendental ones.
-constexpr std::size_t kParallelCheap = 1 << 17;
+// pay for a pool job (a microsecond or two) than the transcendental ones. Not
+// much more: a serial stretch of tens of microseconds leaves the other pool
+// threads long enough idle to fall asleep, and waking them delays the next
+// kernel (at 1 << 17 the 128 x 400 ReLU layers of the peer model ran serially,
+// and a bfloat16 training step paid for futex wake-ups).
+constexpr std::size_t kParallelCheap = 1 << 14;
 constexpr std::size_t kParallelTranscendental = 1 << 13;
 
 bool is_cheap(Act act) { return act == Act::identity || act == Act::relu || act == Act::leaky_relu; }

@@ -21,6 +21,11 @@ T exp_of(T x) {
   }
 }
 
+// Latent values per thread worth a parallel region: each costs an exp or two
+// (a libm one in double for the KL), so a batch of 128 x 20 already takes
+// tens of microseconds, long enough for an idle pool thread to fall asleep.
+constexpr std::size_t kParallelLatents = 1 << 10;
+
 template <class T>
 T expm1_of(T x) {
   if constexpr (std::is_same_v<T, float>) {
@@ -59,7 +64,7 @@ void reparameterize(MatrixView<const T> head, std::size_t samples, const T* eps,
       }
     }
   };
-  pool::for_ranges(head.rows, rows, head.rows * samples * nz >= kParallelElements);
+  pool::for_ranges(head.rows, rows, head.rows * samples * nz >= kParallelLatents);
 }
 
 template <class T>
@@ -95,7 +100,7 @@ void reparameterize_backward(MatrixView<const T> head, std::size_t samples, cons
       }
     }
   };
-  pool::for_ranges(head.rows, rows, head.rows * samples * nz >= kParallelElements);
+  pool::for_ranges(head.rows, rows, head.rows * samples * nz >= kParallelLatents);
 }
 
 template void reparameterize<float>(MatrixView<const float>, std::size_t, const float*, const PosteriorSample<float>&);

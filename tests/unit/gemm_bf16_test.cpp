@@ -145,25 +145,29 @@ TEST(GemmBf16, RoundsOperandsToNearestEven) {
   EXPECT_EQ(c, 1.0f + std::ldexp(1.0f, -6));
 }
 
-TEST(GemmBf16, ProductsAreBitwiseTheSameOnOneAndTwoThreads) {
+// The threads split the larger operand (B in the first shape, A in the
+// second); three threads split it unevenly.
+TEST(GemmBf16, ProductsAreBitwiseTheSameOnOneTwoAndThreeThreads) {
   SKIP_WITHOUT_AMX();
-  const Shape s{Trans::yes, Trans::no, 400, 784, 128, 0};
-  auto run = [&](int threads) {
-    pool::set_threads(threads);
+  for (const Shape s : {Shape{Trans::yes, Trans::no, 400, 784, 128, 0}, Shape{Trans::no, Trans::yes, 300, 40, 64, 0}}) {
+    auto run = [&](int threads) {
+      pool::set_threads(threads);
+      Operands o = operands(s, 11);
+      const backend::ScopedMatmulPrecision precision(MatmulPrecision::bfloat16);
+      backend::gemm<float>(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb, 0.0f, o.c.data(),
+                           o.ldc);
+      pool::set_threads(0);
+      return o.c;
+    };
+    const std::vector<float> one = run(1);
+    EXPECT_EQ(one, run(2)) << s.m << " x " << s.n << " x " << s.k;
+    EXPECT_EQ(one, run(3)) << s.m << " x " << s.n << " x " << s.k;
+    // And the scope really chose bfloat16: float32 products differ.
     Operands o = operands(s, 11);
-    const backend::ScopedMatmulPrecision precision(MatmulPrecision::bfloat16);
     backend::gemm<float>(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb, 0.0f, o.c.data(),
                          o.ldc);
-    pool::set_threads(0);
-    return o.c;
-  };
-  const std::vector<float> one = run(1), two = run(2);
-  EXPECT_EQ(one, two);
-  // And the scope really chose bfloat16: float32 products differ.
-  Operands o = operands(s, 11);
-  backend::gemm<float>(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb, 0.0f, o.c.data(),
-                       o.ldc);
-  EXPECT_NE(o.c, one);
+    EXPECT_NE(o.c, one);
+  }
 }
 
 // One training step's gradient with bfloat16 products against float32. The

@@ -170,35 +170,45 @@ void prepare(const Source& src, Packed& out) {
   if (out.words.size() < words) out.words.resize(words);
 }
 
-// Packs blocks [first, last) of 16 rows r of `src` into `out` (prepared).
-void pack(const Source& src, Packed& out, std::size_t first, std::size_t last) {
+// Packs tile (block, kt) of `src` into `out` (prepared).
+void pack_tile(const Source& src, Packed& out, std::size_t block, std::size_t kt) {
   const auto [x, ld, k_along_rows, rows, depth, as_rows] = src;
-  for (std::size_t block = first; block < last; ++block) {
-    const std::size_t r0 = block * kTileRows, nr = std::min(kTileRows, rows - r0);
-    for (std::size_t kt = 0; kt < out.ktiles; ++kt) {
-      const std::size_t k0 = kt * kTileK, nk = std::min(kTileK, depth - k0);
-      std::uint32_t* dst = out.words.data() + (block * out.ktiles + kt) * kTileWords;
-      __m512i v[kTileRows];
-      if (k_along_rows) {
-        // v[i]: the pairs of row r0 + i, indexed by p.
-        for (std::size_t i = 0; i < kTileRows; ++i)
-          v[i] = i < nr ? pairs_along(x + (r0 + i) * ld + k0, nk) : _mm512_setzero_si512();
-      } else {
-        // v[p]: the pairs (k0 + 2p, k0 + 2p + 1) of rows r0.., indexed by row.
-        for (std::size_t p = 0; p < kPairs; ++p) {
-          const std::size_t k = k0 + 2 * p;
-          v[p] = k < depth ? pairs_across(x + k * ld + r0, k + 1 < depth ? x + (k + 1) * ld + r0 : nullptr, nr)
-                           : _mm512_setzero_si512();
-        }
-      }
-      // A tiles are [row][p], B tiles [p][row]: store v as it is where its
-      // index already is the tile's row index, transposed otherwise.
-      if (k_along_rows == as_rows) {
-        for (std::size_t i = 0; i < kTileRows; ++i) _mm512_storeu_si512(dst + i * kPairs, v[i]);
-      } else {
-        store_transposed(v, dst);
-      }
+  const std::size_t r0 = block * kTileRows, nr = std::min(kTileRows, rows - r0);
+  const std::size_t k0 = kt * kTileK, nk = std::min(kTileK, depth - k0);
+  std::uint32_t* dst = out.words.data() + (block * out.ktiles + kt) * kTileWords;
+  __m512i v[kTileRows];
+  if (k_along_rows) {
+    // v[i]: the pairs of row r0 + i, indexed by p.
+    for (std::size_t i = 0; i < kTileRows; ++i)
+      v[i] = i < nr ? pairs_along(x + (r0 + i) * ld + k0, nk) : _mm512_setzero_si512();
+  } else {
+    // v[p]: the pairs (k0 + 2p, k0 + 2p + 1) of rows r0.., indexed by row.
+    for (std::size_t p = 0; p < kPairs; ++p) {
+      const std::size_t k = k0 + 2 * p;
+      v[p] = k < depth ? pairs_across(x + k * ld + r0, k + 1 < depth ? x + (k + 1) * ld + r0 : nullptr, nr)
+                       : _mm512_setzero_si512();
     }
+  }
+  // A tiles are [row][p], B tiles [p][row]: store v as it is where its
+  // index already is the tile's row index, transposed otherwise.
+  if (k_along_rows == as_rows) {
+    for (std::size_t i = 0; i < kTileRows; ++i) _mm512_storeu_si512(dst + i * kPairs, v[i]);
+  } else {
+    store_transposed(v, dst);
+  }
+}
+
+// Packs blocks [first, last) of 16 rows r of `src` into `out` (prepared),
+// reading the source in memory order: along each block's rows where k runs
+// along them, and k-tile by k-tile across the blocks where k runs down the
+// rows (there the rows of a k-tile are contiguous, and a block's tiles are not).
+void pack(const Source& src, Packed& out, std::size_t first, std::size_t last) {
+  if (src.k_along_rows) {
+    for (std::size_t block = first; block < last; ++block)
+      for (std::size_t kt = 0; kt < out.ktiles; ++kt) pack_tile(src, out, block, kt);
+  } else {
+    for (std::size_t kt = 0; kt < out.ktiles; ++kt)
+      for (std::size_t block = first; block < last; ++block) pack_tile(src, out, block, kt);
   }
 }
 
@@ -206,64 +216,58 @@ struct Scratch {
   Packed a, b;
 };
 
-// C's 32 x 32 blocks, numbered row-major: block t covers tile rows
-// ib = 2 (t / pairs_j), ib + 1 and tile columns jb = 2 (t % pairs_j), jb + 1.
+// Pairs of 16-row blocks: C's 32 x 32 blocks along one side.
 std::size_t pairs(std::size_t blocks) { return (blocks + 1) / 2; }
 
-// C blocks [first, last) = alpha * the packed product + beta * C, each with
-// four C tiles, two A and two B tiles in the eight tile registers (a lone
-// last tile row or column leaves two of them idle).
-void multiply(const Packed& a, const Packed& b, std::size_t m, std::size_t n, float alpha, float beta, float* c,
-              std::size_t ldc, std::size_t first, std::size_t last) {
-  configure_tiles();
+// C's 32 x 32 block at tile row ib, column jb (ib, jb even) = alpha * the
+// packed product + beta * C, with four C tiles, two A and two B tiles in the
+// eight tile registers (a lone last tile row or column leaves two of them idle).
+void multiply_block(const Packed& a, const Packed& b, std::size_t m, std::size_t n, float alpha, float beta, float* c,
+                    std::size_t ldc, std::size_t ib, std::size_t jb) {
   alignas(64) float block[2][2][kTileRows][kTileRows];
-  const std::size_t pairs_j = pairs(b.blocks);
-  for (std::size_t t = first; t < last; ++t) {
-    const std::size_t ib = 2 * (t / pairs_j), jb = 2 * (t % pairs_j);
-    const bool two_i = ib + 1 < a.blocks, two_j = jb + 1 < b.blocks;
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    for (std::size_t kt = 0; kt < a.ktiles; ++kt) {
-      _tile_loadd(4, a.tile(ib, kt), 64);
-      _tile_loadd(6, b.tile(jb, kt), 64);
-      _tile_dpbf16ps(0, 4, 6);
-      if (two_j) {
-        _tile_loadd(7, b.tile(jb + 1, kt), 64);
-        _tile_dpbf16ps(1, 4, 7);
-      }
-      if (two_i) {
-        _tile_loadd(5, a.tile(ib + 1, kt), 64);
-        _tile_dpbf16ps(2, 5, 6);
-        if (two_j) _tile_dpbf16ps(3, 5, 7);
-      }
+  const bool two_i = ib + 1 < a.blocks, two_j = jb + 1 < b.blocks;
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (std::size_t kt = 0; kt < a.ktiles; ++kt) {
+    _tile_loadd(4, a.tile(ib, kt), 64);
+    _tile_loadd(6, b.tile(jb, kt), 64);
+    _tile_dpbf16ps(0, 4, 6);
+    if (two_j) {
+      _tile_loadd(7, b.tile(jb + 1, kt), 64);
+      _tile_dpbf16ps(1, 4, 7);
     }
-    // A whole tile of C = op(A) op(B) (alpha 1, beta 0: every product of
-    // the engine) goes straight to C; others through `block`.
-    const bool plain = alpha == 1.0f && beta == 0.0f;
-    auto whole = [&](std::size_t ti, std::size_t tj) {
-      return plain && (ib + ti + 1) * kTileRows <= m && (jb + tj + 1) * kTileRows <= n;
-    };
-    auto at = [&](std::size_t ti, std::size_t tj) { return c + (ib + ti) * kTileRows * ldc + (jb + tj) * kTileRows; };
-    const std::size_t stride = ldc * sizeof(float);
-    const bool direct[2][2] = {{whole(0, 0), whole(0, 1)}, {whole(1, 0), whole(1, 1)}};
-    if (direct[0][0]) _tile_stored(0, at(0, 0), stride); else _tile_stored(0, block[0][0], 64);
-    if (direct[0][1]) _tile_stored(1, at(0, 1), stride); else _tile_stored(1, block[0][1], 64);
-    if (direct[1][0]) _tile_stored(2, at(1, 0), stride); else _tile_stored(2, block[1][0], 64);
-    if (direct[1][1]) _tile_stored(3, at(1, 1), stride); else _tile_stored(3, block[1][1], 64);
-    for (std::size_t ti = 0; ti < (two_i ? 2u : 1u); ++ti) {
-      for (std::size_t tj = 0; tj < (two_j ? 2u : 1u); ++tj) {
-        if (direct[ti][tj]) continue;
-        const std::size_t i0 = (ib + ti) * kTileRows, j0 = (jb + tj) * kTileRows;
-        const std::size_t ni = std::min(kTileRows, m - i0), nj = std::min(kTileRows, n - j0);
-        const auto mask = static_cast<__mmask16>(nj >= 16 ? 0xffff : (1u << nj) - 1);
-        for (std::size_t i = 0; i < ni; ++i) {
-          float* crow = c + (i0 + i) * ldc + j0;
-          __m512 v = _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_load_ps(block[ti][tj][i]));
-          if (beta != 0.0f) v = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, crow), v);
-          _mm512_mask_storeu_ps(crow, mask, v);
-        }
+    if (two_i) {
+      _tile_loadd(5, a.tile(ib + 1, kt), 64);
+      _tile_dpbf16ps(2, 5, 6);
+      if (two_j) _tile_dpbf16ps(3, 5, 7);
+    }
+  }
+  // A whole tile of C = op(A) op(B) (alpha 1, beta 0: every product of
+  // the engine) goes straight to C; others through `block`.
+  const bool plain = alpha == 1.0f && beta == 0.0f;
+  auto whole = [&](std::size_t ti, std::size_t tj) {
+    return plain && (ib + ti + 1) * kTileRows <= m && (jb + tj + 1) * kTileRows <= n;
+  };
+  auto at = [&](std::size_t ti, std::size_t tj) { return c + (ib + ti) * kTileRows * ldc + (jb + tj) * kTileRows; };
+  const std::size_t stride = ldc * sizeof(float);
+  const bool direct[2][2] = {{whole(0, 0), whole(0, 1)}, {whole(1, 0), whole(1, 1)}};
+  if (direct[0][0]) _tile_stored(0, at(0, 0), stride); else _tile_stored(0, block[0][0], 64);
+  if (direct[0][1]) _tile_stored(1, at(0, 1), stride); else _tile_stored(1, block[0][1], 64);
+  if (direct[1][0]) _tile_stored(2, at(1, 0), stride); else _tile_stored(2, block[1][0], 64);
+  if (direct[1][1]) _tile_stored(3, at(1, 1), stride); else _tile_stored(3, block[1][1], 64);
+  for (std::size_t ti = 0; ti < (two_i ? 2u : 1u); ++ti) {
+    for (std::size_t tj = 0; tj < (two_j ? 2u : 1u); ++tj) {
+      if (direct[ti][tj]) continue;
+      const std::size_t i0 = (ib + ti) * kTileRows, j0 = (jb + tj) * kTileRows;
+      const std::size_t ni = std::min(kTileRows, m - i0), nj = std::min(kTileRows, n - j0);
+      const auto mask = static_cast<__mmask16>(nj >= 16 ? 0xffff : (1u << nj) - 1);
+      for (std::size_t i = 0; i < ni; ++i) {
+        float* crow = c + (i0 + i) * ldc + j0;
+        __m512 v = _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_load_ps(block[ti][tj][i]));
+        if (beta != 0.0f) v = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, crow), v);
+        _mm512_mask_storeu_ps(crow, mask, v);
       }
     }
   }
@@ -290,22 +294,38 @@ void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, 
   const Source sa{a, lda, ta == Trans::no, m, k, true}, sb{b, ldb, tb == Trans::yes, n, k, false};
   prepare(sa, scratch.a);
   prepare(sb, scratch.b);
-  // Each operand is packed once, its 16-row blocks spread over the threads,
-  // then C's 32 x 32 blocks are; every element of C is computed the same way
+  // The larger operand's pairs of 16-row blocks are split among the threads:
+  // each thread packs its own share of them (and a share of the smaller
+  // operand), then computes the C blocks of its pairs against all of the
+  // smaller operand, so the larger operand's packed tiles stay in the cache
+  // of the core that wrote them. Every element of C is computed the same way
   // whichever thread computes it.
   const bool parallel = 2.0 * double(m) * double(n) * double(k) >= kParallelFlops;
-  const std::size_t blocks_a = scratch.a.blocks, blocks_b = scratch.b.blocks;
+  const bool split_b = scratch.b.blocks * scratch.b.ktiles >= scratch.a.blocks * scratch.a.ktiles;
+  const Packed& larger = split_b ? scratch.b : scratch.a;
+  const std::size_t parts = std::size_t(pool::threads()), larger_pairs = pairs(larger.blocks);
+  const std::size_t smaller_blocks = split_b ? scratch.a.blocks : scratch.b.blocks;
+  auto share = [parts](std::size_t count, std::size_t part) { return count * part / parts; };
   pool::for_ranges(
-      blocks_a + blocks_b,
+      parts,
       [&](std::size_t first, std::size_t last) {
-        if (first < blocks_a) pack(sa, scratch.a, first, std::min(last, blocks_a));
-        if (last > blocks_a) pack(sb, scratch.b, std::max(first, blocks_a) - blocks_a, last - blocks_a);
+        const std::size_t lf = std::min(2 * share(larger_pairs, first), larger.blocks);
+        const std::size_t ll = std::min(2 * share(larger_pairs, last), larger.blocks);
+        const std::size_t sf = share(smaller_blocks, first), sl = share(smaller_blocks, last);
+        pack(split_b ? sb : sa, split_b ? scratch.b : scratch.a, lf, ll);
+        pack(split_b ? sa : sb, split_b ? scratch.a : scratch.b, sf, sl);
       },
       parallel);
   pool::for_ranges(
-      pairs(blocks_a) * pairs(blocks_b),
+      parts,
       [&](std::size_t first, std::size_t last) {
-        multiply(scratch.a, scratch.b, m, n, alpha, beta, c, ldc, first, last);
+        configure_tiles();
+        const std::size_t p0 = share(larger_pairs, first), p1 = share(larger_pairs, last);
+        const std::size_t other = pairs(smaller_blocks);
+        for (std::size_t p = p0; p < p1; ++p)
+          for (std::size_t q = 0; q < other; ++q)
+            multiply_block(scratch.a, scratch.b, m, n, alpha, beta, c, ldc, split_b ? 2 * q : 2 * p,
+                           split_b ? 2 * p : 2 * q);
       },
       parallel);
 }
