@@ -320,12 +320,15 @@ void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, 
       parts,
       [&](std::size_t first, std::size_t last) {
         configure_tiles();
+        // This thread's pairs of the larger operand against every pair of the
+        // other, C's blocks visited row by row (rows of C, written in order,
+        // are what the cache and its prefetchers follow best).
         const std::size_t p0 = share(larger_pairs, first), p1 = share(larger_pairs, last);
-        const std::size_t other = pairs(smaller_blocks);
-        for (std::size_t p = p0; p < p1; ++p)
-          for (std::size_t q = 0; q < other; ++q)
-            multiply_block(scratch.a, scratch.b, m, n, alpha, beta, c, ldc, split_b ? 2 * q : 2 * p,
-                           split_b ? 2 * p : 2 * q);
+        const std::size_t i0 = split_b ? 0 : p0, i1 = split_b ? pairs(scratch.a.blocks) : p1;
+        const std::size_t j0 = split_b ? p0 : 0, j1 = split_b ? p1 : pairs(scratch.b.blocks);
+        for (std::size_t i = i0; i < i1; ++i)
+          for (std::size_t j = j0; j < j1; ++j)
+            multiply_block(scratch.a, scratch.b, m, n, alpha, beta, c, ldc, 2 * i, 2 * j);
       },
       parallel);
 }
