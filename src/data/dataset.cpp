@@ -105,9 +105,9 @@ void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices, B
     }
   }
   // Rows spread over the pool: between two training steps this is the one
-  // long stretch of work (row gathers from a dataset too big for the cache,
-  // and for dynamic binarization a draw per pixel), and a pool thread left
-  // idle that long falls asleep and wakes late for the step's first kernel.
+  // long stretch of work (rows read at random from the whole dataset, and for
+  // dynamic binarization a draw per pixel), and a pool thread left idle that
+  // long falls asleep and wakes late for the step's first kernel.
   pool::for_ranges(indices.size(), [&](std::size_t first, std::size_t last) {
     for (std::size_t r = first; r < last; ++r) {
       const std::size_t i = indices[r];

@@ -21,9 +21,11 @@ T exp_of(T x) {
   }
 }
 
-// Latent values per thread worth a parallel region: each costs an exp or two
-// (a libm one in double for the KL), so a batch of 128 x 20 already takes
-// tens of microseconds, long enough for an idle pool thread to fall asleep.
+// From this many latent values on, the (re)parameterization runs on the pool:
+// each value costs an exp or two (a libm one in double for the KL), so a
+// batch of 128 x 20 takes tens of microseconds on one thread, long enough for
+// an idle pool thread to fall asleep (kParallelElements, 1 << 15, is sized for
+// cheaper work).
 constexpr std::size_t kParallelLatents = 1 << 10;
 
 template <class T>
