@@ -34,6 +34,16 @@ using test::TempDir;
 
 using test::error_of;
 
+// rewrite_safetensors with `edit` applied to the model config stored as JSON.
+template <class Edit>
+void rewrite_config(const fs::path& from, const fs::path& to, Edit&& edit) {
+  rewrite_safetensors(from, to, [&](st::File& f) {
+    json c = json::parse(f.metadata["aevb_config"]);
+    edit(c);
+    f.metadata["aevb_config"] = c.dump();
+  });
+}
+
 ModelConfig small_config(Likelihood likelihood = Likelihood::bernoulli) {
   ModelConfig c;
   c.input_dim = 12;
@@ -111,11 +121,7 @@ TEST(IoModelFile, MissingExtraAndMisshapenTensors) {
   EXPECT_ERROR_CONTAINS(load_model(bad), "holds a non-finite value at index 2");
 
   // The config says gaussian, the tensors are Bernoulli's.
-  rewrite_safetensors(good, bad, [](st::File& f) {
-    json c = json::parse(f.metadata["aevb_config"]);
-    c["likelihood"] = "gaussian";
-    f.metadata["aevb_config"] = c.dump();
-  });
+  rewrite_config(good, bad, [](json& c) { c["likelihood"] = "gaussian"; });
   EXPECT_ERROR_CONTAINS(load_model(bad), "tensor 'decoder.mean.weight' is missing");
 }
 
@@ -136,17 +142,9 @@ TEST(IoModelFile, BadMetadata) {
   EXPECT_ERROR_CONTAINS(load_model(bad), "__metadata__ has no \"aevb_config\"");
   rewrite_safetensors(good, bad, [](st::File& f) { f.metadata["aevb_config"] = "{\"latent\": 3"; });
   EXPECT_ERROR_CONTAINS(load_model(bad), "invalid JSON");
-  rewrite_safetensors(good, bad, [](st::File& f) {
-    json c = json::parse(f.metadata["aevb_config"]);
-    c["latnet"] = 3;
-    f.metadata["aevb_config"] = c.dump();
-  });
+  rewrite_config(good, bad, [](json& c) { c["latnet"] = 3; });
   EXPECT_ERROR_CONTAINS(load_model(bad), "unknown key 'aevb_config.latnet'");
-  rewrite_safetensors(good, bad, [](st::File& f) {
-    json c = json::parse(f.metadata["aevb_config"]);
-    c["latent"] = 0;
-    f.metadata["aevb_config"] = c.dump();
-  });
+  rewrite_config(good, bad, [](json& c) { c["latent"] = 0; });
   EXPECT_ERROR_CONTAINS(load_model(bad), "latent must be positive");
 }
 
@@ -156,22 +154,18 @@ TEST(IoModelFile, HugeConfigIsRefusedBeforeAllocating) {
   TempDir dir;
   const fs::path good = dir.path / "good.safetensors", bad = dir.path / "bad.safetensors";
   save_model(good, Vae(small_config(), 2));
-  rewrite_safetensors(good, bad, [](st::File& f) {
-    json c = json::parse(f.metadata["aevb_config"]);
+  rewrite_config(good, bad, [](json& c) {
     c["input_dim"] = 1000000000ull;
     c["image_height"] = 0;
     c["image_width"] = 0;
     c["hidden"] = {1000000000ull};
-    f.metadata["aevb_config"] = c.dump();
   });
   EXPECT_ERROR_CONTAINS(load_model(bad), "tensor 'encoder.0.weight' has shape [8, 12], expected [1000000000, 1000000000]");
-  rewrite_safetensors(good, bad, [](st::File& f) {
-    json c = json::parse(f.metadata["aevb_config"]);
+  rewrite_config(good, bad, [](json& c) {
     c["input_dim"] = 18446744073709551615ull;
     c["image_height"] = 0;
     c["image_width"] = 0;
     c["hidden"] = {18446744073709551615ull};
-    f.metadata["aevb_config"] = c.dump();
   });
   EXPECT_ERROR_CONTAINS(load_model(bad), "parameter count overflows");
 }
