@@ -1,0 +1,258 @@
+// log p(x) and the ELBO that users read, against values computed here in
+// closed form, not against other aevb numbers. The model is linear-Gaussian
+// (no hidden layers, gaussian-fixed decoder without sigmoid):
+//   p(z) = N(0, I),  p(x|z) = N(W z + b, c I)   =>   p(x) = N(b, W W^T + c I).
+// W has orthogonal columns, so the true posterior is diagonal and the encoder
+// can represent it exactly: then every importance weight equals p(x) and L_k
+// is log p(x) for every k. With q wider than the posterior, L_k converges to
+// log p(x) at a rate known in closed form.
+#include "eval/evaluation.hpp"
+#include "io/model_file.hpp"
+#include "support/cli_runner.hpp"
+#include "support/scratch.hpp"
+
+#include <aevb/data.hpp>
+#include <aevb/vae.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace aevb {
+namespace {
+
+constexpr std::size_t kD = 6, kNz = 2, kRows = 200;
+constexpr double kC = 0.5;  // the decoder's fixed variance
+const double kLog2Pi = std::log(2 * M_PI);
+
+// Orthonormal directions u_1, u_2 and scales s_j: W = [s_1 u_1, s_2 u_2].
+constexpr std::array<std::array<double, kD>, kNz> kU{{{0.5, 0.5, 0, 0, 0.5, -0.5}, {0.5, -0.5, 0.5, 0.5, 0, 0}}};
+constexpr std::array<double, kNz> kScale{1.5, 0.7};
+constexpr std::array<double, kD> kBias{0.1, -0.2, 0.3, 0.0, 0.5, -0.1};
+
+double w(std::size_t i, std::size_t j) { return kScale[j] * kU[j][i]; }
+// The true posterior's variance per dimension: (1 + s_j^2 / c)^-1.
+double posterior_var(std::size_t j) { return 1.0 / (1.0 + kScale[j] * kScale[j] / kC); }
+
+// log N(x; b, W W^T + c I) by a Cholesky factorization of the covariance.
+double exact_log_px(const float* x) {
+  std::array<std::array<double, kD>, kD> l{};
+  for (std::size_t i = 0; i < kD; ++i)
+    for (std::size_t k = 0; k <= i; ++k) {
+      double cov = i == k ? kC : 0.0;
+      for (std::size_t j = 0; j < kNz; ++j) cov += w(i, j) * w(k, j);
+      for (std::size_t m = 0; m < k; ++m) cov -= l[i][m] * l[k][m];
+      l[i][k] = i == k ? std::sqrt(cov) : cov / l[k][k];
+    }
+  std::array<double, kD> y{};  // L y = x - b
+  double log_det = 0, quad = 0;
+  for (std::size_t i = 0; i < kD; ++i) {
+    double r = double(x[i]) - kBias[i];
+    for (std::size_t m = 0; m < i; ++m) r -= l[i][m] * y[m];
+    y[i] = r / l[i][i];
+    quad += y[i] * y[i];
+    log_det += 2 * std::log(l[i][i]);
+  }
+  return -0.5 * (double(kD) * kLog2Pi + log_det + quad);
+}
+
+void set(Vae& vae, const std::string& name, const std::vector<double>& values) {
+  for (const ParameterInfo& p : vae.parameter_table())
+    if (p.name == name) {
+      ASSERT_EQ(p.size(), values.size()) << name;
+      for (std::size_t i = 0; i < values.size(); ++i) vae.parameters()[p.offset + i] = float(values[i]);
+      return;
+    }
+  FAIL() << "no parameter " << name;
+}
+
+// The linear-Gaussian VAE whose encoder is the exact posterior mean, with
+// the posterior variance multiplied by `q_var_factor` (1: q is the posterior).
+Vae linear_gaussian_vae(double q_var_factor) {
+  ModelConfig c;
+  c.input_dim = kD;
+  c.hidden = {};
+  c.latent = kNz;
+  c.likelihood = Likelihood::gaussian_fixed;
+  c.sigmoid_mean = false;
+  c.fixed_variance = float(kC);
+  Vae vae(c, 1);
+  // Posterior mean A (x - b) with A = Sigma W^T / c; log-variance a constant.
+  std::vector<double> mu_w(kNz * kD), mu_b(kNz, 0), logvar_w(kNz * kD, 0), logvar_b(kNz), dec_w(kD * kNz);
+  for (std::size_t j = 0; j < kNz; ++j) {
+    for (std::size_t i = 0; i < kD; ++i) {
+      mu_w[j * kD + i] = posterior_var(j) * w(i, j) / kC;
+      mu_b[j] -= mu_w[j * kD + i] * kBias[i];
+      dec_w[i * kNz + j] = w(i, j);
+    }
+    logvar_b[j] = std::log(q_var_factor * posterior_var(j));
+  }
+  set(vae, "encoder.mu.weight", mu_w);
+  set(vae, "encoder.mu.bias", mu_b);
+  set(vae, "encoder.logvar.weight", logvar_w);
+  set(vae, "encoder.logvar.bias", logvar_b);
+  set(vae, "decoder.mean.weight", dec_w);
+  set(vae, "decoder.mean.bias", std::vector<double>(kBias.begin(), kBias.end()));
+  return vae;
+}
+
+// kRows datapoints drawn from the model itself.
+std::vector<float> data_from_the_model() {
+  std::mt19937_64 gen(7);
+  std::normal_distribution<double> normal;
+  std::vector<float> x(kRows * kD);
+  for (std::size_t r = 0; r < kRows; ++r) {
+    const std::array<double, kNz> z{normal(gen), normal(gen)};
+    for (std::size_t i = 0; i < kD; ++i)
+      x[r * kD + i] = float(kBias[i] + w(i, 0) * z[0] + w(i, 1) * z[1] + std::sqrt(kC) * normal(gen));
+  }
+  return x;
+}
+
+struct Exact {
+  std::vector<double> log_px;
+  double mean = 0, stderr_ = 0;  // over datapoints, as evaluate_model reports them
+};
+
+Exact exact_log_likelihoods(const std::vector<float>& x) {
+  Exact e;
+  for (std::size_t r = 0; r < kRows; ++r) e.log_px.push_back(exact_log_px(x.data() + r * kD));
+  for (double v : e.log_px) e.mean += v / double(kRows);
+  double ss = 0;
+  for (double v : e.log_px) ss += (v - e.mean) * (v - e.mean);
+  e.stderr_ = std::sqrt(ss / double(kRows - 1) / double(kRows));
+  return e;
+}
+
+// The ELBO of estimator B in closed form for this model (App. B for the KL):
+//   E_q log p(x|z) = -D/2 log(2 pi c) - (|x - b - W mu|^2 + sum_j sigma_j^2 |W_j|^2) / (2c),
+// and the variance of its one-sample estimate, for a tolerance in standard errors.
+struct ElboMoments {
+  double mean = 0, variance_of_one_sample = 0;
+};
+ElboMoments exact_elbo(const Vae& vae, const float* x) {
+  std::vector<float> mu(kNz), logvar(kNz);
+  vae.encode({x, 1, kD}, {mu.data(), 1, kNz}, {logvar.data(), 1, kNz});
+  std::array<double, kD> r0{};
+  for (std::size_t i = 0; i < kD; ++i) r0[i] = double(x[i]) - kBias[i] - w(i, 0) * mu[0] - w(i, 1) * mu[1];
+  double sq = 0, spread = 0, kl = 0, btr = 0, tr_btb2 = 0;
+  for (double v : r0) sq += v * v;
+  for (std::size_t j = 0; j < kNz; ++j) {
+    const double var = std::exp(double(logvar[j]));
+    spread += var * kScale[j] * kScale[j];
+    kl += 0.5 * (var + double(mu[j]) * mu[j] - 1 - double(logvar[j]));
+    // log p(x|z) = const - |r0 - B eps|^2 / (2c), B = W diag(sigma), B^T B diagonal:
+    // Var = (4 |B^T r0|^2 + 2 tr((B^T B)^2)) / (2c)^2.
+    double bj = 0;
+    for (std::size_t i = 0; i < kD; ++i) bj += w(i, j) * std::sqrt(var) * r0[i];
+    btr += bj * bj;
+    tr_btb2 += (var * kScale[j] * kScale[j]) * (var * kScale[j] * kScale[j]);
+  }
+  const double recon = -0.5 * double(kD) * (kLog2Pi + std::log(kC)) - (sq + spread) / (2 * kC);
+  return {recon - kl, (4 * btr + 2 * tr_btb2) / (4 * kC * kC)};
+}
+
+// The mean ELBO over the rows of x and the standard error of its estimate
+// with `samples` draws per datapoint.
+struct MeanElbo {
+  double mean = 0, stderr_ = 0;
+};
+MeanElbo exact_mean_elbo(const Vae& vae, const std::vector<float>& x, std::size_t samples) {
+  double mean = 0, var = 0;
+  for (std::size_t m = 0; m < kRows; ++m) {
+    const ElboMoments e = exact_elbo(vae, x.data() + m * kD);
+    mean += e.mean / double(kRows);
+    var += e.variance_of_one_sample / double(samples) / double(kRows * kRows);
+  }
+  return {mean, std::sqrt(var)};
+}
+
+TEST(ExactLikelihood, EveryKGivesLogPxWhenQIsThePosterior) {
+  const Vae vae = linear_gaussian_vae(1.0);
+  const std::vector<float> x = data_from_the_model();
+  const Exact exact = exact_log_likelihoods(x);
+  for (std::size_t k : {1, 7, 5000}) {
+    const std::vector<double> ll = vae.log_likelihood({x.data(), kRows, kD}, k, 3);
+    ASSERT_EQ(ll.size(), kRows);
+    // The weights are equal, so only float rounding of six squared terms remains.
+    for (std::size_t r = 0; r < kRows; ++r) ASSERT_NEAR(ll[r], exact.log_px[r], 2e-4) << "k = " << k << ", row " << r;
+  }
+}
+
+TEST(ExactLikelihood, EvaluateModelReportsTheMeanItsStandardErrorAndTheElbo) {
+  const Vae vae = linear_gaussian_vae(1.0);
+  const std::vector<float> x = data_from_the_model();
+  const Exact exact = exact_log_likelihoods(x);
+  EvalOptions options;
+  options.objective = {Estimator::B, 20, 1.0f};
+  options.iw_samples = 300;
+  const EvalResult r = evaluate_model(vae, {x.data(), kRows, kD}, options);
+  EXPECT_EQ(r.count, kRows);
+  EXPECT_NEAR(r.log_likelihood, exact.mean, 2e-4);
+  EXPECT_NEAR(r.log_likelihood_stderr, exact.stderr_, 1e-4);
+  // The ELBO: with q the posterior it equals log p(x) in expectation; its
+  // estimate with L = 20 samples lies within 4 standard errors of that.
+  const MeanElbo elbo = exact_mean_elbo(vae, x, 20);
+  EXPECT_NEAR(elbo.mean, exact.mean, 1e-4) << "the closed-form ELBO of the exact posterior is log p(x)";
+  EXPECT_NEAR(r.elbo.bound, elbo.mean, 4 * elbo.stderr_);
+  EXPECT_NEAR(r.elbo.bound, r.elbo.reconstruction - r.elbo.kl, 1e-9);
+}
+
+TEST(ExactLikelihood, ElboOfAWrongPosteriorMatchesItsClosedForm) {
+  // q 1.5 times wider than the posterior: the ELBO is below log p(x) by
+  // KL(q || p(z|x)) = sum_j (r - 1 - ln r) / 2 with r = 1.5.
+  const Vae vae = linear_gaussian_vae(1.5);
+  const std::vector<float> x = data_from_the_model();
+  const MeanElbo elbo = exact_mean_elbo(vae, x, 1);
+  EXPECT_NEAR(elbo.mean, exact_log_likelihoods(x).mean - double(kNz) * 0.5 * (0.5 - std::log(1.5)), 1e-4);
+  const Bound b = vae.evaluate({x.data(), kRows, kD}, {Estimator::B, 1, 1.0f}, 5);
+  EXPECT_NEAR(b.bound, elbo.mean, 4 * elbo.stderr_);
+}
+
+TEST(ExactLikelihood, ImportanceSamplingConvergesToLogPxAtTheKnownRate) {
+  // With q = N(mu, r Sigma_post), w / p(x) = p(z|x) / q(z) has mean 1 and
+  // variance v = (r / sqrt(2r - 1))^Nz - 1 (a Gaussian integral). L_k is the
+  // log of a mean of k such ratios: bias about -v / (2k), spread sqrt(v / k).
+  const double r = 1.5, v = std::pow(r / std::sqrt(2 * r - 1), double(kNz)) - 1;
+  const Vae vae = linear_gaussian_vae(r);
+  const std::vector<float> x = data_from_the_model();
+  const Exact exact = exact_log_likelihoods(x);
+  for (std::size_t k : {10, 5000}) {
+    const std::vector<double> ll = vae.log_likelihood({x.data(), kRows, kD}, k, 11);
+    double mean = 0;
+    for (double l : ll) mean += l / double(kRows);
+    const double bias = -v / (2 * double(k)), stderr_of_mean = std::sqrt(v / double(k) / double(kRows));
+    EXPECT_NEAR(mean - exact.mean, bias, 4 * stderr_of_mean + 1e-4) << "k = " << k;
+  }
+}
+
+TEST(ExactLikelihood, AevbEvalPrintsTheExactValues) {
+  const std::string cli = test::cli_path();
+  if (cli.empty()) GTEST_SKIP() << "no CLI in this build";
+  const test::TempDir dir;
+  const Vae vae = linear_gaussian_vae(1.0);
+  const std::vector<float> x = data_from_the_model();
+  const Exact exact = exact_log_likelihoods(x);
+  save_model(dir.path / "linear.safetensors", vae);
+  const std::array<std::size_t, 2> shape{kRows, kD};
+  dir.write("x.npy", npy_bytes(x, shape));
+  const auto r = test::run_cli(cli,
+                               {"eval", "--model", (dir.path / "linear.safetensors").string(), "--data",
+                                (dir.path / "x.npy").string(), "--scaling", "none", "--iw", "5000", "--json"},
+                               dir.path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["count"], kRows);
+  EXPECT_NEAR(j["log_likelihood"].get<double>(), exact.mean, 2e-4);
+  EXPECT_NEAR(j["log_likelihood_stderr"].get<double>(), exact.stderr_, 1e-4);
+  const MeanElbo elbo = exact_mean_elbo(vae, x, 1);
+  EXPECT_NEAR(j["elbo"].get<double>(), elbo.mean, 4 * elbo.stderr_);
+}
+
+}  // namespace
+}  // namespace aevb
