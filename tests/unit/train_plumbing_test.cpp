@@ -49,7 +49,7 @@ Dataset grey_data(std::size_t count) {
 }
 
 // A fresh model and trainer, identical for every call: runs compare bitwise.
-struct Fresh {  // a model and its trainer, as every test builds them
+struct Fresh {
   Vae model{small_model(), 2};
   Trainer trainer;
   explicit Fresh(const TrainConfig& t) : trainer(model, t) {}
