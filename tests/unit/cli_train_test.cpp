@@ -1,5 +1,5 @@
 // End-to-end: `aevb train`, `eval` and `report` on small real MNIST slices.
-#include "support/cli_runner.hpp"
+#include "support/cli_run_fixture.hpp"
 
 #include "backend/cpu/gemm_bf16_amx.hpp"
 #include "io/checkpoint.hpp"
@@ -17,42 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class CliTrain : public ::testing::Test {
- protected:
-  void SetUp() override {
-    cli_ = test::cli_path();
-    if (cli_.empty()) GTEST_SKIP() << "no CLI in this build";
-    dir_ = fs::path(::testing::TempDir()) / ("aevb_cli_train_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  test::CliResult run(std::vector<std::string> args) {
-    return test::run_cli(cli_, args, dir_, {{"AEVB_DATA_DIR", std::string(AEVB_SOURCE_DIR) + "/../shared/data"}});
-  }
-  // A small, quick model on 600 MNIST images; extra flags appended.
-  std::vector<std::string> small_run(const fs::path& out, std::vector<std::string> extra = {}) {
-    std::vector<std::string> a = {"train", "--data", "mnist", "--limit", "600", "--hidden", "64",
-                                  "--latent", "4", "--batch", "50", "--binarize", "dynamic",
-                                  "--optimizer", "adam", "--lr", "0.003", "--validation", "100",
-                                  "--test-eval", "200", "--threads", "2", "--out", out.string()};
-    a.insert(a.end(), extra.begin(), extra.end());
-    return a;
-  }
-  static std::vector<nlohmann::json> metrics(const fs::path& run) {
-    std::ifstream in(run / "metrics.jsonl");
-    std::vector<nlohmann::json> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-    return lines;
-  }
-  static std::string bytes(const fs::path& p) { return test::read_text_file(p); }
-
-  std::string cli_;
-  fs::path dir_;
-};
+class CliTrain : public test::CliRunTest {};
 
 TEST_F(CliTrain, WritesModelMetricsCheckpointAndReport) {
   const fs::path run_dir = dir_ / "run";
