@@ -41,6 +41,8 @@ struct ModelConfig {
   float fixed_variance = 1.0f;              // c, for gaussian_fixed
   Init init = Init::paper;
   std::size_t image_height = 0, image_width = 0;  // 0: not images (figures need them)
+
+  bool operator==(const ModelConfig&) const = default;
 };
 
 /// Which bound the gradient follows. samples = L for A/B, k for iw.
@@ -48,6 +50,8 @@ struct ObjectiveConfig {
   Estimator estimator = Estimator::B;
   std::size_t samples = 1;
   float beta = 1.0f;  // KL weight; 1 is the true bound (A and B only)
+
+  bool operator==(const ObjectiveConfig&) const = default;
 };
 
 struct OptimizerConfig {
@@ -60,6 +64,8 @@ struct OptimizerConfig {
   /// written per datapoint: loss += weight_decay/2 * |theta|^2. 1/N is N(0, I).
   float weight_decay = 0.0f;
   float clip_norm = 0.0f;                 // 0: no clipping of the gradient norm
+
+  bool operator==(const OptimizerConfig&) const = default;
 };
 
 struct TrainConfig {
@@ -71,6 +77,8 @@ struct TrainConfig {
   /// grows linearly from beta/warmup to beta over the first warmup steps.
   std::uint64_t kl_warmup_steps = 0;
   MatmulPrecision matmul_precision = MatmulPrecision::float32;
+
+  bool operator==(const TrainConfig&) const = default;
 };
 
 /// Per-datapoint values in nats. reconstruction = E_q log p(x|z); kl =

@@ -104,13 +104,29 @@ TEST(IoConfigJson, TrainRoundTripIsExact) {
 }
 
 TEST(IoConfigJson, EveryFieldIsCovered) {
-  // A field added to a config struct changes its size: add it to
-  // src/io/config_json.cpp (to_json and apply_json), its test above and
-  // docs/model-format.md, then update the sizes here.
-  EXPECT_EQ(sizeof(ModelConfig), 80u) << "ModelConfig changed: update src/io/config_json.cpp";
-  EXPECT_EQ(sizeof(ObjectiveConfig), 24u) << "ObjectiveConfig changed: update src/io/config_json.cpp";
-  EXPECT_EQ(sizeof(OptimizerConfig), 32u) << "OptimizerConfig changed: update src/io/config_json.cpp";
-  EXPECT_EQ(sizeof(TrainConfig), 88u) << "TrainConfig changed: update src/io/config_json.cpp";
+  // The unusual configs change every field from its default, so a field that
+  // to_json forgot would come back as its default and the whole-struct
+  // comparison would fail. A field added to a struct belongs in
+  // src/io/config_json.cpp, in unusual_model() / unusual_train() and in
+  // docs/model-format.md.
+  const ModelConfig m = unusual_model(), md;
+  EXPECT_EQ(model_config_from_json(json::parse(to_json(m).dump()), "mem"), m);
+  for (bool differs : {m.input_dim != md.input_dim, m.hidden != md.hidden, m.latent != md.latent,
+                       m.activation != md.activation, m.leaky_slope != md.leaky_slope,
+                       m.likelihood != md.likelihood, m.sigmoid_mean != md.sigmoid_mean,
+                       m.fixed_variance != md.fixed_variance, m.init != md.init,
+                       m.image_height != md.image_height, m.image_width != md.image_width})
+    EXPECT_TRUE(differs) << "a ModelConfig field of unusual_model() is at its default";
+  const TrainConfig t = unusual_train(), td;
+  EXPECT_EQ(train_config_from_json(json::parse(to_json(t).dump()), "mem"), t);
+  const OptimizerConfig &o = t.optimizer, &od = td.optimizer;
+  for (bool differs : {t.objective.estimator != td.objective.estimator, t.objective.samples != td.objective.samples,
+                       t.objective.beta != td.objective.beta, o.kind != od.kind, o.lr != od.lr,
+                       o.momentum != od.momentum, o.beta1 != od.beta1, o.beta2 != od.beta2, o.eps != od.eps,
+                       o.weight_decay != od.weight_decay, o.clip_norm != od.clip_norm, t.batch != td.batch,
+                       t.seed != td.seed, t.kl_warmup_steps != td.kl_warmup_steps,
+                       t.matmul_precision != td.matmul_precision})
+    EXPECT_TRUE(differs) << "a TrainConfig field of unusual_train() is at its default";
   EXPECT_EQ(to_json(ModelConfig{}).size(), 11u);
   EXPECT_EQ(to_json(TrainConfig{}).size(), 6u);
 }
