@@ -62,7 +62,8 @@ class CliErrors : public ::testing::Test {
            "--out", path("mnist_run")});
     write("flat.csv", flat_csv(8));
     write("shifting.csv", flat_csv(8));
-    train({"--data", path("shifting.csv"), "--hidden", "8", "--latent", "2", "--batch", "10", "--out", path("flat_run")});
+    train({"--data", path("shifting.csv"), "--hidden", "8", "--latent", "2", "--batch", "10", "--out",
+           path("flat_run")});
     write("shifting.csv", flat_csv(5));  // the flat run's data, now 5 values wide
 
     Vae model = load_model(path("flat_run/model.safetensors"));
@@ -118,12 +119,12 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
   };
   const std::vector<Row> rows = {
       // cmd_sample.cpp
-      {"sample --count 0", {"sample", "--model", images, "--count", "0", "--out", png}, "--count 0: expected 1 to 100000",
-       png},
+      {"sample --count 0", {"sample", "--model", images, "--count", "0", "--out", png},
+       "--count 0: expected 1 to 100000", png},
       {"sample from a model without image shape", {"sample", "--model", flat, "--out", png},
        "sample: the model was trained on data without an image shape", png},
-      {"sample --scale 17", {"sample", "--model", images, "--scale", "17", "--out", png}, "scale must be in 1..16, got 17",
-       png},
+      {"sample --scale 17", {"sample", "--model", images, "--scale", "17", "--out", png},
+       "scale must be in 1..16, got 17", png},
       {"sample --columns -1", {"sample", "--model", images, "--columns", "-1", "--out", png},
        "columns must be positive (or 0 for automatic), got -1", png},
       {"manifold --steps 201", {"manifold", "--model", images, "--steps", "201", "--out", png},
@@ -134,12 +135,14 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
       {"reconstruct --count 0", with({"reconstruct", "--model", images, "--count", "0", "--out", png}, mnist),
        "--count must be at least 1", png},
       {"reconstruct --count past the end of size_t",
-       with({"reconstruct", "--model", images, "--offset", "1", "--count", "18446744073709551615", "--out", png}, mnist),
+       with({"reconstruct", "--model", images, "--offset", "1", "--count", "18446744073709551615", "--out", png},
+            mnist),
        "--offset 1 --count 18446744073709551615: out of range", png},
       {"reconstruct from a model without image shape",
        {"reconstruct", "--model", flat, "--data", path("flat.csv"), "--out", png},
        "reconstruct: the model was trained on data without an image shape", png},
-      {"reconstruct --binarize unknown", with({"reconstruct", "--model", images, "--binarize", "half", "--out", png}, mnist),
+      {"reconstruct --binarize unknown",
+       with({"reconstruct", "--model", images, "--binarize", "half", "--out", png}, mnist),
        "binarization 'half' is not known: expected one of none, dynamic, fixed", png},
       {"interpolate --steps 1", with({"interpolate", "--model", images, "--from", "0", "--to", "1", "--steps", "1",
                                       "--out", png}, mnist),
@@ -169,7 +172,8 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        "mnistt: no such file or folder, and not a dataset name", npy},
       {"--split unknown", {"encode", "--model", images, "--data", "mnist", "--split", "validation", "--out", npy},
        "split 'validation' is not known: expected one of train, test", npy},
-      {"--scaling unknown", {"encode", "--model", flat, "--data", path("flat.csv"), "--scaling", "zscore", "--out", npy},
+      {"--scaling unknown",
+       {"encode", "--model", flat, "--data", path("flat.csv"), "--scaling", "zscore", "--out", npy},
        "scaling 'zscore' is not known", npy},
       {"a split the dataset has not", {"encode", "--model", images, "--data", "frey", "--out", npy},
        "frey has no test split", npy},
@@ -183,7 +187,8 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
       {"--activation unknown", train({"--activation", "swish"}),
        "activation: expected one of tanh, relu, leaky-relu, softplus, sigmoid, found 'swish'", run_dir},
       {"--likelihood unknown", train({"--likelihood", "poisson"}), "likelihood: expected one of", run_dir},
-      {"--init unknown", train({"--init", "xavier"}), "init: expected one of paper, glorot, he, found 'xavier'", run_dir},
+      {"--init unknown", train({"--init", "xavier"}), "init: expected one of paper, glorot, he, found 'xavier'",
+       run_dir},
       {"--estimator unknown", train({"--estimator", "C"}), "estimator: expected one of A, B, iw, found 'C'", run_dir},
       {"--optimizer unknown", train({"--optimizer", "rmsprop"}),
        "optimizer: expected one of sgd, adagrad, adam, found 'rmsprop'", run_dir},
@@ -220,7 +225,8 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        "--out " + path("a_file") + ": expected a directory, found a file", path("a_file") + "/model.safetensors"},
       {"--out inside a file", {"train", "--data", path("flat.csv"), "--out", path("a_file/run")},
        "cannot create directory " + path("a_file/run"), path("a_file/run")},
-      {"--out of an existing run without --overwrite", {"train", "--data", path("flat.csv"), "--out", path("mnist_run")},
+      {"--out of an existing run without --overwrite",
+       {"train", "--data", path("flat.csv"), "--out", path("mnist_run")},
        "already holds a run (checkpoint.safetensors): continue it with --resume", path("mnist_run/report.html")},
       {"--resume of a folder without a checkpoint", {"train", "--resume", path("empty")},
        "cannot read " + path("empty/checkpoint.safetensors") + ": no such file", path("empty/model.safetensors")},
