@@ -37,8 +37,9 @@ void run_reconstruct(const ReconstructFlags& f) {
   const auto [h, w] = image_size(model, "reconstruct");
   checked_index(f.offset, data.count, "--offset", data.source);
   // The default count shrinks to what the data holds; an explicit one must fit.
+  // offset < data.count here; offset + count could wrap around for a huge count.
   std::size_t count = f.count;
-  if (f.offset + count > data.count) {
+  if (count > data.count - f.offset) {
     if (f.cmd->count("--count") > 0)
       throw InputError("--offset " + std::to_string(f.offset) + " --count " + std::to_string(count) +
                        ": out of range, " + data.source + " has " + std::to_string(data.count) + " datapoints");

@@ -118,6 +118,9 @@ void complete_for_data(RunSettings& s, const Dataset& train) {
   s.model.image_height = train.height;
   s.model.image_width = train.width;
   if (s.prior_weight_decay) s.train.optimizer.weight_decay = static_cast<float>(1.0 / double(train.count));
+  // Negative or NaN would turn into a huge step count below: a KL weight near 0 for the whole run.
+  if (!(s.kl_warmup_epochs >= 0))
+    throw InputError("--kl-warmup: expected a number of epochs >= 0, found " + std::to_string(s.kl_warmup_epochs));
   const double batches = std::ceil(double(train.count) / double(std::max<std::size_t>(s.train.batch, 1)));
   s.train.kl_warmup_steps = static_cast<std::uint64_t>(std::llround(s.kl_warmup_epochs * batches));
   validate(s.model);

@@ -26,7 +26,13 @@ Dataset DataOptions::load() const {
 Binarize trained_binarization(const std::filesystem::path& model_path) {
   const ModelFileInfo info = inspect_model(model_path);
   const auto it = info.metadata.find("binarize");
-  return it == info.metadata.end() ? Binarize::none : parse_binarize(it->second);
+  if (it == info.metadata.end()) return Binarize::none;
+  try {
+    return parse_binarize(it->second);
+  } catch (const InputError& e) {
+    // The bad name is in the file, not on the command line: say which file.
+    throw InputError(model_path.string() + ": metadata \"binarize\": " + e.what());
+  }
 }
 
 Binarize evaluation_binarization(const std::string& flag, const std::filesystem::path& model_path) {

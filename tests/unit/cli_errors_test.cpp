@@ -1,0 +1,249 @@
+// Every error path of the CLI commands that have no test elsewhere (sample,
+// manifold, reconstruct, interpolate, encode, decode, train, and what they
+// share in common.cpp and run_files.cpp), one table row each. A user who
+// gets one of these must see exit code 2 and a single "aevb: error:" line
+// that says what was expected or found, and no output, whole or partial.
+// cli_use_test.cpp and cli_train_test.cpp hold the rows that were there first.
+#include "support/cli_runner.hpp"
+
+#include "io/checkpoint.hpp"
+#include "io/model_file.hpp"
+
+#include <aevb/vae.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace aevb {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CliErrors : public ::testing::Test {
+ protected:
+  static inline fs::path dir;
+
+  static std::string path(const std::string& name) { return (dir / name).string(); }
+  static void write(const std::string& name, const std::string& text) {
+    std::ofstream(dir / name, std::ios::binary) << text;
+  }
+  static test::CliResult run(const std::vector<std::string>& args) {
+    return test::run_cli(test::cli_path(), args, dir, {{"AEVB_DATA_DIR", AEVB_SOURCE_DIR "/../shared/data"}});
+  }
+
+  // 20 datapoints of `cols` values in [0, 1], no image shape.
+  static std::string flat_csv(std::size_t cols) {
+    std::string text;
+    for (std::size_t r = 0; r < 20; ++r)
+      for (std::size_t c = 0; c < cols; ++c) text += "0." + std::to_string((r + c) % 10) + (c + 1 < cols ? "," : "\n");
+    return text;
+  }
+
+  // What the rows need, each made once: a tiny MNIST run (28x28 images), a
+  // run on a CSV without image shape whose file then changes width, a
+  // checkpoint that aevb train did not write, and small broken inputs.
+  static void SetUpTestSuite() {
+    if (test::cli_path().empty()) return;
+    dir = fs::temp_directory_path() / ("aevb_cli_errors_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "empty");
+    const std::vector<std::string> quick = {"--epochs", "1", "--validation", "0", "--no-report", "--threads", "2"};
+    auto train = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), "train");
+      args.insert(args.end(), quick.begin(), quick.end());
+      const test::CliResult r = run(args);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    };
+    train({"--data", "mnist", "--limit", "200", "--hidden", "16", "--latent", "2", "--batch", "50", "--test-eval", "0",
+           "--out", path("mnist_run")});
+    write("flat.csv", flat_csv(8));
+    write("shifting.csv", flat_csv(8));
+    train({"--data", path("shifting.csv"), "--hidden", "8", "--latent", "2", "--batch", "10", "--out",
+           path("flat_run")});
+    write("shifting.csv", flat_csv(5));  // the flat run's data, now 5 values wide
+
+    Vae model = load_model(path("flat_run/model.safetensors"));
+    save_model(path("odd_metadata.safetensors"), model, {{"binarize", "sometimes"}});
+    Trainer trainer(model, TrainConfig{});
+    fs::create_directories(dir / "bare_run");
+    save_checkpoint(path("bare_run/checkpoint.safetensors"), model, trainer, LoopState{});
+
+    write("latents.csv", "0,0\n0.5,-0.5\n");
+    write("a_file", "x");
+    write("mnist_run/eval.json", "{\"elbo\": ");
+    write("settings.yaml", "model: {}\n");
+    write("broken.toml", "[model\nlatent = 2\n");
+    write("broken.json", "{\"model\": }");
+    write("unknown_key.toml", "[model]\nwidth = 3\n");
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+  void SetUp() override {
+    if (test::cli_path().empty()) GTEST_SKIP() << "this build has no aevb CLI";
+  }
+};
+
+struct Row {
+  std::string label;
+  std::vector<std::string> args;
+  std::string says;    // in the error line: what was expected or found
+  std::string absent;  // the output that must not exist afterwards
+};
+
+void expect_clean_failure(const Row& row, const test::CliResult& r) {
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("aevb: error: ", 0), 0u) << r.err;
+  EXPECT_TRUE(!r.err.empty() && r.err.find('\n') == r.err.size() - 1) << "not one line: " << r.err;
+  EXPECT_NE(r.err.find(row.says), std::string::npos) << "expected '" << row.says << "' in: " << r.err;
+  EXPECT_EQ(r.out, "") << "output of a failed command";
+  EXPECT_FALSE(fs::exists(row.absent)) << row.absent << " exists";
+}
+
+TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
+  const std::string images = path("mnist_run/model.safetensors"), flat = path("flat_run/model.safetensors");
+  const std::string png = path("never.png"), npy = path("never.npy"), run_dir = path("never_run");
+  const std::vector<std::string> mnist = {"--data", "mnist", "--limit", "20"};
+  auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  // train on the 8-value CSV into a fresh directory, plus `extra`.
+  auto train = [&](const std::vector<std::string>& extra) {
+    return with({"train", "--data", path("flat.csv"), "--out", run_dir}, extra);
+  };
+  const std::vector<Row> rows = {
+      // cmd_sample.cpp
+      {"sample --count 0", {"sample", "--model", images, "--count", "0", "--out", png},
+       "--count 0: expected 1 to 100000", png},
+      {"sample from a model without image shape", {"sample", "--model", flat, "--out", png},
+       "sample: the model was trained on data without an image shape", png},
+      {"sample --scale 17", {"sample", "--model", images, "--scale", "17", "--out", png},
+       "scale must be in 1..16, got 17", png},
+      {"sample --columns -1", {"sample", "--model", images, "--columns", "-1", "--out", png},
+       "columns must be positive (or 0 for automatic), got -1", png},
+      {"manifold --steps 201", {"manifold", "--model", images, "--steps", "201", "--out", png},
+       "--steps 201: expected 1 to 200", png},
+      {"manifold from a model without image shape", {"manifold", "--model", flat, "--out", png},
+       "manifold: the model was trained on data without an image shape", png},
+      // cmd_reconstruct.cpp
+      {"reconstruct --count 0", with({"reconstruct", "--model", images, "--count", "0", "--out", png}, mnist),
+       "--count must be at least 1", png},
+      {"reconstruct --count past the end of size_t",
+       with({"reconstruct", "--model", images, "--offset", "1", "--count", "18446744073709551615", "--out", png},
+            mnist),
+       "--offset 1 --count 18446744073709551615: out of range", png},
+      {"reconstruct from a model without image shape",
+       {"reconstruct", "--model", flat, "--data", path("flat.csv"), "--out", png},
+       "reconstruct: the model was trained on data without an image shape", png},
+      {"reconstruct --binarize unknown",
+       with({"reconstruct", "--model", images, "--binarize", "half", "--out", png}, mnist),
+       "binarization 'half' is not known: expected one of none, dynamic, fixed", png},
+      {"interpolate --steps 1", with({"interpolate", "--model", images, "--from", "0", "--to", "1", "--steps", "1",
+                                      "--out", png}, mnist),
+       "--steps 1: expected 2 to 200", png},
+      {"interpolate from a model without image shape",
+       {"interpolate", "--model", flat, "--data", path("flat.csv"), "--from", "0", "--to", "1", "--out", png},
+       "interpolate: the model was trained on data without an image shape", png},
+      // cmd_latent.cpp
+      {"decode without --out or --npy", {"decode", "--model", images, "--latents", path("latents.csv")},
+       "decode: give --out FILE.png, --npy FILE.npy, or both", png},
+      {"decode --out and --npy the same file",
+       {"decode", "--model", images, "--latents", path("latents.csv"), "--out", npy, "--npy", npy},
+       "--out and --npy name the same file", npy},
+      {"decode to PNG from a model without image shape (the NPY is not written either)",
+       {"decode", "--model", flat, "--latents", path("latents.csv"), "--out", png, "--npy", npy},
+       "decode: the model was trained on data without an image shape", npy},
+      {"decode --latents of a model file", {"decode", "--model", images, "--latents", images, "--npy", npy},
+       "expected an NPY or CSV file of numbers", npy},
+      // common.cpp
+      {"model does not fit the data (image model)",
+       {"interpolate", "--model", images, "--data", path("shifting.csv"), "--from", "0", "--to", "1", "--out", png},
+       "expects 784 (28x28) values per datapoint, but " + path("shifting.csv") + " has 5", png},
+      {"model does not fit the data (no image shape)",
+       {"encode", "--model", flat, "--data", path("shifting.csv"), "--out", npy},
+       "expects 8 values per datapoint, but " + path("shifting.csv") + " has 5", npy},
+      {"unknown dataset", {"encode", "--model", images, "--data", "mnistt", "--out", npy},
+       "mnistt: no such file or folder, and not a dataset name", npy},
+      {"--split unknown", {"encode", "--model", images, "--data", "mnist", "--split", "validation", "--out", npy},
+       "split 'validation' is not known: expected one of train, test", npy},
+      {"--scaling unknown",
+       {"encode", "--model", flat, "--data", path("flat.csv"), "--scaling", "zscore", "--out", npy},
+       "scaling 'zscore' is not known", npy},
+      {"a split the dataset has not", {"encode", "--model", images, "--data", "frey", "--out", npy},
+       "frey has no test split", npy},
+      {"a binarization in the model file that is not known",
+       {"encode", "--model", path("odd_metadata.safetensors"), "--data", path("flat.csv"), "--out", npy},
+       "odd_metadata.safetensors: metadata \"binarize\": binarization 'sometimes' is not known", npy},
+      // cmd_train.cpp: flags
+      {"--weight-decay not a number", train({"--weight-decay", "tiny"}),
+       "--weight-decay: expected a number or 'prior', found 'tiny'", run_dir},
+      {"--weight-decay with trailing text", train({"--weight-decay", "1e-4x"}), "found '1e-4x'", run_dir},
+      {"--activation unknown", train({"--activation", "swish"}),
+       "activation: expected one of tanh, relu, leaky-relu, softplus, sigmoid, found 'swish'", run_dir},
+      {"--likelihood unknown", train({"--likelihood", "poisson"}), "likelihood: expected one of", run_dir},
+      {"--init unknown", train({"--init", "xavier"}), "init: expected one of paper, glorot, he, found 'xavier'",
+       run_dir},
+      {"--estimator unknown", train({"--estimator", "C"}), "estimator: expected one of A, B, iw, found 'C'", run_dir},
+      {"--optimizer unknown", train({"--optimizer", "rmsprop"}),
+       "optimizer: expected one of sgd, adagrad, adam, found 'rmsprop'", run_dir},
+      {"--binarize unknown", train({"--binarize", "always"}), "binarization 'always' is not known", run_dir},
+      {"--scaling unknown", train({"--scaling", "zscore"}), "scaling 'zscore' is not known", run_dir},
+      {"--matmul-precision unknown", train({"--matmul-precision", "fp8"}),
+       "matmul_precision: expected one of float32, bfloat16, found 'fp8'", run_dir},
+      {"--preset unknown", train({"--preset", "paper-cifar"}),
+       "--preset: expected one of paper-mnist, paper-frey, found 'paper-cifar'", run_dir},
+      // cmd_train.cpp: settings that cannot train
+      {"--epochs 0", train({"--epochs", "0"}), "--epochs must be at least 1", run_dir},
+      {"--batch 0", train({"--batch", "0"}), "batch size must be at least 1", run_dir},
+      {"--latent 0", train({"--latent", "0"}), "latent must be positive", run_dir},
+      {"--lr 0", train({"--lr", "0"}), "lr must be positive", run_dir},
+      {"--samples 0", train({"--samples", "0"}), "samples must be at least 1", run_dir},
+      {"--estimator iw with --beta 0.5", train({"--estimator", "iw", "--beta", "0.5"}),
+       "the importance-weighted bound needs beta = 1", run_dir},
+      {"--kl-warmup with --estimator iw", train({"--estimator", "iw", "--kl-warmup", "1"}),
+       "KL warm-up weights the KL of estimators A and B", run_dir},
+      {"--kl-warmup negative", train({"--kl-warmup", "-1"}), "--kl-warmup: expected a number of epochs >= 0, found -1",
+       run_dir},
+      {"--validation neither a fraction nor a count", train({"--validation", "2.5"}),
+       "validation size 2.5: expected a fraction between 0 and 1 or a whole number", run_dir},
+      {"--validation of all the data", train({"--validation", "20"}), "validation size 20 leaves nothing to train on",
+       run_dir},
+      // cmd_train.cpp: config files
+      {"--config missing", train({"--config", path("missing.toml")}), "cannot read " + path("missing.toml"), run_dir},
+      {"--config of another format", train({"--config", path("settings.yaml")}),
+       "expected a .json or .toml config file, found extension '.yaml'", run_dir},
+      {"--config of broken TOML", train({"--config", path("broken.toml")}), "invalid TOML", run_dir},
+      {"--config of broken JSON", train({"--config", path("broken.json")}), "invalid JSON", run_dir},
+      {"--config with an unknown key", train({"--config", path("unknown_key.toml")}), "unknown key 'model.width'",
+       run_dir},
+      // cmd_train.cpp and run_files.cpp: run directories
+      {"--out is a file", {"train", "--data", path("flat.csv"), "--out", path("a_file")},
+       "--out " + path("a_file") + ": expected a directory, found a file", path("a_file") + "/model.safetensors"},
+      {"--out inside a file", {"train", "--data", path("flat.csv"), "--out", path("a_file/run")},
+       "cannot create directory " + path("a_file/run"), path("a_file/run")},
+      {"--out of an existing run without --overwrite",
+       {"train", "--data", path("flat.csv"), "--out", path("mnist_run")},
+       "already holds a run (checkpoint.safetensors): continue it with --resume", path("mnist_run/report.html")},
+      {"--resume of a folder without a checkpoint", {"train", "--resume", path("empty")},
+       "cannot read " + path("empty/checkpoint.safetensors") + ": no such file", path("empty/model.safetensors")},
+      {"--resume of a checkpoint without run settings", {"train", "--resume", path("bare_run")},
+       "expected the run settings in the checkpoint, found none", path("bare_run/model.safetensors")},
+      {"--resume when the data changed width", {"train", "--resume", path("flat_run"), "--epochs", "2"},
+       "the data no longer matches the checkpoint's model", path("flat_run/report.html")},
+      {"report of a run whose eval.json is broken", {"report", "--run", path("mnist_run")},
+       "eval.json: invalid JSON", path("mnist_run/report.html")},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.label);
+    expect_clean_failure(row, run(row.args));
+  }
+}
+
+}  // namespace
+}  // namespace aevb
