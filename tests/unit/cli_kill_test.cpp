@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <thread>
 
 namespace aevb {
@@ -66,9 +67,10 @@ TEST_F(CliKill, ResumeAfterAKillInsideACheckpointWriteIsCleanAndExact) {
                                                env({{"AEVB_TEST_PAUSE_IN_WRITE", "checkpoint.safetensors:2"}}));
   ASSERT_GT(child.pid, 0) << child.error;
   const fs::path tmp = killed / ("checkpoint.safetensors.tmp." + std::to_string(child.pid));
+  // Epoch 1's checkpoint first: its write had a temporary of the same name
+  // until the rename, so only one seen after that rename is the paused write's.
   auto in_write = [&] {
-    std::error_code ec;
-    return fs::exists(tmp) && fs::file_size(tmp, ec) > 0 && !ended(child.pid);
+    return fs::exists(killed / "checkpoint.safetensors") && fs::exists(tmp) && !ended(child.pid);
   };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (!in_write() && !ended(child.pid) && std::chrono::steady_clock::now() < deadline)
@@ -80,6 +82,11 @@ TEST_F(CliKill, ResumeAfterAKillInsideACheckpointWriteIsCleanAndExact) {
   ASSERT_EQ(k.exit_code, 128 + SIGKILL);
   ASSERT_TRUE(fs::exists(tmp)) << "the kill should leave the temporary behind";
   EXPECT_EQ(load_checkpoint(killed / "checkpoint.safetensors").loop.epoch, 1u);
+
+  // A leftover of a file this resumed run (--no-report) never writes: only the
+  // sweep of the run directory at start removes it. Its pid is the one just killed.
+  const fs::path report_tmp = killed / ("report.html.tmp." + std::to_string(child.pid));
+  std::ofstream(report_tmp) << "partial";
 
   const auto r = test::run_cli(cli_, {"train", "--resume", killed.string(), "--no-report", "--threads", "2"}, dir_,
                                env());
