@@ -189,6 +189,9 @@ void run_training(TrainFlags& f) {
     if (!metrics.empty()) samples_seen = metrics.back().value("samples", std::uint64_t{0});
   }
   ensure_directory(paths.dir);
+  // A run killed mid-write left temporaries (model, figures, ...) that its own
+  // later writes would not all touch again.
+  remove_stale_temporaries(paths.dir);
   std::printf("aevb train: %s, %zu training / %zu validation datapoints, %zu parameters, %zu epochs -> %s\n",
               data.train.source.c_str(), data.train.count, data.validation.count, model.parameters().size(),
               s.epochs, paths.dir.c_str());

@@ -1,7 +1,8 @@
 #pragma once
-// Runs the built aevb CLI (AEVB_CLI_PATH) as a child process and captures its
-// exit code, stdout and stderr, for end-to-end tests. Output goes to files in
-// a scratch folder (no pipes, so a chatty child can never block).
+// Runs the built aevb CLI (AEVB_CLI_PATH) as a child process, to the end or
+// started for a test to kill, and captures its exit code, stdout and stderr,
+// for end-to-end tests. Output goes to files in a scratch folder (no pipes, so
+// a chatty child can never block).
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -38,14 +39,22 @@ inline std::string cli_path() {
 #endif
 }
 
-/// Runs `cli args...` with the current environment plus `env` (which
-/// overrides). Capture files go to `scratch`.
-inline CliResult run_cli(const std::string& cli, const std::vector<std::string>& args,
-                         const std::filesystem::path& scratch, const std::map<std::string, std::string>& env = {}) {
-  namespace fs = std::filesystem;
+/// A started CLI process: its pid (-1 when it could not start, `error` says
+/// why) and its capture files.
+struct CliChild {
+  pid_t pid = -1;
+  std::filesystem::path out_file, err_file;
+  std::string error;
+};
+
+/// Starts `cli args...` with the current environment plus `env` (which
+/// overrides), without waiting. Capture files go to `scratch`.
+inline CliChild start_cli(const std::string& cli, const std::vector<std::string>& args,
+                          const std::filesystem::path& scratch, const std::map<std::string, std::string>& env = {}) {
   static int counter = 0;
-  const fs::path out_file = scratch / ("cli_stdout_" + std::to_string(counter) + ".txt");
-  const fs::path err_file = scratch / ("cli_stderr_" + std::to_string(counter++) + ".txt");
+  CliChild child;
+  child.out_file = scratch / ("cli_stdout_" + std::to_string(counter) + ".txt");
+  child.err_file = scratch / ("cli_stderr_" + std::to_string(counter++) + ".txt");
 
   std::vector<std::string> env_strings;
   for (char** e = environ; *e; ++e) {
@@ -67,26 +76,41 @@ inline CliResult run_cli(const std::string& cli, const std::vector<std::string>&
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  CliResult r;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_addopen(&actions, 1, child.out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, child.err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int rc = posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
-    r.err = std::string("posix_spawn failed: ") + std::strerror(rc);
+    child.pid = -1;
+    child.error = std::string("posix_spawn failed: ") + std::strerror(rc);
+  }
+  return child;
+}
+
+/// Waits for a started process (kill it first with ::kill(child.pid, SIGKILL)
+/// to stop it) and collects its result.
+inline CliResult wait_cli(const CliChild& child) {
+  CliResult r;
+  if (child.pid < 0) {
+    r.err = child.error;
     return r;
   }
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-  r.out = read_text_file(out_file);
-  r.err = read_text_file(err_file);
+  r.out = read_text_file(child.out_file);
+  r.err = read_text_file(child.err_file);
   std::error_code ec;
-  fs::remove(out_file, ec);
-  fs::remove(err_file, ec);
+  std::filesystem::remove(child.out_file, ec);
+  std::filesystem::remove(child.err_file, ec);
   return r;
+}
+
+/// Runs `cli args...` to the end; see start_cli.
+inline CliResult run_cli(const std::string& cli, const std::vector<std::string>& args,
+                         const std::filesystem::path& scratch, const std::map<std::string, std::string>& env = {}) {
+  return wait_cli(start_cli(cli, args, scratch, env));
 }
 
 }  // namespace aevb::test
