@@ -10,6 +10,7 @@
 #include "optim/optimizer.hpp"
 #include "prob/gaussian_posterior.hpp"
 #include "prob/likelihood.hpp"
+#include "support/kernel_inputs.hpp"
 
 #include <aevb/vae.hpp>
 
@@ -113,22 +114,8 @@ TEST(FastMath, SpecialValues) {
 
 // ---- Fused kernels: fast (float) against reference (float, libm loops).
 
-std::vector<float> normals(std::size_t n, std::uint64_t seed, float scale) {
-  std::vector<float> v(n);
-  fill_normal(v.data(), n, seed, 0);
-  for (float& x : v) x *= scale;
-  return v;
-}
-
-// max |a - b| / max |b|: the reference test's measure.
-double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
-  double err = 0, scale = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    err = std::max(err, std::abs(double(a[i]) - double(b[i])));
-    scale = std::max(scale, std::abs(double(b[i])));
-  }
-  return err / std::max(scale, 1e-30);
-}
+using test::normals;
+using test::relative_error;
 
 // Odd sizes: vector bodies and scalar tails, more than one column block.
 constexpr std::size_t kRows = 37, kCols = 133;
