@@ -201,6 +201,23 @@ TEST(ExactLikelihood, EvaluateModelReportsTheMeanItsStandardErrorAndTheElbo) {
   EXPECT_NEAR(elbo.mean, exact.mean, 1e-4) << "the closed-form ELBO of the exact posterior is log p(x)";
   EXPECT_NEAR(r.elbo.bound, elbo.mean, 4 * elbo.stderr_);
   EXPECT_NEAR(r.elbo.bound, r.elbo.reconstruction - r.elbo.kl, 1e-9);
+  // Active units (Burda et al.): the variance over datapoints of the
+  // posterior mean mu_j = sigma_j^2 s_j u_j . (x - b) / c, per dimension.
+  ASSERT_EQ(r.activity.size(), kNz);
+  std::size_t active = 0;
+  for (std::size_t j = 0; j < kNz; ++j) {
+    double sum = 0, sq = 0;
+    for (std::size_t m = 0; m < kRows; ++m) {
+      double mu = 0;
+      for (std::size_t i = 0; i < kD; ++i) mu += posterior_var(j) * w(i, j) / kC * (double(x[m * kD + i]) - kBias[i]);
+      sum += mu;
+      sq += mu * mu;
+    }
+    const double variance = sq / double(kRows) - (sum / double(kRows)) * (sum / double(kRows));
+    EXPECT_NEAR(r.activity[j], variance, 1e-5 * variance) << "dimension " << j;
+    active += variance > options.active_threshold;
+  }
+  EXPECT_EQ(r.active_units, active);
 }
 
 TEST(ExactLikelihood, ElboOfAWrongPosteriorMatchesItsClosedForm) {
