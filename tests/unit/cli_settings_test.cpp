@@ -84,6 +84,26 @@ TEST_F(CliSettings, PriorWeightDecayIsOneOverTheTrainingCountInAnUpdate) {
   EXPECT_NEAR(dot / norm, -1.0 / 80, 1e-5);
 }
 
+TEST_F(CliSettings, DefaultValidationHoldsOutATenthUpTo1000) {
+  // docs/cli.md: without --validation, min(1000, N / 10) datapoints are held out.
+  auto train = [&](const char* limit) {
+    const fs::path out = dir_ / (std::string("default-validation-") + limit);
+    const auto r = run({"train", "--data", "mnist", "--limit", limit, "--hidden", "8", "--latent", "2", "--epochs",
+                        "1", "--test-eval", "0", "--no-report", "--threads", "2", "--out", out.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::make_pair(r.out, metrics(out));
+  };
+  const auto [small_out, small] = train("300");
+  EXPECT_NE(small_out.find("270 training / 30 validation"), std::string::npos) << small_out;
+  ASSERT_EQ(small.size(), 1u);
+  EXPECT_EQ(small[0]["samples"], 270);
+  EXPECT_EQ(small[0]["step"], 3);  // 270 in minibatches of 100
+  const auto [large_out, large] = train("12000");
+  EXPECT_NE(large_out.find("11000 training / 1000 validation"), std::string::npos) << large_out;
+  ASSERT_EQ(large.size(), 1u);
+  EXPECT_EQ(large[0]["samples"], 11000);
+}
+
 TEST_F(CliSettings, KlWarmupWeightsAreRecordedAndSurviveResumeWithBeta) {
   // 500 training datapoints in minibatches of 50: 10 steps per epoch, a
   // 2-epoch warm-up is 20 steps; after step s the next weight is beta (s + 1) / 20.
