@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,12 @@ class CliRunTest : public ::testing::Test {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
-  CliResult run(std::vector<std::string> args) {
-    return run_cli(cli_, args, dir_, {{"AEVB_DATA_DIR", std::string(AEVB_SOURCE_DIR) + "/../shared/data"}});
+  /// The environment of the CLI's runs: the data folder, plus `extra`.
+  static std::map<std::string, std::string> env(std::map<std::string, std::string> extra = {}) {
+    extra["AEVB_DATA_DIR"] = std::string(AEVB_SOURCE_DIR) + "/../shared/data";
+    return extra;
   }
+  CliResult run(std::vector<std::string> args) { return run_cli(cli_, args, dir_, env()); }
   // A small, quick model on 600 MNIST images; extra flags appended.
   std::vector<std::string> small_run(const std::filesystem::path& out, std::vector<std::string> extra = {}) {
     std::vector<std::string> a = {"train", "--data", "mnist", "--limit", "600", "--hidden", "64",

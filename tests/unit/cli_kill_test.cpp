@@ -2,7 +2,7 @@
 // write leaves a temporary behind; resuming removes it and still gives bitwise
 // the model of an uninterrupted run. The write is paused by the test hook
 // AEVB_TEST_PAUSE_IN_WRITE (src/io/atomic_file.cpp) so the kill lands inside it.
-#include "support/cli_runner.hpp"
+#include "support/cli_run_fixture.hpp"
 
 #include "io/checkpoint.hpp"
 
@@ -18,23 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class CliKill : public ::testing::Test {
+class CliKill : public test::CliRunTest {
  protected:
-  void SetUp() override {
-    cli_ = test::cli_path();
-    if (cli_.empty()) GTEST_SKIP() << "no CLI in this build";
-    dir_ = fs::path(::testing::TempDir()) / ("aevb_cli_kill_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::map<std::string, std::string> env(std::map<std::string, std::string> extra = {}) const {
-    extra["AEVB_DATA_DIR"] = std::string(AEVB_SOURCE_DIR) + "/../shared/data";
-    return extra;
-  }
   static std::vector<std::string> three_epochs(const fs::path& out) {
     return {"train", "--data", "mnist", "--limit", "600", "--hidden", "64", "--latent", "4",
             "--batch", "50", "--binarize", "dynamic", "--optimizer", "adam", "--lr", "0.003",
@@ -52,14 +37,11 @@ class CliKill : public ::testing::Test {
     siginfo_t info{};
     return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
   }
-
-  std::string cli_;
-  fs::path dir_;
 };
 
 TEST_F(CliKill, ResumeAfterAKillInsideACheckpointWriteIsCleanAndExact) {
   const fs::path whole = dir_ / "whole", killed = dir_ / "killed";
-  const auto w = test::run_cli(cli_, three_epochs(whole), dir_, env());
+  const auto w = run(three_epochs(whole));
   ASSERT_EQ(w.exit_code, 0) << w.err;
 
   // The 2nd checkpoint write (epoch 2), so that epoch 1's checkpoint is there to resume from.
@@ -88,8 +70,7 @@ TEST_F(CliKill, ResumeAfterAKillInsideACheckpointWriteIsCleanAndExact) {
   const fs::path report_tmp = killed / ("report.html.tmp." + std::to_string(child.pid));
   std::ofstream(report_tmp) << "partial";
 
-  const auto r = test::run_cli(cli_, {"train", "--resume", killed.string(), "--no-report", "--threads", "2"}, dir_,
-                               env());
+  const auto r = run({"train", "--resume", killed.string(), "--no-report", "--threads", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(temporaries(killed), std::vector<std::string>{});
   EXPECT_EQ(test::read_text_file(killed / "model.safetensors"), test::read_text_file(whole / "model.safetensors"));
