@@ -107,6 +107,12 @@ inline CliResult wait_cli(const CliChild& child) {
   return r;
 }
 
+/// `args` followed by `more`: a command line with extra flags.
+inline std::vector<std::string> concat(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
 /// Runs `cli args...` to the end; see start_cli.
 inline CliResult run_cli(const std::string& cli, const std::vector<std::string>& args,
                          const std::filesystem::path& scratch, const std::map<std::string, std::string>& env = {}) {

@@ -22,6 +22,7 @@ namespace aevb {
 namespace {
 
 namespace fs = std::filesystem;
+using test::concat;
 
 class CliErrors : public ::testing::Test {
  protected:
@@ -109,13 +110,9 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
   const std::string images = path("mnist_run/model.safetensors"), flat = path("flat_run/model.safetensors");
   const std::string png = path("never.png"), npy = path("never.npy"), run_dir = path("never_run");
   const std::vector<std::string> mnist = {"--data", "mnist", "--limit", "20"};
-  auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-  };
   // train on the 8-value CSV into a fresh directory, plus `extra`.
   auto train = [&](const std::vector<std::string>& extra) {
-    return with({"train", "--data", path("flat.csv"), "--out", run_dir}, extra);
+    return concat({"train", "--data", path("flat.csv"), "--out", run_dir}, extra);
   };
   const std::vector<Row> rows = {
       // cmd_sample.cpp
@@ -132,19 +129,19 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
       {"manifold from a model without image shape", {"manifold", "--model", flat, "--out", png},
        "manifold: the model was trained on data without an image shape", png},
       // cmd_reconstruct.cpp
-      {"reconstruct --count 0", with({"reconstruct", "--model", images, "--count", "0", "--out", png}, mnist),
+      {"reconstruct --count 0", concat({"reconstruct", "--model", images, "--count", "0", "--out", png}, mnist),
        "--count must be at least 1", png},
       {"reconstruct --count past the end of size_t",
-       with({"reconstruct", "--model", images, "--offset", "1", "--count", "18446744073709551615", "--out", png},
+       concat({"reconstruct", "--model", images, "--offset", "1", "--count", "18446744073709551615", "--out", png},
             mnist),
        "--offset 1 --count 18446744073709551615: out of range", png},
       {"reconstruct from a model without image shape",
        {"reconstruct", "--model", flat, "--data", path("flat.csv"), "--out", png},
        "reconstruct: the model was trained on data without an image shape", png},
       {"reconstruct --binarize unknown",
-       with({"reconstruct", "--model", images, "--binarize", "half", "--out", png}, mnist),
+       concat({"reconstruct", "--model", images, "--binarize", "half", "--out", png}, mnist),
        "binarization 'half' is not known: expected one of none, dynamic, fixed", png},
-      {"interpolate --steps 1", with({"interpolate", "--model", images, "--from", "0", "--to", "1", "--steps", "1",
+      {"interpolate --steps 1", concat({"interpolate", "--model", images, "--from", "0", "--to", "1", "--steps", "1",
                                       "--out", png}, mnist),
        "--steps 1: expected 2 to 200", png},
       {"interpolate from a model without image shape",

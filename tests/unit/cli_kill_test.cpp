@@ -28,8 +28,10 @@ class CliKill : public test::CliRunTest {
   }
   static std::vector<std::string> temporaries(const fs::path& run) {
     std::vector<std::string> found;
-    for (const auto& e : fs::directory_iterator(run))
-      if (e.path().filename().string().find(".tmp.") != std::string::npos) found.push_back(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(run)) {
+      const std::string name = e.path().filename().string();
+      if (name.find(".tmp.") != std::string::npos) found.push_back(name);
+    }
     return found;
   }
   // Whether the child has ended, without reaping it (wait_cli does that).

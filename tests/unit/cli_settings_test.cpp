@@ -16,6 +16,7 @@ namespace aevb {
 namespace {
 
 namespace fs = std::filesystem;
+using test::concat;
 
 class CliSettings : public test::CliRunTest {};
 
@@ -109,18 +110,14 @@ TEST_F(CliSettings, KlWarmupWeightsAreRecordedAndSurviveResumeWithBeta) {
   // 2-epoch warm-up is 20 steps; after step s the next weight is beta (s + 1) / 20.
   const fs::path whole = dir_ / "whole", parts = dir_ / "parts";
   const std::vector<std::string> warm = {"--kl-warmup", "2", "--beta", "0.5", "--no-report"};
-  auto with = [&](std::vector<std::string> a, const std::vector<std::string>& more) {
-    a.insert(a.end(), more.begin(), more.end());
-    return a;
-  };
-  ASSERT_EQ(run(small_run(whole, with(warm, {"--epochs", "3"}))).exit_code, 0);
+  ASSERT_EQ(run(small_run(whole, concat(warm, {"--epochs", "3"}))).exit_code, 0);
   const auto m = metrics(whole);
   ASSERT_EQ(m.size(), 3u);
   EXPECT_FLOAT_EQ(m[0]["kl_weight"].get<float>(), 0.5f * 11 / 20);
   EXPECT_FLOAT_EQ(m[1]["kl_weight"].get<float>(), 0.5f);
   EXPECT_FLOAT_EQ(m[2]["kl_weight"].get<float>(), 0.5f);
 
-  ASSERT_EQ(run(small_run(parts, with(warm, {"--epochs", "1"}))).exit_code, 0);
+  ASSERT_EQ(run(small_run(parts, concat(warm, {"--epochs", "1"}))).exit_code, 0);
   const auto r = run({"train", "--resume", parts.string(), "--epochs", "3", "--no-report", "--threads", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Checkpoint ck = load_checkpoint(parts / "checkpoint.safetensors");

@@ -28,6 +28,7 @@ namespace aevb {
 namespace {
 
 namespace fs = std::filesystem;
+using test::concat;
 using test::CliResult;
 
 constexpr int kSide = 28;
@@ -280,10 +281,6 @@ TEST_F(CliUse, ErrorsAreOneLineWithExitCodeTwoAndNoOutput) {
   std::ofstream(regular) << "x";
   const std::string out = path("never.png"), npy = path("never.npy");
   const std::vector<std::string> mnist = {"--data", "mnist", "--limit", "20"};
-  auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-  };
 
   struct Case {
     std::vector<std::string> args;
@@ -303,23 +300,23 @@ TEST_F(CliUse, ErrorsAreOneLineWithExitCodeTwoAndNoOutput) {
       {{"encode", "--model", model2, "--data", narrow, "--out", npy}, {npy}, "784"},
       {{"sample", "--model", model2, "--out", "/proc/aevb_never.png"}, {"/proc/aevb_never.png"}, "/proc/aevb_never.png"},
       {{"sample", "--model", model2, "--out", regular + "/x.png"}, {regular + "/x.png"}, "regular_file"},
-      {with({"encode", "--model", model2, "--out", regular + "/x.npy"}, mnist), {regular + "/x.npy"}, "regular_file"},
+      {concat({"encode", "--model", model2, "--out", regular + "/x.npy"}, mnist), {regular + "/x.npy"}, "regular_file"},
       // One output is fine, the other cannot be written: neither stays.
       {{"decode", "--model", model2, "--latents", path("enc.npy"), "--out", out, "--npy", regular + "/x.npy"},
        {out, regular + "/x.npy"},
        "regular_file"},
-      {with({"reconstruct", "--model", model2, "--offset", "25", "--out", out}, mnist), {out}, "--offset 25"},
-      {with({"reconstruct", "--model", model2, "--offset", "10", "--count", "11", "--out", out}, mnist), {out}, "--count 11"},
-      {with({"interpolate", "--model", model2, "--from", "3", "--to", "20", "--out", out}, mnist), {out}, "--to 20"},
-      {with({"interpolate", "--model", model2, "--from", "1,2", "--to", "3", "--out", out}, mnist), {out}, "--from"},
+      {concat({"reconstruct", "--model", model2, "--offset", "25", "--out", out}, mnist), {out}, "--offset 25"},
+      {concat({"reconstruct", "--model", model2, "--offset", "10", "--count", "11", "--out", out}, mnist), {out}, "--count 11"},
+      {concat({"interpolate", "--model", model2, "--from", "3", "--to", "20", "--out", out}, mnist), {out}, "--to 20"},
+      {concat({"interpolate", "--model", model2, "--from", "1,2", "--to", "3", "--out", out}, mnist), {out}, "--from"},
       {{"manifold", "--model", model3, "--dims", "0,3", "--out", out}, {out}, "out of range"},
       {{"manifold", "--model", model2, "--dims", "x", "--out", out}, {out}, "--dims"},
       {{"decode", "--model", model2, "--latents", three_cols, "--out", out, "--npy", npy}, {out, npy}, "3"},
       {{"decode", "--model", model2, "--latents", path("missing.csv"), "--out", out}, {out}, "missing.csv"},
-      {with({"encode", "--model", model2, "--out", path("never.txt")}, mnist), {path("never.txt")}, ".npy or .csv"},
+      {concat({"encode", "--model", model2, "--out", path("never.txt")}, mnist), {path("never.txt")}, ".npy or .csv"},
   };
   // decode's case needs a valid latent file.
-  ASSERT_EQ(run(with({"encode", "--model", model2, "--out", path("enc.npy")}, mnist)).exit_code, 0);
+  ASSERT_EQ(run(concat({"encode", "--model", model2, "--out", path("enc.npy")}, mnist)).exit_code, 0);
   for (const Case& c : cases) {
     std::string line;
     for (const auto& a : c.args) line += a + " ";

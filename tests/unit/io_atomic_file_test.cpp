@@ -2,6 +2,7 @@
 #include "io/atomic_file.hpp"
 
 #include "support/cli_runner.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,16 +15,7 @@ namespace fs = std::filesystem;
 
 class AtomicFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / ("aevb_atomic_file_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  void touch(const std::string& name) { std::ofstream(dir_ / name) << "partial"; }
+  void touch(const std::string& name) { scratch_.write(name, "partial"); }
   // A pid no process can have: above the kernel's largest.
   static std::string dead_pid() {
     long pid_max = 0;
@@ -32,7 +24,8 @@ class AtomicFile : public ::testing::Test {
     return std::to_string(pid_max + 1);
   }
 
-  fs::path dir_;
+  const test::TempDir scratch_;
+  const fs::path dir_ = scratch_.path;
 };
 
 TEST_F(AtomicFile, RemovesOnlyTemporariesOfGoneWriters) {
