@@ -28,11 +28,31 @@ enum class OptimizerKind { sgd, adagrad, adam };
 /// steps, EvalOptions (src/eval/evaluation.hpp) for evaluation.
 enum class MatmulPrecision { float32, bfloat16 };
 
-/// The network: encoder x -> hidden... -> (mu, log sigma^2); decoder
-/// z -> hidden (reversed) -> likelihood parameters.
+/// One declared layer of an encoder or decoder (docs/architectures.md), as
+/// written on the command line: dense:OUT, conv:OUT:KERNEL:STRIDE:PADDING,
+/// deconv:OUT:KERNEL:STRIDE:PADDING[:OUTPUT_PADDING], residual:HIDDEN,
+/// unflatten:C:H:W. A dense layer after an image flattens it (as nn.Flatten).
+enum class LayerKind { dense, conv, deconv, residual, unflatten };
+struct LayerSpec {
+  LayerKind kind = LayerKind::dense;
+  std::size_t out = 0;  // dense: features; conv, deconv: channels; residual: inner channels; unflatten: C
+  std::size_t kernel = 0, stride = 1, padding = 0, output_padding = 0;  // conv, deconv
+  std::size_t height = 0, width = 0;                                    // unflatten
+
+  bool operator==(const LayerSpec&) const = default;
+};
+
+/// The network: encoder x -> layers... -> the family's latent parameters
+/// (mu, log sigma^2 for the VAE); decoder z -> layers... -> likelihood
+/// parameters. With `encoder` empty, the encoder is dense layers of the
+/// `hidden` widths; with `decoder` empty, the decoder mirrors the encoder.
 struct ModelConfig {
+  /// The model family (src/model/family.hpp): "vae" (the paper's, a diagonal
+  /// Gaussian q(z|x) and prior N(0, I)) or "autoencoder" (a point z, no KL).
+  std::string family = "vae";
   std::size_t input_dim = 784;
-  std::vector<std::size_t> hidden = {500};  // encoder widths; the decoder mirrors them
+  std::vector<std::size_t> hidden = {500};  // encoder widths when `encoder` is empty; the decoder mirrors them
+  std::vector<LayerSpec> encoder, decoder;  // declared layers (empty: see above)
   std::size_t latent = 20;
   Activation activation = Activation::tanh;
   float leaky_slope = 0.01f;                // for leaky_relu
@@ -40,7 +60,8 @@ struct ModelConfig {
   bool sigmoid_mean = true;                 // Gaussian mean through a sigmoid, data in (0,1)
   float fixed_variance = 1.0f;              // c, for gaussian_fixed
   Init init = Init::paper;
-  std::size_t image_height = 0, image_width = 0;  // 0: not images (figures need them)
+  std::size_t image_height = 0, image_width = 0;  // 0: not images (figures and conv layers need them)
+  std::size_t image_channels = 1;                 // planar (NCHW) rows: channels * height * width = input_dim
 
   bool operator==(const ModelConfig&) const = default;
 };
@@ -95,6 +116,11 @@ std::string_view to_string(Estimator);
 std::string_view to_string(Init);
 std::string_view to_string(OptimizerKind);
 std::string_view to_string(MatmulPrecision);
+/// "conv:32:4:2:1,conv:64:4:2:1,dense:256": the declaration syntax above.
+std::string to_string(const std::vector<LayerSpec>& layers);
+std::string to_string(const LayerSpec& layer);
+/// Parses that syntax; throws InputError naming `what` and the bad item.
+std::vector<LayerSpec> parse_layers(std::string_view text, std::string_view what);
 /// Parse the names printed by to_string; throws InputError naming `what`.
 Activation parse_activation(std::string_view name);
 Likelihood parse_likelihood(std::string_view name);

@@ -46,8 +46,11 @@ json toml_to_json(const toml::node& node, const std::string& where, const std::s
 }  // namespace
 
 json to_json(const ModelConfig& c) {
-  return json{{"input_dim", c.input_dim},
+  return json{{"family", c.family},
+              {"input_dim", c.input_dim},
               {"hidden", c.hidden},
+              {"encoder", to_string(c.encoder)},
+              {"decoder", to_string(c.decoder)},
               {"latent", c.latent},
               {"activation", std::string(to_string(c.activation))},
               {"leaky_slope", float_json(c.leaky_slope)},
@@ -56,7 +59,8 @@ json to_json(const ModelConfig& c) {
               {"fixed_variance", float_json(c.fixed_variance)},
               {"init", std::string(to_string(c.init))},
               {"image_height", c.image_height},
-              {"image_width", c.image_width}};
+              {"image_width", c.image_width},
+              {"image_channels", c.image_channels}};
 }
 
 json to_json(const ObjectiveConfig& c) {
@@ -87,10 +91,14 @@ json to_json(const TrainConfig& c) {
 
 void apply_json(const json& j, ModelConfig& c, std::string_view where, std::string_view path) {
   ObjectReader r(j, where, path,
-                 {"input_dim", "hidden", "latent", "activation", "leaky_slope", "likelihood", "sigmoid_mean",
-                  "fixed_variance", "init", "image_height", "image_width"});
+                 {"family", "input_dim", "hidden", "encoder", "decoder", "latent", "activation", "leaky_slope",
+                  "likelihood", "sigmoid_mean", "fixed_variance", "init", "image_height", "image_width",
+                  "image_channels"});
+  r.read("family", c.family);
   r.read("input_dim", c.input_dim);
   r.read("hidden", c.hidden);
+  r.read_layers("encoder", c.encoder);
+  r.read_layers("decoder", c.decoder);
   r.read("latent", c.latent);
   r.read_enum("activation", c.activation, &parse_activation);
   r.read("leaky_slope", c.leaky_slope);
@@ -100,6 +108,7 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   r.read_enum("init", c.init, &parse_init);
   r.read("image_height", c.image_height);
   r.read("image_width", c.image_width);
+  r.read("image_channels", c.image_channels);
 }
 
 void apply_json(const json& j, ObjectiveConfig& c, std::string_view where, std::string_view path) {

@@ -139,6 +139,16 @@ class ObjectReader {
     out = std::move(values);
   }
 
+  /// Layer declarations in the CLI's syntax ("conv:32:4:2:1,dense:256");
+  /// "" is no declaration.
+  void read_layers(const char* key, std::vector<LayerSpec>& out) const {
+    const json* v = get(key);
+    if (!v) return;
+    if (!v->is_string()) wrong(key, "a string of layers such as \"conv:32:4:2:1,dense:256\"", *v);
+    const std::string& text = v->get_ref<const std::string&>();
+    out = text.empty() ? std::vector<LayerSpec>{} : parse_layers(text, where_ + ": " + key_path(key));
+  }
+
   template <class E>
   void read_enum(const char* key, E& out, E (*parse)(std::string_view)) const {
     const json* v = get(key);

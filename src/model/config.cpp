@@ -49,6 +49,91 @@ void require(bool ok, const std::string& message) {
   if (!ok) throw InputError(message);
 }
 
+struct LayerSyntax {
+  LayerKind kind;
+  std::string_view name;
+  std::size_t min_fields, max_fields;  // numbers after the name
+  std::string_view usage;
+};
+constexpr std::array<LayerSyntax, 5> kLayerSyntax{{
+    {LayerKind::dense, "dense", 1, 1, "dense:OUT"},
+    {LayerKind::conv, "conv", 4, 4, "conv:OUT:KERNEL:STRIDE:PADDING"},
+    {LayerKind::deconv, "deconv", 4, 5, "deconv:OUT:KERNEL:STRIDE:PADDING[:OUTPUT_PADDING]"},
+    {LayerKind::residual, "residual", 1, 1, "residual:HIDDEN"},
+    {LayerKind::unflatten, "unflatten", 3, 3, "unflatten:C:H:W"},
+}};
+
+const LayerSyntax& syntax_of(LayerKind kind) {
+  for (const auto& s : kLayerSyntax)
+    if (s.kind == kind) return s;
+  throw std::logic_error("layer kind without syntax");
+}
+
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = text.find(sep, start);
+    parts.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+// A whole decimal number of at most 9 digits (layer sizes are never larger).
+bool parse_size(std::string_view s, std::size_t& out) {
+  if (s.empty() || s.size() > 9) return false;
+  out = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + std::size_t(c - '0');
+  }
+  return true;
+}
+
+LayerSpec parse_layer(std::string_view item, std::string_view what) {
+  const auto fields = split(item, ':');
+  const auto fail = [&](const std::string& why) -> InputError {
+    return InputError(std::string(what) + ": layer '" + std::string(item) + "': " + why);
+  };
+  const LayerSyntax* syntax = nullptr;
+  std::string names;
+  for (const auto& s : kLayerSyntax) {
+    if (s.name == fields[0]) syntax = &s;
+    names += (names.empty() ? "" : ", ") + std::string(s.usage);
+  }
+  if (syntax == nullptr) throw fail("expected one of " + names);
+  const std::size_t n = fields.size() - 1;
+  if (n < syntax->min_fields || n > syntax->max_fields) throw fail("expected " + std::string(syntax->usage));
+  std::size_t v[5] = {0, 0, 0, 0, 0};
+  for (std::size_t i = 0; i < n; ++i)
+    if (!parse_size(fields[i + 1], v[i]))
+      throw fail("expected whole numbers (" + std::string(syntax->usage) + "), found '" + std::string(fields[i + 1]) +
+                 "'");
+  LayerSpec spec;
+  spec.kind = syntax->kind;
+  spec.out = v[0];
+  if (spec.out == 0) throw fail("the output size must be positive");
+  switch (spec.kind) {
+    case LayerKind::conv:
+    case LayerKind::deconv:
+      spec.kernel = v[1];
+      spec.stride = v[2];
+      spec.padding = v[3];
+      spec.output_padding = v[4];
+      if (spec.kernel == 0 || spec.stride == 0) throw fail("kernel and stride must be positive");
+      if (spec.output_padding >= spec.stride) throw fail("the output padding must be smaller than the stride");
+      break;
+    case LayerKind::unflatten:
+      spec.height = v[1];
+      spec.width = v[2];
+      if (spec.height == 0 || spec.width == 0) throw fail("height and width must be positive");
+      break;
+    case LayerKind::dense:
+    case LayerKind::residual: break;
+  }
+  return spec;
+}
+
 }  // namespace
 
 std::string_view to_string(Activation v) { return name_of(kActivations, v); }
@@ -67,6 +152,47 @@ MatmulPrecision parse_matmul_precision(std::string_view s) {
   return parse(kMatmulPrecisions, s, "matmul_precision");
 }
 
+std::string to_string(const LayerSpec& l) {
+  std::string s(syntax_of(l.kind).name);
+  const auto add = [&s](std::size_t v) {
+    s += ':';
+    s += std::to_string(v);
+  };
+  add(l.out);
+  switch (l.kind) {
+    case LayerKind::conv:
+    case LayerKind::deconv:
+      add(l.kernel);
+      add(l.stride);
+      add(l.padding);
+      if (l.kind == LayerKind::deconv && l.output_padding != 0) add(l.output_padding);
+      break;
+    case LayerKind::unflatten:
+      add(l.height);
+      add(l.width);
+      break;
+    case LayerKind::dense:
+    case LayerKind::residual: break;
+  }
+  return s;
+}
+
+std::string to_string(const std::vector<LayerSpec>& layers) {
+  std::string s;
+  for (const auto& l : layers) {
+    if (!s.empty()) s += ',';
+    s += to_string(l);
+  }
+  return s;
+}
+
+std::vector<LayerSpec> parse_layers(std::string_view text, std::string_view what) {
+  if (text.empty()) throw InputError(std::string(what) + ": expected at least one layer, found none");
+  std::vector<LayerSpec> layers;
+  for (std::string_view item : split(text, ',')) layers.push_back(parse_layer(item, what));
+  return layers;
+}
+
 void validate(const ModelConfig& c) {
   require(c.input_dim > 0, "model: input_dim must be positive");
   require(c.latent > 0, "model: latent must be positive");
@@ -74,9 +200,11 @@ void validate(const ModelConfig& c) {
   require(c.fixed_variance > 0, "model: fixed_variance must be positive, found " +
                                     std::to_string(c.fixed_variance));
   require(c.leaky_slope >= 0 && c.leaky_slope < 1, "model: leaky_slope must be in [0, 1)");
+  require(c.image_channels > 0, "model: image_channels must be positive");
   require((c.image_height == 0) == (c.image_width == 0) &&
-              (c.image_height == 0 || c.image_height * c.image_width == c.input_dim),
-          "model: image_height * image_width must equal input_dim (" + std::to_string(c.input_dim) + ")");
+              (c.image_height == 0 || c.image_channels * c.image_height * c.image_width == c.input_dim),
+          "model: image_channels * image_height * image_width must equal input_dim (" +
+              std::to_string(c.input_dim) + ")");
 }
 
 void validate(const ObjectiveConfig& c) {

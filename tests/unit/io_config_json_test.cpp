@@ -37,6 +37,11 @@ ModelConfig unusual_model() {
   c.init = Init::glorot;
   c.image_height = 28;
   c.image_width = 20;
+  c.input_dim = 3 * 28 * 20;
+  c.image_channels = 3;
+  c.family = "autoencoder";
+  c.encoder = parse_layers("conv:8:3:2:1,residual:4,dense:7", "test");
+  c.decoder = parse_layers("dense:7,dense:784,unflatten:16:7:7,deconv:3:4:4:0:1", "test");
   return c;
 }
 
@@ -115,7 +120,9 @@ TEST(IoConfigJson, EveryFieldIsCovered) {
                        m.activation != md.activation, m.leaky_slope != md.leaky_slope,
                        m.likelihood != md.likelihood, m.sigmoid_mean != md.sigmoid_mean,
                        m.fixed_variance != md.fixed_variance, m.init != md.init,
-                       m.image_height != md.image_height, m.image_width != md.image_width})
+                       m.image_height != md.image_height, m.image_width != md.image_width,
+                       m.image_channels != md.image_channels, m.family != md.family, m.encoder != md.encoder,
+                       m.decoder != md.decoder})
     EXPECT_TRUE(differs) << "a ModelConfig field of unusual_model() is at its default";
   const TrainConfig t = unusual_train(), td;
   EXPECT_EQ(train_config_from_json(json::parse(to_json(t).dump()), "mem"), t);
@@ -127,7 +134,7 @@ TEST(IoConfigJson, EveryFieldIsCovered) {
                        t.seed != td.seed, t.kl_warmup_steps != td.kl_warmup_steps,
                        t.matmul_precision != td.matmul_precision})
     EXPECT_TRUE(differs) << "a TrainConfig field of unusual_train() is at its default";
-  EXPECT_EQ(to_json(ModelConfig{}).size(), 11u);
+  EXPECT_EQ(to_json(ModelConfig{}).size(), 15u);
   EXPECT_EQ(to_json(TrainConfig{}).size(), 6u);
 }
 
@@ -144,7 +151,7 @@ TEST(IoConfigJson, OverlayKeepsAbsentKeys) {
   apply_json(json{{"latent", 9}, {"hidden", json::array()}}, c, "mem");
   EXPECT_EQ(c.latent, 9u);
   EXPECT_TRUE(c.hidden.empty());
-  EXPECT_EQ(c.input_dim, 560u);
+  EXPECT_EQ(c.input_dim, 1680u);
   EXPECT_EQ(c.activation, Activation::leaky_relu);
 
   TrainConfig t = unusual_train();
@@ -160,7 +167,7 @@ TEST(IoConfigJson, OverlayKeepsAbsentKeys) {
 TEST(IoConfigJson, UnknownKeysAreErrorsNamingTheKey) {
   ModelConfig c;
   EXPECT_ERROR_CONTAINS(apply_json(json{{"hiden", {500}}}, c, "cfg.json"),
-                        "cfg.json: unknown key 'model.hiden' (expected one of: input_dim, hidden,");
+                        "cfg.json: unknown key 'model.hiden' (expected one of: family, input_dim, hidden,");
   TrainConfig t;
   EXPECT_ERROR_CONTAINS(apply_json(json{{"optimizer", {{"learning_rate", 0.1}}}}, t, "cfg.toml"),
                         "cfg.toml: unknown key 'train.optimizer.learning_rate'");
