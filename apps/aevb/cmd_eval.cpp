@@ -36,16 +36,18 @@ void run_eval(const EvalFlags& f) {
   EvalOptions options;
   options.objective = {parse_estimator(f.estimator), f.samples, 1.0f};
   validate(options.objective);
-  options.iw_samples = f.iw;
+  // A family without a prior (the autoencoder) has no log p(x) to estimate.
+  const std::size_t iw = model.has_prior() ? f.iw : 0;
+  options.iw_samples = iw;
   options.seed = f.seed;
   options.matmul_precision = parse_matmul_precision(f.matmul_precision);
   const auto start = std::chrono::steady_clock::now();
-  Progress progress("log p(x), k = " + std::to_string(f.iw), "datapoints");
+  Progress progress("log p(x), k = " + std::to_string(iw), "datapoints");
   const EvalResult r = evaluate_model(model, {x.data(), data.count, data.dim}, options,
                                       [&](std::size_t done, std::size_t total) {
                                         if (!f.json) progress.update(done, total, NAN);
                                       });
-  if (!f.json && f.iw > 0) progress.finish();
+  if (!f.json && iw > 0) progress.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   nlohmann::json out = {{"model", f.model_path},
@@ -57,13 +59,14 @@ void run_eval(const EvalFlags& f) {
                         {"elbo", r.elbo.bound},
                         {"reconstruction", r.elbo.reconstruction},
                         {"kl", r.elbo.kl},
-                        {"iw_samples", f.iw},
+                        {"family", model.config().family},
+                        {"iw_samples", iw},
                         {"active_units", r.active_units},
                         {"activity", r.activity},
                         {"seed", f.seed},
                         {"matmul_precision", f.matmul_precision},
                         {"seconds", seconds}};
-  if (f.iw > 0) {
+  if (iw > 0) {
     out["log_likelihood"] = r.log_likelihood;
     out["log_likelihood_stderr"] = r.log_likelihood_stderr;
   }
@@ -73,10 +76,14 @@ void run_eval(const EvalFlags& f) {
     return;
   }
   std::printf("%s: %zu datapoints (%s binarization)\n", data.source.c_str(), r.count, to_string(binarize).data());
-  std::printf("  ELBO (estimator %s, L = %zu)   %10.3f nats  (reconstruction %.3f, KL %.3f)\n", f.estimator.c_str(),
-              f.samples, r.elbo.bound, r.elbo.reconstruction, r.elbo.kl);
-  if (f.iw > 0)
-    std::printf("  log p(x) (importance sampling, k = %zu)   %10.3f +- %.3f nats\n", f.iw, r.log_likelihood,
+  if (model.has_prior())
+    std::printf("  ELBO (estimator %s, L = %zu)   %10.3f nats  (reconstruction %.3f, KL %.3f)\n", f.estimator.c_str(),
+                f.samples, r.elbo.bound, r.elbo.reconstruction, r.elbo.kl);
+  else
+    std::printf("  reconstruction log p(x|z)   %10.3f nats  (no log p(x): the %s family has no prior)\n",
+                r.elbo.reconstruction, model.config().family.c_str());
+  if (iw > 0)
+    std::printf("  log p(x) (importance sampling, k = %zu)   %10.3f +- %.3f nats\n", iw, r.log_likelihood,
                 r.log_likelihood_stderr);
   std::printf("  active latent units (Cov_x E_q[z_j] > 0.01)   %zu of %zu\n", r.active_units, r.activity.size());
 }

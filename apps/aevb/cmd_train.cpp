@@ -11,6 +11,7 @@
 #include "io/config_json.hpp"
 #include "io/model_file.hpp"
 #include "io/run_settings_json.hpp"
+#include "train/algorithm.hpp"
 #include "train/epoch_runner.hpp"
 #include "train/run_settings.hpp"
 
@@ -24,6 +25,7 @@ namespace {
 
 struct TrainFlags {
   std::string preset, config_file, data, binarize, scaling = "unit";
+  std::string family, algorithm, encoder, decoder;
   std::vector<std::size_t> hidden;
   std::size_t latent = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
   std::string activation, likelihood, init, estimator, optimizer, weight_decay, matmul_precision;
@@ -44,7 +46,20 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--limit")) s.limit = f.limit;
   if (f.given("--scaling")) s.scaling = parse_scaling(f.scaling);
   if (f.given("--binarize")) s.binarize = parse_binarize(f.binarize);
-  if (f.given("--hidden")) s.model.hidden = f.hidden;
+  if (f.given("--family")) s.model.family = f.family;
+  if (f.given("--algorithm")) s.train.algorithm = f.algorithm;
+  if (f.given("--hidden") && f.given("--encoder"))
+    throw InputError("--hidden and --encoder both declare the encoder: give one (--hidden W is --encoder dense:W)");
+  if (f.given("--hidden")) {  // the MLP shorthand replaces any declared layers
+    s.model.hidden = f.hidden;
+    s.model.encoder.clear();
+    s.model.decoder.clear();
+  }
+  if (f.given("--encoder")) {  // a new encoder: the decoder mirrors it unless declared too
+    s.model.encoder = parse_layers(f.encoder, "--encoder");
+    s.model.decoder.clear();
+  }
+  if (f.given("--decoder")) s.model.decoder = parse_layers(f.decoder, "--decoder");
   if (f.given("--latent")) s.model.latent = f.latent;
   if (f.given("--activation")) s.model.activation = parse_activation(f.activation);
   if (f.given("--likelihood")) s.model.likelihood = parse_likelihood(f.likelihood);
@@ -124,6 +139,7 @@ void complete_for_data(RunSettings& s, const Dataset& train) {
   const double batches = std::ceil(double(train.count) / double(std::max<std::size_t>(s.train.batch, 1)));
   s.train.kl_warmup_steps = static_cast<std::uint64_t>(std::llround(s.kl_warmup_epochs * batches));
   validate(s.model);
+  find_algorithm(s.train.algorithm);
   validate(s.train.objective);
   validate(s.train.optimizer);
   if (s.epochs == 0) throw InputError("--epochs must be at least 1");
@@ -231,7 +247,8 @@ void add_train_command(CLI::App& app) {
   TrainFlags& f = *flags;
   CLI::App* cmd = app.add_subcommand("train", "train a VAE with minibatch AEVB (Algorithm 1)");
   f.cmd = cmd;
-  cmd->add_option("--preset", f.preset, "paper-mnist or paper-frey: the paper's setups (sec. 5)");
+  cmd->add_option("--preset", f.preset,
+                  "paper-mnist or paper-frey (the paper's setups, sec. 5), conv-mnist (a small conv VAE)");
   cmd->add_option("--config", f.config_file, "settings file (.json or .toml): sections model, train, run");
   cmd->add_option("--data", f.data, "mnist, fashion-mnist, frey, or a file/folder (IDX, NPY, CSV, PNGs)");
   cmd->add_option("--limit", f.limit, "use only the first N training datapoints");
@@ -239,7 +256,14 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--binarize", f.binarize, "none, dynamic (resampled every epoch) or fixed");
   cmd->add_option("--validation", f.validation, "held-out datapoints: a count, a fraction < 1, or 0");
   cmd->add_option("--test-eval", f.test_eval, "test images evaluated after each epoch (0: none)");
-  cmd->add_option("--hidden", f.hidden, "hidden layer widths, encoder order (the decoder mirrors them)");
+  cmd->add_option("--family", f.family, "vae (the paper's) or autoencoder (a point z, no KL)");
+  cmd->add_option("--algorithm", f.algorithm, "aevb (Algorithm 1)");
+  cmd->add_option("--hidden", f.hidden, "hidden layer widths of an MLP, encoder order (the decoder mirrors them)");
+  cmd->add_option("--encoder", f.encoder,
+                  "encoder layers, e.g. conv:32:4:2:1,conv:64:4:2:1,dense:256 (docs/architectures.md)");
+  cmd->add_option("--decoder", f.decoder,
+                  "decoder layers ending at the data, e.g. dense:3136,unflatten:64:7:7,deconv:32:4:2:1,deconv:1:4:2:1 "
+                  "(default: the encoder's mirror)");
   cmd->add_option("--latent", f.latent, "latent dimensions Nz");
   cmd->add_option("--activation", f.activation, "tanh, relu, leaky-relu, softplus or sigmoid");
   cmd->add_option("--likelihood", f.likelihood, "bernoulli, gaussian (learned variance) or gaussian-fixed");

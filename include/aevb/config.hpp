@@ -90,6 +90,8 @@ struct OptimizerConfig {
 };
 
 struct TrainConfig {
+  /// The training algorithm (src/train/algorithm.hpp): "aevb" (Algorithm 1).
+  std::string algorithm = "aevb";
   ObjectiveConfig objective;
   OptimizerConfig optimizer;
   std::size_t batch = 100;  // M

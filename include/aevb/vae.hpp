@@ -41,8 +41,12 @@ class Vae {
   std::span<float> parameters();
   std::span<const float> parameters() const;
   const std::vector<ParameterInfo>& parameter_table() const;
+  /// Whether the family has a prior p(z): sample(), log_likelihood() and the
+  /// importance-weighted bound need one (the autoencoder has none).
+  bool has_prior() const;
 
-  /// q(z|x): the posterior's mean and log-variance, [rows, latent] each.
+  /// q(z|x): the posterior's mean and log-variance, [rows, latent] each (the
+  /// autoencoder's code and -inf, a point mass).
   void encode(ConstMatrix x, Matrix mu, Matrix logvar) const;
   /// E[x|z]: Bernoulli probabilities or the Gaussian mean, [rows, input_dim].
   void decode(ConstMatrix z, Matrix mean) const;
@@ -58,6 +62,7 @@ class Vae {
   const Engine<float>& engine() const;
 
  private:
+  void require_prior(const char* what) const;  // throws InputError naming `what`
   std::unique_ptr<Engine<float>> engine_;
 };
 

@@ -11,7 +11,8 @@ namespace aevb {
 
 class ParamLayout {
  public:
-  /// Appends a tensor; returns its offset in elements.
+  /// Appends a tensor; returns its offset in elements. Throws InputError when
+  /// the total overflows.
   std::size_t add(std::string name, std::vector<std::size_t> shape);
   const std::vector<ParameterInfo>& table() const { return table_; }
   std::size_t total() const { return total_; }
@@ -19,6 +20,7 @@ class ParamLayout {
   const ParameterInfo& find(const std::string& name) const;
 
  private:
+  [[noreturn]] static void overflow();
   std::vector<ParameterInfo> table_;
   std::size_t total_ = 0;
 };

@@ -2,6 +2,7 @@
 
 #include "io/config_json.hpp"
 #include "io/model_file.hpp"
+#include "model/architecture.hpp"
 #include "io/safetensors.hpp"
 
 #include <aevb/error.hpp>
@@ -61,7 +62,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   const safetensors::File file = safetensors::read_file(path);
   Checkpoint ck;
   ck.model = read_model_config(file, source, {kCheckpointFormat});
-  const std::vector<ParameterInfo> table = model_tensor_table(ck.model);
+  const std::vector<ParameterInfo> table = parameter_table(ck.model);
   check_parameter_tensors(file, table, source, {kOptimizerTensor});
 
   const std::string where = source + " (__metadata__)";
@@ -120,7 +121,6 @@ void restore_checkpoint(const Checkpoint& ck, Vae& model, Trainer& trainer) {
   if (to_json(trainer.config()) != to_json(ck.train))
     throw InputError("checkpoint: its train config " + to_json(ck.train).dump() + " differs from the trainer's " +
                      to_json(trainer.config()).dump());
-  require_documented_layout(model);
   std::span<float> params = model.parameters();
   if (params.size() != ck.parameters.size())
     throw InputError("checkpoint: " + std::to_string(ck.parameters.size()) + " parameters, the model has " +

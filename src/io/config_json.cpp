@@ -81,7 +81,8 @@ json to_json(const OptimizerConfig& c) {
 }
 
 json to_json(const TrainConfig& c) {
-  return json{{"objective", to_json(c.objective)},
+  return json{{"algorithm", c.algorithm},
+              {"objective", to_json(c.objective)},
               {"optimizer", to_json(c.optimizer)},
               {"batch", c.batch},
               {"seed", c.seed},
@@ -96,6 +97,10 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
                   "image_channels"});
   r.read("family", c.family);
   r.read("input_dim", c.input_dim);
+  // As on the command line: the MLP shorthand replaces declared layers, and a
+  // new encoder gets the mirrored decoder unless one is given beside it.
+  if (j.contains("hidden") && !j.contains("encoder")) c.encoder.clear();
+  if ((j.contains("hidden") || j.contains("encoder")) && !j.contains("decoder")) c.decoder.clear();
   r.read("hidden", c.hidden);
   r.read_layers("encoder", c.encoder);
   r.read_layers("decoder", c.decoder);
@@ -133,7 +138,8 @@ void apply_json(const json& j, OptimizerConfig& c, std::string_view where, std::
 
 void apply_json(const json& j, TrainConfig& c, std::string_view where, std::string_view path) {
   ObjectReader r(j, where, path,
-                 {"objective", "optimizer", "batch", "seed", "kl_warmup_steps", "matmul_precision"});
+                 {"algorithm", "objective", "optimizer", "batch", "seed", "kl_warmup_steps", "matmul_precision"});
+  r.read("algorithm", c.algorithm);
   r.read_object("objective", c.objective);
   r.read_object("optimizer", c.optimizer);
   r.read("batch", c.batch);

@@ -1,6 +1,7 @@
 #include "io/model_file.hpp"
 
 #include "io/config_json.hpp"
+#include "model/architecture.hpp"
 
 #include <aevb/error.hpp>
 
@@ -18,73 +19,7 @@ std::string shape_string(const std::vector<std::size_t>& shape) {
   return s + "]";
 }
 
-/// Builds the table with overflow-checked sizes (the config may come from a file).
-class TableBuilder {
- public:
-  void add(std::string name, std::vector<std::size_t> shape) {
-    std::size_t n = 1;
-    for (std::size_t d : shape) {
-      if (d != 0 && n > std::numeric_limits<std::size_t>::max() / d) overflow();
-      n *= d;
-    }
-    if (total_ > std::numeric_limits<std::size_t>::max() - n) overflow();
-    table_.push_back(ParameterInfo{std::move(name), std::move(shape), total_});
-    total_ += n;
-  }
-  std::vector<ParameterInfo> take() { return std::move(table_); }
-
- private:
-  [[noreturn]] static void overflow() {
-    throw InputError("model config: the network's parameter count overflows");
-  }
-  std::vector<ParameterInfo> table_;
-  std::size_t total_ = 0;
-};
-
 }  // namespace
-
-std::vector<ParameterInfo> model_tensor_table(const ModelConfig& c) {
-  // e = [D, h0, ..., h(n-1)] (encoder), d = [Nz, h(n-1), ..., h0] (decoder).
-  const std::size_t n = c.hidden.size();
-  TableBuilder t;
-  std::size_t in = c.input_dim;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::string p = "encoder." + std::to_string(i);
-    t.add(p + ".weight", {c.hidden[i], in});
-    t.add(p + ".bias", {c.hidden[i]});
-    in = c.hidden[i];
-  }
-  t.add("encoder.mu.weight", {c.latent, in});
-  t.add("encoder.logvar.weight", {c.latent, in});
-  t.add("encoder.mu.bias", {c.latent});
-  t.add("encoder.logvar.bias", {c.latent});
-  in = c.latent;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t width = c.hidden[n - 1 - i];
-    const std::string p = "decoder." + std::to_string(i);
-    t.add(p + ".weight", {width, in});
-    t.add(p + ".bias", {width});
-    in = width;
-  }
-  const std::size_t D = c.input_dim;
-  switch (c.likelihood) {
-    case Likelihood::bernoulli:
-      t.add("decoder.logits.weight", {D, in});
-      t.add("decoder.logits.bias", {D});
-      break;
-    case Likelihood::gaussian:
-      t.add("decoder.mean.weight", {D, in});
-      t.add("decoder.logvar.weight", {D, in});
-      t.add("decoder.mean.bias", {D});
-      t.add("decoder.logvar.bias", {D});
-      break;
-    case Likelihood::gaussian_fixed:
-      t.add("decoder.mean.weight", {D, in});
-      t.add("decoder.mean.bias", {D});
-      break;
-  }
-  return t.take();
-}
 
 ModelConfig read_model_config(const safetensors::File& file, const std::string& source,
                               std::initializer_list<std::string_view> formats) {
@@ -137,19 +72,7 @@ void check_parameter_tensors(const safetensors::File& file, const std::vector<Pa
   }
 }
 
-void require_documented_layout(const Vae& model) {
-  const std::vector<ParameterInfo> expected = model_tensor_table(model.config());
-  const std::vector<ParameterInfo>& actual = model.parameter_table();
-  bool same = expected.size() == actual.size();
-  for (std::size_t i = 0; same && i < expected.size(); ++i)
-    same = expected[i].name == actual[i].name && expected[i].shape == actual[i].shape &&
-           expected[i].offset == actual[i].offset;
-  if (!same)
-    throw std::logic_error("the engine's parameter table differs from model_tensor_table (docs/model-format.md)");
-}
-
 void copy_parameters(const safetensors::File& file, Vae& model) {
-  require_documented_layout(model);
   std::span<float> params = model.parameters();
   for (const ParameterInfo& p : model.parameter_table()) {
     const safetensors::Tensor* t = file.find(p.name);
@@ -182,7 +105,7 @@ ModelFileInfo inspect_model(const std::filesystem::path& path) {
   info.config = read_model_config(file, source, {kModelFormat, kCheckpointFormat});
   info.format = file.metadata.at("format");
   info.metadata = file.metadata;
-  const std::vector<ParameterInfo> table = model_tensor_table(info.config);
+  const std::vector<ParameterInfo> table = parameter_table(info.config);
   if (info.format == kCheckpointFormat)
     check_parameter_tensors(file, table, source, {"optimizer.state"});
   else
@@ -199,9 +122,9 @@ Vae load_model(const std::filesystem::path& path) {
   // Checked against the file before the network is allocated: its size is
   // now bounded by the file's.
   if (file.metadata.at("format") == kCheckpointFormat)
-    check_parameter_tensors(file, model_tensor_table(config), source, {"optimizer.state"});
+    check_parameter_tensors(file, parameter_table(config), source, {"optimizer.state"});
   else
-    check_parameter_tensors(file, model_tensor_table(config), source);
+    check_parameter_tensors(file, parameter_table(config), source);
   Vae model(config);
   copy_parameters(file, model);
   return model;

@@ -17,12 +17,6 @@ inline constexpr std::string_view kModelFormat = "aevb-vae";
 inline constexpr std::string_view kCheckpointFormat = "aevb-checkpoint";
 inline constexpr std::string_view kFormatVersion = "1";
 
-/// The parameter tensors of the network `config` describes, in flat-buffer
-/// (and file) order, with their offsets: the table of docs/model-format.md.
-/// Computed from the config alone, so a file's tensors can be checked before
-/// anything is allocated. Throws InputError when the sizes overflow.
-std::vector<ParameterInfo> model_tensor_table(const ModelConfig& config);
-
 /// Writes `model` to `path` atomically. `extra` adds metadata entries (string
 /// values; "format", "format_version" and "aevb_config" are reserved).
 void save_model(const std::filesystem::path& path, const Vae& model, const safetensors::Metadata& extra = {});
@@ -56,9 +50,6 @@ ModelConfig read_model_config(const safetensors::File& file, const std::string& 
 /// values; InputError naming the tensor otherwise.
 void check_parameter_tensors(const safetensors::File& file, const std::vector<ParameterInfo>& table,
                              const std::string& source, std::initializer_list<std::string_view> extra = {});
-
-/// Throws std::logic_error unless model.parameter_table() is model_tensor_table(model.config()).
-void require_documented_layout(const Vae& model);
 
 /// Copies the file's parameter tensors into `model` by name.
 void copy_parameters(const safetensors::File& file, Vae& model);

@@ -1,6 +1,8 @@
 #include <aevb/config.hpp>
 #include <aevb/error.hpp>
 
+#include "model/latent_space.hpp"
+
 #include <array>
 #include <string>
 #include <utility>
@@ -194,6 +196,7 @@ std::vector<LayerSpec> parse_layers(std::string_view text, std::string_view what
 }
 
 void validate(const ModelConfig& c) {
+  find_family(c.family);
   require(c.input_dim > 0, "model: input_dim must be positive");
   require(c.latent > 0, "model: latent must be positive");
   for (std::size_t h : c.hidden) require(h > 0, "model: hidden widths must be positive");

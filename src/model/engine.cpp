@@ -1,7 +1,7 @@
 #include "model/engine.hpp"
 
 #include "core/rng.hpp"
-#include "prob/gaussian_posterior.hpp"
+#include "model/architecture.hpp"
 #include "prob/likelihood.hpp"
 
 #include <algorithm>
@@ -11,63 +11,25 @@
 namespace aevb {
 namespace {
 
-// Adds a layer's weight and bias to the layout, in that order.
-Dense add_dense(ParamLayout& layout, const std::string& name, std::size_t in, std::size_t out, Act act,
-                float slope) {
-  Dense d{in, out, 0, 0, act, slope};
-  d.weight = layout.add(name + ".weight", {out, in});
-  d.bias = layout.add(name + ".bias", {out});
-  return d;
-}
-
-// A linear head of two outputs (mu and log-variance, or a Gaussian's mean and
-// log-variance) stored as one [2*out, in] weight: both weights, then both
-// biases, so one GEMM computes both while the file keeps PyTorch's two heads.
-Dense add_twin_head(ParamLayout& layout, const std::string& prefix, const std::string& first,
-                    const std::string& second, std::size_t in, std::size_t out) {
-  Dense d{in, 2 * out, 0, 0, Act::identity, 0};
-  d.weight = layout.add(prefix + first + ".weight", {out, in});
-  layout.add(prefix + second + ".weight", {out, in});
-  d.bias = layout.add(prefix + first + ".bias", {out});
-  layout.add(prefix + second + ".bias", {out});
-  return d;
+const ModelConfig& validated(const ModelConfig& config) {
+  validate(config);
+  return config;
 }
 
 }  // namespace
 
 template <class T>
-Engine<T>::Engine(const ModelConfig& config) : config_(config) {
-  validate(config_);
-  const Act act = to_act(config_.activation);
-  const float slope = config_.leaky_slope;
-  std::size_t in = config_.input_dim;
-  for (std::size_t i = 0; i < config_.hidden.size(); ++i) {
-    encoder_.add(add_dense(layout_, "encoder." + std::to_string(i), in, config_.hidden[i], act, slope));
-    in = config_.hidden[i];
-  }
-  encoder_.add(add_twin_head(layout_, "encoder.", "mu", "logvar", in, config_.latent));
-
-  in = config_.latent;
-  for (std::size_t i = 0; i < config_.hidden.size(); ++i) {
-    const std::size_t width = config_.hidden[config_.hidden.size() - 1 - i];
-    decoder_.add(add_dense(layout_, "decoder." + std::to_string(i), in, width, act, slope));
-    in = width;
-  }
-  const std::size_t d = config_.input_dim;
-  switch (config_.likelihood) {
-    case Likelihood::bernoulli:
-      decoder_.add(add_dense(layout_, "decoder.logits", in, d, Act::identity, 0));
-      break;
-    case Likelihood::gaussian:
-      decoder_.add(add_twin_head(layout_, "decoder.", "mean", "logvar", in, d));
-      break;
-    case Likelihood::gaussian_fixed:
-      decoder_.add(add_dense(layout_, "decoder.mean", in, d, Act::identity, 0));
-      break;
-  }
+Engine<T>::Engine(const ModelConfig& config)
+    : config_(validated(config)),
+      family_(find_family(config_.family)),
+      latent_(make_latent_space<T>(config_)) {
+  build_networks<T>(config_, *latent_, layout_, encoder_, decoder_);
   params_.assign(layout_.total(), T(0));
   grads_.assign(layout_.total(), T(0));
 }
+
+template <class T>
+Engine<T>::~Engine() = default;
 
 template <class T>
 void Engine<T>::initialize(std::uint64_t seed) {
@@ -82,7 +44,10 @@ void Engine<T>::initialize(std::uint64_t seed) {
         std::fill(dst, dst + p.size(), T(0));
         continue;
       }
-      const double fan_out = double(p.shape[0]), fan_in = double(p.shape[1]);
+      // Fans as PyTorch computes them: shape[1] and shape[0] times the kernel's size.
+      double receptive = 1;
+      for (std::size_t d = 2; d < p.shape.size(); ++d) receptive *= double(p.shape[d]);
+      const double fan_out = double(p.shape[0]) * receptive, fan_in = double(p.shape[1]) * receptive;
       stddev = config_.init == Init::glorot ? std::sqrt(2.0 / (fan_in + fan_out)) : std::sqrt(2.0 / fan_in);
     }
     fill_normal(dst, p.size(), seed, rng_stream(RngPurpose::init, t));
@@ -101,7 +66,7 @@ void Engine<T>::plan(std::size_t rows, std::size_t samples) {
   if (rows <= planned_rows_ && n <= planned_draws_) return;
   planned_rows_ = std::max(rows, planned_rows_);
   planned_draws_ = std::max(n, planned_draws_);
-  const std::size_t nz = config_.latent;
+  const std::size_t nz = latent_->dim();
   encoder_.plan(planned_rows_);
   decoder_.plan(planned_draws_);
   for (auto* per_draw : {&log_lik_, &log_prior_, &log_q_, &lik_weight_, &prior_weight_})
@@ -121,7 +86,7 @@ void Engine<T>::forward_pass(MatrixView<const T> x, const T* eps, std::size_t sa
   rows_ = x.rows;
   samples_ = samples;
   const MatrixView<T> head = encoder_.forward(params(), x);
-  reparameterize<T>(head, samples, eps, {z_.data(), log_q_.data(), log_prior_.data(), kl_.data()});
+  latent_->sample(head, samples, eps, {z_.data(), log_q_.data(), log_prior_.data(), kl_.data()});
   decoder_.forward(params(), z());
 }
 
@@ -146,10 +111,10 @@ Bound Engine<T>::forward_backward(MatrixView<const T> x, const T* eps, const Obj
     log_likelihood_grad<T>(spec, decoder_output(), x, samples_, lik_weight_.data(), log_lik_.data(),
                            decoder_.output_grad());
   }
-  const MatrixView<T> dz{dz_.data(), n, config_.latent};
+  const MatrixView<T> dz{dz_.data(), n, latent_->dim()};
   decoder_.backward(params(), grads(), z(), dz, mode);
-  reparameterize_backward<T>(encoder_output(), samples_, eps, z_.data(),
-                             {dz_.data(), prior_weight_.data(), kl_weight_.data()}, encoder_.output_grad());
+  latent_->backward(encoder_output(), samples_, eps, z_.data(), {dz_.data(), prior_weight_.data(), kl_weight_.data()},
+                    encoder_.output_grad());
   encoder_.backward(params(), grads(), x, MatrixView<T>{}, mode);
   return bound;
 }
@@ -171,12 +136,7 @@ void Engine<T>::log_weights(MatrixView<const T> x, const T* eps, std::size_t sam
 template <class T>
 void Engine<T>::encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar) {
   encoder_.plan(x.rows);
-  const MatrixView<T> head = encoder_.forward(params(), x);
-  const std::size_t nz = config_.latent;
-  for (std::size_t r = 0; r < x.rows; ++r) {
-    std::copy_n(head.row(r), nz, mu.row(r));
-    std::copy_n(head.row(r) + nz, nz, logvar.row(r));
-  }
+  latent_->summarize(encoder_.forward(params(), x), mu, logvar);
 }
 
 template <class T>

@@ -4,16 +4,20 @@
 // and gradient buffers and the activation workspace, planned once per shape.
 //
 // Data flow of forward_backward (Kingma & Welling 2013):
-//   x -> encoder MLP -> (mu, log sigma^2)                      [App. C.2]
-//     -> z = mu + sigma * eps, S samples per datapoint          [sec. 2.4]
-//     -> decoder MLP -> likelihood parameters -> log p(x|z)     [App. C]
+//   x -> encoder network -> the family's head (mu, log sigma^2 for the VAE)
+//     -> the family's latent space: z, S samples per datapoint (z = mu + sigma * eps, sec. 2.4),
+//        log q(z|x), log p(z), KL (App. B)
+//     -> decoder network -> likelihood parameters -> log p(x|z)      [App. C]
 //     -> estimator A (eq. 6), B (eq. 7) or L_k -> gradients, backwards.
+// The engine never asks which family or which layers it holds.
 #include <aevb/vae.hpp>
 
 #include "core/param_layout.hpp"
-#include "nn/mlp.hpp"
+#include "model/latent_space.hpp"
+#include "nn/network.hpp"
 #include "objective/estimator.hpp"
 
+#include <memory>
 #include <vector>
 
 namespace aevb {
@@ -22,8 +26,12 @@ template <class T>
 class Engine {
  public:
   explicit Engine(const ModelConfig& config);
+  ~Engine();
 
   const ModelConfig& config() const { return config_; }
+  const FamilyInfo& family() const { return family_; }
+  /// Noise values per sample (eps rows are this wide; 0 for a point latent).
+  std::size_t noise_dim() const { return latent_->noise_dim(); }
   const ParamLayout& layout() const { return layout_; }
   T* params() { return params_.data(); }
   const T* params() const { return params_.data(); }
@@ -39,7 +47,7 @@ class Engine {
   /// never allocate.
   void plan(std::size_t rows, std::size_t samples);
 
-  /// The objective on x with the given noise eps ([x.rows * samples, latent],
+  /// The objective on x with the given noise eps ([x.rows * samples, noise_dim()],
   /// row m * samples + s). Adds d(loss)/d(theta) to grads(), where
   /// loss = -(1/M) sum_m objective_m (eq. 8 per datapoint; beta weights the KL);
   /// with GradMode::overwrite, writes it there (no zero_grad() needed: every
@@ -51,12 +59,13 @@ class Engine {
   /// log w = log p(x|z_s) + log p(z_s) - log q(z_s|x) per sample, [x.rows * samples].
   void log_weights(MatrixView<const T> x, const T* eps, std::size_t samples, T* out);
 
+  /// q(z|x)'s mean and log-variance (-inf for a point latent).
   void encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar);
   /// E[x|z] (sigmoid of the logits, or the Gaussian mean).
   void decode_mean(MatrixView<const T> z, MatrixView<T> mean);
 
   // Intermediates of the last forward, for tests and inspection.
-  MatrixView<const T> encoder_output() const { return encoder_.result(); }  // [M, 2*latent]: mu | log sigma^2
+  MatrixView<const T> encoder_output() const { return encoder_.result(); }  // the head: mu | log sigma^2 for the VAE
   MatrixView<const T> z() const { return {z_.data(), rows_ * samples_, config_.latent}; }  // [M*S, latent]
   /// [M*S, D] logits or mean pre-activation, or [M*S, 2D] mean pre-activation | log-variance.
   MatrixView<const T> decoder_output() const { return decoder_.result(); }
@@ -67,9 +76,11 @@ class Engine {
   ObjectiveTerms<T> terms() const { return {log_lik_.data(), log_prior_.data(), log_q_.data(), kl_.data()}; }
 
   ModelConfig config_;
+  const FamilyInfo& family_;
+  std::unique_ptr<LatentSpace<T>> latent_;
   ParamLayout layout_;
   std::vector<T> params_, grads_;
-  Mlp<T> encoder_, decoder_;
+  Network<T> encoder_, decoder_;
   std::size_t planned_rows_ = 0, planned_draws_ = 0;  // datapoints, datapoints x samples
   std::size_t rows_ = 0, samples_ = 0;  // of the last forward
   std::vector<T> z_, dz_;

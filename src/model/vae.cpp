@@ -41,6 +41,13 @@ Vae& Vae::operator=(Vae&&) noexcept = default;
 const ModelConfig& Vae::config() const { return engine_->config(); }
 std::span<float> Vae::parameters() { return {engine_->params(), engine_->param_count()}; }
 std::span<const float> Vae::parameters() const { return {engine_->params(), engine_->param_count()}; }
+bool Vae::has_prior() const { return engine_->family().has_prior; }
+
+void Vae::require_prior(const char* what) const {
+  if (!has_prior())
+    throw InputError(std::string(what) + ": the " + config().family + " family has no prior p(z) (no samples, no log p(x))");
+}
+
 const std::vector<ParameterInfo>& Vae::parameter_table() const { return engine_->layout().table(); }
 Engine<float>& Vae::engine() { return *engine_; }
 const Engine<float>& Vae::engine() const { return *engine_; }
@@ -62,6 +69,7 @@ void Vae::decode(ConstMatrix z, Matrix mean) const {
 }
 
 void Vae::sample(std::uint64_t seed, Matrix out) const {
+  require_prior("sample");
   std::vector<float> z(out.rows * config().latent);
   fill_normal(z.data(), z.size(), seed, rng_stream(RngPurpose::prior, 0));
   decode({z.data(), out.rows, config().latent}, out);
@@ -69,8 +77,9 @@ void Vae::sample(std::uint64_t seed, Matrix out) const {
 
 Bound Vae::evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64_t seed) const {
   validate(objective);
+  if (objective.estimator == Estimator::iw) require_prior("evaluate with the importance-weighted bound");
   check_shape(x, config().input_dim, "evaluate input");
-  const std::size_t s = objective.samples, nz = config().latent;
+  const std::size_t s = objective.samples, nz = engine_->noise_dim();
   const std::size_t chunk = std::max<std::size_t>(1, kEvalDraws / s);
   std::vector<float> eps(std::min(chunk, x.rows) * s * nz);
   Bound total;
@@ -87,9 +96,10 @@ Bound Vae::evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64
 }
 
 std::vector<double> Vae::log_likelihood(ConstMatrix x, std::size_t k, std::uint64_t seed) const {
+  require_prior("log_likelihood");
   check_shape(x, config().input_dim, "log_likelihood input");
   if (k == 0) throw InputError("log_likelihood: the number of importance samples must be at least 1");
-  const std::size_t nz = config().latent;
+  const std::size_t nz = engine_->noise_dim();
   // Datapoints per chunk, and samples per chunk when one datapoint's k exceed it.
   const std::size_t rows_per_chunk = std::max<std::size_t>(1, kEvalDraws / k);
   const std::size_t samples_per_chunk = std::min(k, kEvalDraws);

@@ -1,6 +1,7 @@
 #include "nn/dense.hpp"
 
 #include "backend/gemm.hpp"
+#include "core/param_layout.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -33,6 +34,29 @@ void dense_backward(const Dense& layer, const T* params, T* grads, MatrixView<co
             layer.in, T(0), dx.data, layer.in);
   }
 }
+
+template <class T>
+DenseLayer<T>::DenseLayer(ParamLayout& layout, const std::string& name, Shape in, std::size_t out, Act act,
+                          float slope)
+    : Layer<T>(in, Shape{out, 0, 0}) {
+  dense_ = Dense{in.size(), out, 0, 0, act, slope};
+  dense_.weight = layout.add(name + ".weight", {out, in.size()});
+  dense_.bias = layout.add(name + ".bias", {out});
+}
+
+template <class T>
+std::unique_ptr<DenseLayer<T>> DenseLayer<T>::twin(ParamLayout& layout, const std::string& first,
+                                                   const std::string& second, Shape in, std::size_t out) {
+  Dense d{in.size(), 2 * out, 0, 0, Act::identity, 0};
+  d.weight = layout.add(first + ".weight", {out, in.size()});
+  layout.add(second + ".weight", {out, in.size()});
+  d.bias = layout.add(first + ".bias", {out});
+  layout.add(second + ".bias", {out});
+  return std::unique_ptr<DenseLayer>(new DenseLayer(in, d));
+}
+
+template class DenseLayer<float>;
+template class DenseLayer<double>;
 
 template void dense_forward<float>(const Dense&, const float*, MatrixView<const float>, MatrixView<float>);
 template void dense_forward<double>(const Dense&, const double*, MatrixView<const double>, MatrixView<double>);

@@ -9,7 +9,7 @@
 // Tensors are rows of a MatrixView, one datapoint per row: a flat layer's row
 // holds `channels` features; an image row holds channels x height x width
 // values in NCHW order (PyTorch's), so flattening is free.
-#include "nn/dense.hpp"
+#include "nn/grad_mode.hpp"
 
 #include <aevb/matrix.hpp>
 
@@ -17,8 +17,6 @@
 #include <string>
 
 namespace aevb {
-
-class ParamLayout;
 
 struct Shape {
   std::size_t channels = 0;

@@ -1,12 +1,12 @@
-// Minibatch AEVB (Algorithm 1): draw eps, compute the gradient of the
-// minibatch estimator (eq. 8, per datapoint), update the parameters.
+// One training step: the algorithm's gradient (src/train/algorithm.hpp; AEVB,
+// Algorithm 1, by default), checked for divergence, then the optimizer's update.
 #include <aevb/vae.hpp>
 
 #include "backend/cpu/gemm_bf16_amx.hpp"
 #include "backend/gemm.hpp"
-#include "core/rng.hpp"
 #include "model/engine.hpp"
 #include "optim/optimizer.hpp"
+#include "train/algorithm.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -16,7 +16,7 @@ namespace aevb {
 
 struct Trainer::State {
   Optimizer<float> optimizer;
-  std::vector<float> eps;  // [batch * samples, latent], drawn anew each step
+  std::unique_ptr<TrainingAlgorithm> algorithm;
 };
 
 Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_(config) {
@@ -24,10 +24,12 @@ Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_
   if (config_.kl_warmup_steps > 0 && config_.objective.estimator == Estimator::iw)
     throw InputError("train: KL warm-up weights the KL of estimators A and B; the importance-weighted bound has none");
   if (config_.batch == 0) throw InputError("train: batch size must be at least 1");
+  if (config_.objective.estimator == Estimator::iw && !model_.has_prior())
+    throw InputError("train: the importance-weighted bound needs a prior; the " + model_.config().family +
+                     " family has none (use estimator B)");
   if (config_.matmul_precision == MatmulPrecision::bfloat16) backend::require_bf16_products("train");
-  const std::size_t draws = config_.batch * config_.objective.samples;
   state_ = std::make_unique<State>(State{Optimizer<float>(config_.optimizer, model_.parameters().size()),
-                                         std::vector<float>(draws * model_.config().latent)});
+                                         find_algorithm(config_.algorithm).make(config_, model_.engine())});
   model_.engine().plan(config_.batch, config_.objective.samples);
 }
 
@@ -44,13 +46,8 @@ Bound Trainer::step(ConstMatrix batch) {
     throw InputError("train step: batch has " + std::to_string(batch.rows) + " rows, expected 1 to " +
                      std::to_string(config_.batch));
   Engine<float>& engine = model_.engine();
-  const std::size_t n = batch.rows * config_.objective.samples * engine.config().latent;
-  fill_normal(state_->eps.data(), n, config_.seed, rng_stream(RngPurpose::eps, step_));
-  ObjectiveConfig objective = config_.objective;
-  objective.beta = kl_weight();
-  // The gradient is written, not added: no zero-grad pass over the buffer.
   const backend::ScopedMatmulPrecision precision(config_.matmul_precision);
-  const Bound bound = engine.forward_backward(batch, state_->eps.data(), objective, GradMode::overwrite);
+  const Bound bound = state_->algorithm->gradient(engine, batch, step_, kl_weight());
   const float* grads = engine.grads();
   const std::size_t p = engine.param_count();
   if (!std::isfinite(bound.bound) || !all_finite(grads, p))

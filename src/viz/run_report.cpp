@@ -75,10 +75,14 @@ RunFigures render_run_report(const RunReportInputs& in) {
     const int h = static_cast<int>(c.image_height), w = static_cast<int>(c.image_width);
     GridStyle style;
     style.scale = 2;
-    std::vector<float> samples(64 * c.input_dim);
-    model.sample(in.seed, {samples.data(), 64, c.input_dim});
-    out.samples_png = encode_png(sample_grid({samples.data(), 64, c.input_dim}, h, w, style));
-    report.add_png(out.samples_png, "Samples from the prior: E[x|z], z ~ N(0, I)");
+    // The prior's figures (samples, the manifold through its quantiles) exist
+    // only for families that have one; the autoencoder shows reconstructions.
+    if (model.has_prior()) {
+      std::vector<float> samples(64 * c.input_dim);
+      model.sample(in.seed, {samples.data(), 64, c.input_dim});
+      out.samples_png = encode_png(sample_grid({samples.data(), 64, c.input_dim}, h, w, style));
+      report.add_png(out.samples_png, "Samples from the prior: E[x|z], z ~ N(0, I)");
+    }
     if (in.examples.rows > 0) {
       const std::size_t n = std::min<std::size_t>(in.examples.rows, 32);
       std::vector<float> mu(n * c.latent), logvar(n * c.latent), recon(n * c.input_dim);
@@ -88,7 +92,7 @@ RunFigures render_run_report(const RunReportInputs& in) {
                                                                {recon.data(), n, c.input_dim}, h, w, style));
       report.add_png(out.reconstructions_png, "Inputs (left) and reconstructions E[x|z = mu(x)] (right)");
     }
-    if (c.latent >= 2) {
+    if (c.latent >= 2 && model.has_prior()) {
       constexpr std::size_t kSteps = 16;
       const std::vector<float> z = manifold_latents(c.latent, kSteps, 0, 1);
       std::vector<float> images(kSteps * kSteps * c.input_dim);

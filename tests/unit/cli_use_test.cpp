@@ -8,6 +8,7 @@
 #include "eval/latent_grid.hpp"
 #include "io/config_json.hpp"
 #include "io/model_file.hpp"
+#include "model/architecture.hpp"
 #include "train/epoch_runner.hpp"
 #include "viz/image_grid.hpp"
 #include "viz/png.hpp"
@@ -109,7 +110,7 @@ TEST_F(CliUse, InfoListsConfigTensorsAndMetadata) {
   const ModelFileInfo info = inspect_model(model2);
   const CliResult r = run({"info", model2});
   EXPECT_OK(r);
-  for (const ParameterInfo& t : model_tensor_table(info.config)) {
+  for (const ParameterInfo& t : parameter_table(info.config)) {
     std::string shape = "[";
     for (std::size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
     shape += "]";
@@ -130,7 +131,7 @@ TEST_F(CliUse, InfoListsConfigTensorsAndMetadata) {
   EXPECT_EQ(j["config"], to_json(info.config));
   EXPECT_EQ(j["parameter_count"], info.parameter_count);
   EXPECT_EQ(j["metadata"]["note"], "cli test");
-  const std::vector<ParameterInfo> table = model_tensor_table(info.config);
+  const std::vector<ParameterInfo> table = parameter_table(info.config);
   ASSERT_EQ(j["tensors"].size(), table.size());
   for (std::size_t k = 0; k < table.size(); ++k) {
     EXPECT_EQ(j["tensors"][k]["name"], table[k].name);

@@ -47,6 +47,7 @@ ModelConfig unusual_model() {
 
 TrainConfig unusual_train() {
   TrainConfig t;
+  t.algorithm = "wake-sleep";
   t.objective.estimator = Estimator::iw;
   t.objective.samples = 50;
   t.objective.beta = 0.7f;
@@ -132,10 +133,10 @@ TEST(IoConfigJson, EveryFieldIsCovered) {
                        o.momentum != od.momentum, o.beta1 != od.beta1, o.beta2 != od.beta2, o.eps != od.eps,
                        o.weight_decay != od.weight_decay, o.clip_norm != od.clip_norm, t.batch != td.batch,
                        t.seed != td.seed, t.kl_warmup_steps != td.kl_warmup_steps,
-                       t.matmul_precision != td.matmul_precision})
+                       t.matmul_precision != td.matmul_precision, t.algorithm != td.algorithm})
     EXPECT_TRUE(differs) << "a TrainConfig field of unusual_train() is at its default";
   EXPECT_EQ(to_json(ModelConfig{}).size(), 15u);
-  EXPECT_EQ(to_json(TrainConfig{}).size(), 6u);
+  EXPECT_EQ(to_json(TrainConfig{}).size(), 7u);
 }
 
 TEST(IoConfigJson, FloatsAreWrittenShortest) {

@@ -4,6 +4,7 @@
 // with a minimal safetensors reader written here from the format description
 // alone (it shares no code with src/io), so the docs and the code cannot drift.
 #include "io/model_file.hpp"
+#include "model/architecture.hpp"
 
 #include <aevb/config.hpp>
 #include <aevb/vae.hpp>
@@ -307,7 +308,7 @@ TEST(IoModelFormat, DocsMatchTheLoadersTable) {
   for (const ModelConfig& c : configs()) {
     SCOPED_TRACE(describe(c));
     const std::vector<Named> docs = documented_tensors(c);
-    const std::vector<ParameterInfo> table = model_tensor_table(c);
+    const std::vector<ParameterInfo> table = parameter_table(c);
     ASSERT_EQ(docs.size(), table.size());
     std::size_t offset = 0;
     for (std::size_t k = 0; k < docs.size(); ++k) {
@@ -339,7 +340,6 @@ TEST(IoModelFormat, EngineLayoutIsTheDocumentedOne) {
       EXPECT_EQ(table[k].name, docs[k].name);
       EXPECT_EQ(table[k].shape, docs[k].shape);
     }
-    EXPECT_NO_THROW(require_documented_layout(model));
   }
 }
 

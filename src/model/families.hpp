@@ -1,0 +1,12 @@
+#pragma once
+// The families the registry knows, each in its own file.
+#include "model/latent_space.hpp"
+
+namespace aevb {
+
+template <class T>
+std::unique_ptr<LatentSpace<T>> make_gaussian_latent(const ModelConfig& config);  // family_vae.cpp
+template <class T>
+std::unique_ptr<LatentSpace<T>> make_point_latent(const ModelConfig& config);  // family_autoencoder.cpp
+
+}  // namespace aevb

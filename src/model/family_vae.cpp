@@ -1,0 +1,52 @@
+// The paper's family: q(z|x) = N(mu, diag(sigma^2)) with reparameterized
+// samples and the analytic KL against p(z) = N(0, I) (sec. 2.4, App. B,
+// App. C.2); the encoder head is PyTorch's two linear heads mu and logvar.
+#include "model/families.hpp"
+
+#include "nn/dense.hpp"
+#include "prob/gaussian_posterior.hpp"
+
+#include <algorithm>
+
+namespace aevb {
+namespace {
+
+template <class T>
+class GaussianLatent final : public LatentSpace<T> {
+ public:
+  explicit GaussianLatent(std::size_t dim) : dim_(dim) {}
+  std::size_t dim() const override { return dim_; }
+  std::size_t noise_dim() const override { return dim_; }
+  std::unique_ptr<Layer<T>> make_head(ParamLayout& layout, Shape in) const override {
+    return DenseLayer<T>::twin(layout, "encoder.mu", "encoder.logvar", in, dim_);
+  }
+  void sample(MatrixView<const T> head, std::size_t samples, const T* eps,
+              const PosteriorSample<T>& out) const override {
+    reparameterize<T>(head, samples, eps, out);
+  }
+  void backward(MatrixView<const T> head, std::size_t samples, const T* eps, const T* z,
+                const PosteriorGrad<T>& grad, MatrixView<T> dhead) const override {
+    reparameterize_backward<T>(head, samples, eps, z, grad, dhead);
+  }
+  void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
+    for (std::size_t r = 0; r < head.rows; ++r) {
+      std::copy_n(head.row(r), dim_, mean.row(r));
+      std::copy_n(head.row(r) + dim_, dim_, log_variance.row(r));
+    }
+  }
+
+ private:
+  std::size_t dim_;
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<LatentSpace<T>> make_gaussian_latent(const ModelConfig& config) {
+  return std::make_unique<GaussianLatent<T>>(config.latent);
+}
+
+template std::unique_ptr<LatentSpace<float>> make_gaussian_latent<float>(const ModelConfig&);
+template std::unique_ptr<LatentSpace<double>> make_gaussian_latent<double>(const ModelConfig&);
+
+}  // namespace aevb

@@ -1,0 +1,68 @@
+#pragma once
+// The model seam: what a model family provides to the engine. A family is a
+// latent space (how the encoder's output becomes z, with log q(z|x), log p(z)
+// and the KL, and their gradients) plus the encoder head that produces that
+// output; the networks around it, the likelihood, the objective, training,
+// evaluation, model files and figures are shared by every family and never
+// ask which one they hold. docs/extending.md: how to add one.
+#include "nn/layer.hpp"
+#include "prob/latent_terms.hpp"
+
+#include <aevb/config.hpp>
+#include <aevb/matrix.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+namespace aevb {
+
+class ParamLayout;
+
+template <class T>
+class LatentSpace {
+ public:
+  virtual ~LatentSpace() = default;
+
+  /// z values per sample.
+  virtual std::size_t dim() const = 0;
+  /// Standard-normal noise values per sample that sample() reads (0: z is a
+  /// function of x).
+  virtual std::size_t noise_dim() const = 0;
+  /// The encoder's last layer, from its body's output `in` to this space's
+  /// parameters (registered in `layout`, named as the model file keeps them).
+  virtual std::unique_ptr<Layer<T>> make_head(ParamLayout& layout, Shape in) const = 0;
+
+  /// From the head's output [M, head width] and eps [M*S, noise_dim()]:
+  /// z and the terms of `out` for S = samples draws per datapoint.
+  virtual void sample(MatrixView<const T> head, std::size_t samples, const T* eps,
+                      const PosteriorSample<T>& out) const = 0;
+  /// dhead = dL/d(head) given the forward's eps and z and the loss's
+  /// dependence on z and on the terms.
+  virtual void backward(MatrixView<const T> head, std::size_t samples, const T* eps, const T* z,
+                        const PosteriorGrad<T>& grad, MatrixView<T> dhead) const = 0;
+  /// The encoding a user reads: q(z|x)'s mean [M, dim] and log-variance
+  /// [M, dim] (-inf for a point mass).
+  virtual void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const = 0;
+};
+
+/// A family as the registry (src/model/families.cpp) knows it.
+struct FamilyInfo {
+  std::string_view name;
+  std::string_view summary;  // one line, for --help and docs
+  /// A prior to sample from and a density: sampling, the importance-weighted
+  /// bound and log p(x) are defined.
+  bool has_prior = true;
+  std::unique_ptr<LatentSpace<float>> (*make_float)(const ModelConfig&) = nullptr;
+  std::unique_ptr<LatentSpace<double>> (*make_double)(const ModelConfig&) = nullptr;
+};
+
+std::span<const FamilyInfo> families();
+/// The family called `name`; throws InputError listing the known ones.
+const FamilyInfo& find_family(std::string_view name);
+
+template <class T>
+std::unique_ptr<LatentSpace<T>> make_latent_space(const ModelConfig& config);
+
+}  // namespace aevb

@@ -1,0 +1,9 @@
+#pragma once
+// The algorithms the registry knows, each in its own file.
+#include "train/algorithm.hpp"
+
+namespace aevb {
+
+std::unique_ptr<TrainingAlgorithm> make_aevb(const TrainConfig& config, Engine<float>& engine);  // algorithm_aevb.cpp
+
+}  // namespace aevb
