@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <regex>
@@ -77,6 +78,41 @@ TEST_F(CliTrain, ResumeEqualsAnUninterruptedRun) {
   for (std::size_t e = 0; e < ma.size(); ++e)
     for (const char* k : {"train_bound", "validation_bound", "test_bound", "samples", "step"})
       EXPECT_EQ(ma[e][k], mb[e][k]) << "epoch " << e + 1 << " " << k;
+}
+
+// A declared conv network end to end: its layers are saved, it resumes
+// exactly, training improves it, and the model file's encoder is the one the
+// CLI's encode runs.
+TEST_F(CliTrain, ConvNetworkTrainsResumesAndKeepsItsLayers) {
+  const fs::path whole = dir_ / "whole", parts = dir_ / "parts";
+  const std::vector<std::string> conv = {"--encoder", "conv:8:4:2:1,residual:4,conv:16:4:2:1,dense:32",
+                                         "--activation", "relu", "--init", "he", "--no-report"};
+  // small_run's settings with the declared encoder in place of --hidden 64.
+  auto conv_run = [&](const fs::path& out, const char* epochs) {
+    std::vector<std::string> a = small_run(out, conv);
+    const auto hidden = std::find(a.begin(), a.end(), "--hidden");
+    a.erase(hidden, hidden + 2);
+    a.insert(a.end(), {"--epochs", epochs});
+    return a;
+  };
+  ASSERT_EQ(run(conv_run(whole, "3")).exit_code, 0);
+  ASSERT_EQ(run(conv_run(parts, "1")).exit_code, 0);
+  const auto r = run({"train", "--resume", parts.string(), "--epochs", "3", "--no-report", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(bytes(whole / "model.safetensors"), bytes(parts / "model.safetensors"));
+  const auto m = metrics(whole);
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_GT(m[2]["validation_bound"].get<double>(), m[0]["validation_bound"].get<double>() + 5.0);
+
+  const Vae model = load_model(whole / "model.safetensors");
+  EXPECT_EQ(to_string(model.config().encoder), "conv:8:4:2:1,residual:4,conv:16:4:2:1,dense:32");
+  EXPECT_TRUE(model.config().decoder.empty());  // mirrored, as declared
+  EXPECT_EQ(model.parameter_table().back().name, "decoder.logits.bias");
+  EXPECT_EQ(model.parameter_table()[0].shape, (std::vector<std::size_t>{8, 1, 4, 4}));
+  const fs::path samples = dir_ / "samples.png";
+  const auto s = run({"sample", "--model", (whole / "model.safetensors").string(), "--out", samples.string()});
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_TRUE(fs::exists(samples));
 }
 
 // --matmul-precision bfloat16 trains, is kept in the checkpoint so that a
