@@ -56,10 +56,14 @@ std::vector<float> as_floats(const Dataset& data, Binarize binarize, std::uint64
   return gather_all(data, binarize == Binarize::dynamic ? Binarize::fixed : binarize, seed, 0);
 }
 
-std::pair<int, int> image_shape(const ModelConfig& config, const std::string& what) {
+ImageShape image_shape(const ModelConfig& config, const std::string& what) {
   if (config.image_height == 0)
     throw InputError(what + ": the model was trained on data without an image shape, so it cannot draw images");
-  return {static_cast<int>(config.image_height), static_cast<int>(config.image_width)};
+  if (config.image_channels != 1 && config.image_channels != 3)
+    throw InputError(what + ": the model's images have " + std::to_string(config.image_channels) +
+                     " channels; figures draw 1 (grey) or 3 (RGB)");
+  return {static_cast<int>(config.image_height), static_cast<int>(config.image_width),
+          static_cast<int>(config.image_channels)};
 }
 
 void write_output(const std::filesystem::path& path, std::string_view bytes) {

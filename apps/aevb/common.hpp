@@ -38,8 +38,13 @@ void require_fit(const Vae& model, const Dataset& data, const std::string& model
 /// dynamic, so results are reproducible).
 std::vector<float> as_floats(const Dataset& data, Binarize binarize, std::uint64_t seed);
 
-/// Image height and width of the model's datapoints; InputError when unknown.
-std::pair<int, int> image_shape(const ModelConfig& config, const std::string& what);
+/// Image shape of the model's datapoints, for drawing them.
+struct ImageShape {
+  int height = 0, width = 0;
+  int channels = 1;  // 1 (grey) or 3 (RGB)
+};
+/// InputError when the model has no image shape or one that figures cannot draw.
+ImageShape image_shape(const ModelConfig& config, const std::string& what);
 
 /// Writes bytes atomically, creating the parent folder.
 void write_output(const std::filesystem::path& path, std::string_view bytes);
