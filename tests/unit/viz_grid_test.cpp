@@ -223,10 +223,12 @@ TEST(VizGrid, ColourImagesTileAsRgb) {
   EXPECT_EQ(img.height, 2 * (h + 1) + 1);
   std::vector<bool> covered(static_cast<std::size_t>(img.width * img.height), false);
   for (int i = 0; i < n; ++i) expect_rgb_tile(img, values, i, h, w, 1 + (i % 3) * (w + 1), 1 + (i / 3) * (h + 1), covered);
-  for (int y = 0; y < img.height; ++y)
-    for (int x = 0; x < img.width; ++x)
-      if (!covered[static_cast<std::size_t>(y * img.width + x)])
-        for (int c = 0; c < 3; ++c) ASSERT_EQ(img.at(x, y, c), 64) << "background at (" << x << "," << y << ")";
+  for (int y = 0; y < img.height; ++y) {
+    for (int x = 0; x < img.width; ++x) {
+      if (covered[static_cast<std::size_t>(y * img.width + x)]) continue;
+      for (int c = 0; c < 3; ++c) ASSERT_EQ(img.at(x, y, c), 64) << "background at (" << x << "," << y << ")";
+    }
+  }
 
   // Through PNG: an RGB file whose pixel (x, y) of tile 4 (row 1, column 1) is image 4's three channels.
   const Image8 back = decode_png(encode_png(img));
