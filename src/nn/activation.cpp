@@ -32,33 +32,76 @@ constexpr std::size_t kColumnBlock = 64;
 #pragma GCC push_options
 #pragma GCC target("prefer-vector-width=512")
 
+// The sum of v[0..n) in an order fixed by n alone: 16 running sums (one
+// vector add per 16 elements, not a chain of dependent scalar adds), then the
+// lanes in order, then the tail. An `omp simd` reduction would do the same
+// but lets the compiler peel iterations for alignment, which would make the
+// order depend on the address.
+inline float sum_span(const float* v, std::size_t n) {
+  constexpr std::size_t kLanes = 16;
+  float lanes[kLanes] = {};
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += v[i + j];
+  float sum = 0.0f;
+  for (const float l : lanes) sum += l;
+  for (; i < n; ++i) sum += v[i];
+  return sum;
+}
+
+// act(v), and dL/d(pre-activation) from g = dL/dy and the output y.
+template <Act A>
+inline float act_fast(float v, float slope) {
+  if constexpr (A == Act::tanh) return vmath::tanh(v);
+  if constexpr (A == Act::relu) return v > 0.0f ? v : 0.0f;
+  if constexpr (A == Act::leaky_relu) return v > 0.0f ? v : slope * v;
+  if constexpr (A == Act::softplus) return vmath::softplus(v);
+  if constexpr (A == Act::sigmoid) return vmath::sigmoid(v);
+  return v;
+}
+
+template <Act A>
+inline float grad_fast(float g, float y, float slope) {
+  if constexpr (A == Act::tanh) return g * (1.0f - y * y);
+  if constexpr (A == Act::relu) return y > 0.0f ? g : 0.0f;
+  if constexpr (A == Act::leaky_relu) return y > 0.0f ? g : slope * g;
+  if constexpr (A == Act::softplus) return g * -vmath::expm1(-y);
+  if constexpr (A == Act::sigmoid) return g * (y * (1.0f - y));
+  return g;
+}
+
 template <Act A>
 void forward_row(float* row, const float* bias, std::size_t cols, float slope) {
 #pragma omp simd
-  for (std::size_t c = 0; c < cols; ++c) {
-    const float v = row[c] + bias[c];
-    if constexpr (A == Act::identity) row[c] = v;
-    if constexpr (A == Act::tanh) row[c] = vmath::tanh(v);
-    if constexpr (A == Act::relu) row[c] = v > 0.0f ? v : 0.0f;
-    if constexpr (A == Act::leaky_relu) row[c] = v > 0.0f ? v : slope * v;
-    if constexpr (A == Act::softplus) row[c] = vmath::softplus(v);
-    if constexpr (A == Act::sigmoid) row[c] = vmath::sigmoid(v);
-  }
+  for (std::size_t c = 0; c < cols; ++c) row[c] = act_fast<A>(row[c] + bias[c], slope);
 }
 
 template <Act A>
 void backward_block(float* d, const float* y, std::size_t cols, float slope, float* db) {
 #pragma omp simd
   for (std::size_t c = 0; c < cols; ++c) {
-    float g = d[c];
-    if constexpr (A == Act::tanh) g *= 1.0f - y[c] * y[c];
-    if constexpr (A == Act::relu) g = y[c] > 0.0f ? g : 0.0f;
-    if constexpr (A == Act::leaky_relu) g = y[c] > 0.0f ? g : slope * g;
-    if constexpr (A == Act::softplus) g *= -vmath::expm1(-y[c]);
-    if constexpr (A == Act::sigmoid) g *= y[c] * (1.0f - y[c]);
+    const float g = grad_fast<A>(d[c], y[c], slope);
     d[c] = g;
     if (db) db[c] += g;
   }
+}
+
+template <Act A>
+void forward_span(const float* src, float bias, const float* skip, float* dst, std::size_t n, float slope) {
+  if (skip != nullptr) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) dst[i] = act_fast<A>(src[i] + bias + skip[i], slope);
+  } else {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) dst[i] = act_fast<A>(src[i] + bias, slope);
+  }
+}
+
+template <Act A>
+float backward_span(const float* d, const float* y, float* dst, std::size_t n, float slope) {
+#pragma omp simd
+  for (std::size_t i = 0; i < n; ++i) dst[i] = grad_fast<A>(d[i], y[i], slope);
+  return sum_span(dst, n);
 }
 
 template <Act A>
@@ -102,23 +145,44 @@ Act to_act(Activation a) {
 
 // ---- Reference: the plain loops, libm, any T.
 
+namespace {
+
+template <class T>
+T act_reference(T v, Act act, T slope) {
+  switch (act) {
+    case Act::identity: return v;
+    case Act::tanh: return std::tanh(v);
+    case Act::relu: return std::max(v, T(0));
+    case Act::leaky_relu: return v > 0 ? v : slope * v;
+    case Act::softplus: return softplus(v);
+    case Act::sigmoid: return sigmoid(v);
+  }
+  return v;
+}
+
+// dL/d(pre-activation) from g = dL/dy and the output y.
+template <class T>
+T grad_reference(T g, T y, Act act, T slope) {
+  switch (act) {
+    case Act::identity: return g;
+    case Act::tanh: return g * (T(1) - y * y);
+    case Act::relu: return y > 0 ? g : T(0);
+    case Act::leaky_relu: return y > 0 ? g : slope * g;
+    case Act::softplus: return g * -std::expm1(-y);
+    case Act::sigmoid: return g * (y * (T(1) - y));
+  }
+  return g;
+}
+
+}  // namespace
+
 namespace reference {
 
 template <class T>
 void bias_activation_forward(MatrixView<T> y, const T* bias, Act act, T slope) {
   for (std::size_t r = 0; r < y.rows; ++r) {
     T* row = y.row(r);
-    for (std::size_t c = 0; c < y.cols; ++c) {
-      const T v = row[c] + bias[c];
-      switch (act) {
-        case Act::identity: row[c] = v; break;
-        case Act::tanh: row[c] = std::tanh(v); break;
-        case Act::relu: row[c] = std::max(v, T(0)); break;
-        case Act::leaky_relu: row[c] = v > 0 ? v : slope * v; break;
-        case Act::softplus: row[c] = softplus(v); break;
-        case Act::sigmoid: row[c] = sigmoid(v); break;
-      }
-    }
+    for (std::size_t c = 0; c < y.cols; ++c) row[c] = act_reference(row[c] + bias[c], act, slope);
   }
 }
 
@@ -128,14 +192,7 @@ void activation_backward(MatrixView<T> dy, MatrixView<const T> y, Act act, T slo
     T* d = dy.row(r);
     const T* out = y.row(r);
     for (std::size_t c = 0; c < dy.cols; ++c) {
-      switch (act) {
-        case Act::identity: break;
-        case Act::tanh: d[c] *= T(1) - out[c] * out[c]; break;
-        case Act::relu: d[c] = out[c] > 0 ? d[c] : T(0); break;
-        case Act::leaky_relu: d[c] = out[c] > 0 ? d[c] : slope * d[c]; break;
-        case Act::softplus: d[c] *= -std::expm1(-out[c]); break;
-        case Act::sigmoid: d[c] *= out[c] * (T(1) - out[c]); break;
-      }
+      d[c] = grad_reference(d[c], out[c], act, slope);
       if (db) db[c] += d[c];
     }
   }
@@ -186,5 +243,51 @@ template void bias_activation_forward<float>(MatrixView<float>, const float*, Ac
 template void bias_activation_forward<double>(MatrixView<double>, const double*, Act, double);
 template void activation_backward<float>(MatrixView<float>, MatrixView<const float>, Act, float, float*);
 template void activation_backward<double>(MatrixView<double>, MatrixView<const double>, Act, double, double*);
+
+// ---- The channel planes of image layers (src/nn/conv.cpp): fast for float,
+// the reference's scalar functions for double.
+
+template <class T>
+void bias_activation_span(const T* src, T bias, const T* skip, T* dst, std::size_t n, Act act, T slope) {
+  if constexpr (std::is_same_v<T, float>) {
+    switch (act) {
+      case Act::identity: return forward_span<Act::identity>(src, bias, skip, dst, n, slope);
+      case Act::tanh: return forward_span<Act::tanh>(src, bias, skip, dst, n, slope);
+      case Act::relu: return forward_span<Act::relu>(src, bias, skip, dst, n, slope);
+      case Act::leaky_relu: return forward_span<Act::leaky_relu>(src, bias, skip, dst, n, slope);
+      case Act::softplus: return forward_span<Act::softplus>(src, bias, skip, dst, n, slope);
+      case Act::sigmoid: return forward_span<Act::sigmoid>(src, bias, skip, dst, n, slope);
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) dst[i] = act_reference(src[i] + bias + (skip ? skip[i] : T(0)), act, slope);
+  }
+}
+
+template <class T>
+T activation_backward_span(const T* d, const T* y, T* dst, std::size_t n, Act act, T slope) {
+  if constexpr (std::is_same_v<T, float>) {
+    switch (act) {
+      case Act::identity: return backward_span<Act::identity>(d, y, dst, n, slope);
+      case Act::tanh: return backward_span<Act::tanh>(d, y, dst, n, slope);
+      case Act::relu: return backward_span<Act::relu>(d, y, dst, n, slope);
+      case Act::leaky_relu: return backward_span<Act::leaky_relu>(d, y, dst, n, slope);
+      case Act::softplus: return backward_span<Act::softplus>(d, y, dst, n, slope);
+      case Act::sigmoid: return backward_span<Act::sigmoid>(d, y, dst, n, slope);
+    }
+    return 0.0f;
+  } else {
+    T sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      dst[i] = grad_reference(d[i], y[i], act, slope);
+      sum += dst[i];
+    }
+    return sum;
+  }
+}
+
+template void bias_activation_span<float>(const float*, float, const float*, float*, std::size_t, Act, float);
+template void bias_activation_span<double>(const double*, double, const double*, double*, std::size_t, Act, double);
+template float activation_backward_span<float>(const float*, const float*, float*, std::size_t, Act, float);
+template double activation_backward_span<double>(const double*, const double*, double*, std::size_t, Act, double);
 
 }  // namespace aevb

@@ -14,6 +14,8 @@
 #include <aevb/config.hpp>
 #include <aevb/matrix.hpp>
 
+#include <cstddef>
+
 namespace aevb {
 
 enum class Act { identity, tanh, relu, leaky_relu, softplus, sigmoid };
@@ -29,6 +31,17 @@ void bias_activation_forward(MatrixView<T> y, const T* bias, Act act, T slope);
 /// sums whatever the thread count).
 template <class T>
 void activation_backward(MatrixView<T> dy, MatrixView<const T> y, Act act, T slope, T* db = nullptr);
+
+/// One channel plane of an image layer (serial: callers split the planes):
+/// dst[i] = act(src[i] + bias + skip[i]) for i < n, skip[i] taken as 0 when
+/// skip is null (a residual block's input); dst may be src.
+template <class T>
+void bias_activation_span(const T* src, T bias, const T* skip, T* dst, std::size_t n, Act act, T slope);
+
+/// dst[i] = d[i] * act'(y[i]) for i < n (dst may be d); returns the sum of
+/// the dst[i], in an order fixed by n (the plane's share of the bias gradient).
+template <class T>
+T activation_backward_span(const T* d, const T* y, T* dst, std::size_t n, Act act, T slope);
 
 namespace reference {
 template <class T>

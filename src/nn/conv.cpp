@@ -1,12 +1,643 @@
-// TEMPORARY stub (the real file comes from branch helper-conv).
 #include "nn/conv.hpp"
-#include <stdexcept>
+
+#include "backend/gemm.hpp"
+#include "core/param_layout.hpp"
+#include "core/scalar_math.hpp"
+#include "core/thread_pool.hpp"
+
+#include <aevb/error.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
 namespace aevb {
-#define STUB(C) \
-template <class T> C<T>::C(ParamLayout&, const std::string&, Shape in, const LayerSpec&, Act, float) : Layer<T>(in, in) { throw std::logic_error("stub"); } \
-template <class T> Shape C<T>::output_shape(Shape in, const LayerSpec&) { throw std::logic_error("stub"); return in; } \
-template <class T> void C<T>::forward(const T*, MatrixView<const T>, MatrixView<T>) {} \
-template <class T> void C<T>::backward(const T*, T*, MatrixView<const T>, MatrixView<const T>, MatrixView<T>, MatrixView<T>, GradMode) {} \
-template class C<float>; template class C<double>;
-STUB(Conv2d) STUB(ConvTranspose2d) STUB(Residual)
+
+using backend::gemm;
+using backend::Trans;
+
+namespace {
+
+// ---- Shapes.
+
+void check_image(Shape in) {
+  if (!in.is_image()) throw InputError("needs an image input, found " + to_string(in));
 }
+
+void check_window(const LayerSpec& spec) {
+  if (spec.out == 0) throw InputError("needs at least one output channel");
+  if (spec.kernel == 0 || spec.stride == 0)
+    throw InputError("kernel and stride must be positive, found kernel " + std::to_string(spec.kernel) +
+                     " and stride " + std::to_string(spec.stride));
+}
+
+// PyTorch's transposed-convolution size, (in - 1) * stride - 2 * padding +
+// kernel + output_padding, or an error naming the side where it is below 1.
+std::size_t transposed_size(std::size_t in, const LayerSpec& spec, const char* side, Shape input) {
+  const auto value = static_cast<std::int64_t>((in - 1) * spec.stride + spec.kernel + spec.output_padding) -
+                     2 * static_cast<std::int64_t>(spec.padding);
+  if (value < 1)
+    throw InputError(std::string("the output ") + side + " (" + std::to_string(in) + " - 1) * " +
+                     std::to_string(spec.stride) + " - 2 * " + std::to_string(spec.padding) + " + " +
+                     std::to_string(spec.kernel) + " + " + std::to_string(spec.output_padding) + " = " +
+                     std::to_string(value) + " is below 1 (input " + to_string(input) + ")");
+  return static_cast<std::size_t>(value);
+}
+
+Shape conv_output_shape(Shape in, const LayerSpec& spec) {
+  check_image(in);
+  check_window(spec);
+  if (spec.kernel > in.height + 2 * spec.padding || spec.kernel > in.width + 2 * spec.padding)
+    throw InputError("kernel " + std::to_string(spec.kernel) + " is larger than the input " + to_string(in) +
+                     " padded by " + std::to_string(spec.padding));
+  return {spec.out, (in.height + 2 * spec.padding - spec.kernel) / spec.stride + 1,
+          (in.width + 2 * spec.padding - spec.kernel) / spec.stride + 1};
+}
+
+Shape deconv_output_shape(Shape in, const LayerSpec& spec) {
+  check_image(in);
+  check_window(spec);
+  if (spec.output_padding >= spec.stride)
+    throw InputError("the output padding " + std::to_string(spec.output_padding) +
+                     " must be smaller than the stride " + std::to_string(spec.stride));
+  return {spec.out, transposed_size(in.height, spec, "height", in), transposed_size(in.width, spec, "width", in)};
+}
+
+Shape residual_output_shape(Shape in, const LayerSpec& spec) {
+  check_image(in);
+  if (spec.out == 0) throw InputError("needs at least one hidden channel");
+  return in;
+}
+
+LayerSpec conv_spec(std::size_t out, std::size_t kernel, std::size_t stride, std::size_t padding) {
+  LayerSpec s;
+  s.kind = LayerKind::conv;
+  s.out = out;
+  s.kernel = kernel;
+  s.stride = stride;
+  s.padding = padding;
+  return s;
+}
+
+// ---- im2col and col2im, one (datapoint, channel) plane at a time.
+
+// The grid positions o whose input o * stride + k - padding lies in [0, size):
+// [lo, hi) (for kernel offset k).
+struct Valid {
+  std::size_t lo = 0, hi = 0;
+};
+
+Valid valid_positions(std::size_t k, std::size_t padding, std::size_t stride, std::size_t size, std::size_t grid) {
+  Valid v;
+  v.lo = k >= padding ? 0 : (padding - k + stride - 1) / stride;
+  v.hi = size + padding <= k ? 0 : std::min(grid, (size - 1 + padding - k) / stride + 1);
+  v.lo = std::min(v.lo, v.hi);
+  return v;
+}
+
+// The kk rows (ki, kj) of one channel's patches, at column offset n * positions
+// of a buffer whose rows are ld long. (Indices are formed only for positions
+// inside the image: no pointer ever points outside a buffer.)
+template <class T>
+void im2col_plane(const detail::PatchGeometry& g, const T* plane, T* cols, std::size_t ld) {
+  const std::size_t k = g.kernel, s = g.stride, gh = g.grid_h, gw = g.grid_w;
+  for (std::size_t ki = 0; ki < k; ++ki) {
+    const Valid rows = valid_positions(ki, g.padding, s, g.height, gh);
+    for (std::size_t kj = 0; kj < k; ++kj) {
+      const Valid cv = valid_positions(kj, g.padding, s, g.width, gw);
+      T* dst = cols + (ki * k + kj) * ld;
+      if (cv.lo == cv.hi) {
+        std::fill_n(dst, gh * gw, T(0));
+        continue;
+      }
+      std::fill_n(dst, rows.lo * gw, T(0));
+      for (std::size_t oh = rows.lo; oh < rows.hi; ++oh) {
+        T* d = dst + oh * gw;
+        // The input value at grid position cv.lo of this row, then every s-th.
+        const T* src = plane + ((oh * s + ki - g.padding) * g.width + cv.lo * s + kj - g.padding);
+        const std::size_t count = cv.hi - cv.lo;
+        std::fill_n(d, cv.lo, T(0));
+        if (s == 1) {
+          std::copy_n(src, count, d + cv.lo);
+        } else {
+          for (std::size_t i = 0; i < count; ++i) d[cv.lo + i] = src[i * s];
+        }
+        std::fill(d + cv.hi, d + gw, T(0));
+      }
+      std::fill(dst + rows.hi * gw, dst + gh * gw, T(0));
+    }
+  }
+}
+
+// The adjoint: plane = the sum over (ki, kj), in that order, of the entries
+// that im2col_plane read from each input position.
+template <class T>
+void col2im_plane(const detail::PatchGeometry& g, const T* cols, std::size_t ld, T* plane) {
+  const std::size_t k = g.kernel, s = g.stride, gw = g.grid_w;
+  std::fill_n(plane, g.plane(), T(0));
+  for (std::size_t ki = 0; ki < k; ++ki) {
+    const Valid rows = valid_positions(ki, g.padding, s, g.height, g.grid_h);
+    for (std::size_t kj = 0; kj < k; ++kj) {
+      const Valid cv = valid_positions(kj, g.padding, s, g.width, gw);
+      if (cv.lo == cv.hi) continue;
+      const std::size_t count = cv.hi - cv.lo;
+      const T* src = cols + (ki * k + kj) * ld + cv.lo;
+      for (std::size_t oh = rows.lo; oh < rows.hi; ++oh) {
+        T* d = plane + ((oh * s + ki - g.padding) * g.width + cv.lo * s + kj - g.padding);
+        const T* c = src + oh * gw;
+        if (s == 1) {
+          for (std::size_t i = 0; i < count; ++i) d[i] += c[i];
+        } else {
+          for (std::size_t i = 0; i < count; ++i) d[i * s] += c[i];
+        }
+      }
+    }
+  }
+}
+
+// ---- Planes of [rows, channels, plane] images and [channels, rows * plane] matrices.
+
+// Each plane's work touches only that plane, so any split of the planes
+// between threads gives the same result; below kParallelElements values a
+// pool job costs more than it saves.
+template <class F>
+void for_planes(std::size_t planes, std::size_t values, const F& body) {
+  pool::for_ranges(
+      planes,
+      [&](std::size_t first, std::size_t last) {
+        for (std::size_t u = first; u < last; ++u) body(u);
+      },
+      values >= kParallelElements);
+}
+
+// dst [channels, rows * plane] from src [rows, channels, plane], or back (to_images).
+template <class T>
+void transpose_planes(const T* src, T* dst, std::size_t rows, std::size_t channels, std::size_t plane,
+                      bool to_images) {
+  const std::size_t ld = rows * plane;
+  for_planes(rows * channels, rows * channels * plane, [&](std::size_t u) {
+    const std::size_t n = u / channels, c = u % channels;
+    const T* from = to_images ? src + c * ld + n * plane : src + u * plane;
+    T* to = to_images ? dst + u * plane : dst + c * ld + n * plane;
+    std::memcpy(to, from, plane * sizeof(T));
+  });
+}
+
+// The bias gradient from the per-plane sums [rows, channels]: each channel
+// summed over the datapoints in order, then written or added once (as a
+// product adds to C).
+template <class T>
+void bias_gradient(const T* plane_sums, std::size_t rows, std::size_t channels, T* db, GradMode mode) {
+  for (std::size_t c = 0; c < channels; ++c) {
+    T sum = 0;
+    for (std::size_t n = 0; n < rows; ++n) sum += plane_sums[n * channels + c];
+    db[c] = mode == GradMode::overwrite ? sum : db[c] + sum;
+  }
+}
+
+}  // namespace
+
+namespace detail {
+
+template <class T>
+void im2col(const PatchGeometry& g, std::size_t rows, const T* images, T* cols) {
+  const std::size_t positions = g.positions(), ld = rows * positions, kk = g.kernel * g.kernel;
+  for_planes(rows * g.channels, g.patch() * ld, [&](std::size_t u) {
+    const std::size_t n = u / g.channels, c = u % g.channels;
+    im2col_plane(g, images + u * g.plane(), cols + c * kk * ld + n * positions, ld);
+  });
+}
+
+template <class T>
+void col2im(const PatchGeometry& g, std::size_t rows, const T* cols, T* images, const T* bias, Act act, T slope) {
+  const std::size_t positions = g.positions(), ld = rows * positions, kk = g.kernel * g.kernel;
+  const bool epilogue = bias != nullptr || act != Act::identity;
+  for_planes(rows * g.channels, g.patch() * ld, [&](std::size_t u) {
+    const std::size_t n = u / g.channels, c = u % g.channels;
+    T* plane = images + u * g.plane();
+    col2im_plane(g, cols + c * kk * ld + n * positions, ld, plane);
+    if (epilogue) bias_activation_span<T>(plane, bias ? bias[c] : T(0), nullptr, plane, g.plane(), act, slope);
+  });
+}
+
+template <class T>
+ConvCore<T>::ConvCore(ParamLayout& layout, const std::string& name, Shape in, std::size_t out, std::size_t kernel,
+                      std::size_t stride, std::size_t padding, Act act, float slope)
+    : out_(out), act_(act), slope_(static_cast<T>(slope)) {
+  const Shape o = conv_output_shape(in, conv_spec(out, kernel, stride, padding));
+  geometry_ = {in.channels, in.height, in.width, kernel, stride, padding, o.height, o.width};
+  weight_ = layout.add(name + ".weight", {out, in.channels, kernel, kernel});
+  bias_ = layout.add(name + ".bias", {out});
+}
+
+template <class T>
+void ConvCore<T>::plan(std::size_t rows) {
+  if (rows <= planned_) return;
+  const std::size_t columns = rows * geometry_.positions();
+  cols_.reserve(geometry_.patch() * columns);
+  dcols_.reserve(geometry_.patch() * columns);
+  product_.reserve(out_ * columns);
+  plane_sums_.reserve(rows * out_);
+  planned_ = rows;
+}
+
+template <class T>
+void ConvCore<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> y, const T* skip) {
+  plan(x.rows);  // a no-op once planned
+  const std::size_t rows = x.rows, positions = geometry_.positions(), ld = rows * positions, k = geometry_.patch();
+  im2col(geometry_, rows, x.data, cols_.data());
+  // product [out, rows * positions] = W [out, C k k] cols.
+  gemm<T>(Trans::no, Trans::no, out_, ld, k, T(1), params + weight_, k, cols_.data(), ld, T(0), product_.data(), ld);
+  // y[n, o] = act(product[o, n's positions] + b[o] (+ skip[n, o])): the transposition to NCHW is a copy of
+  // contiguous planes, fused with the bias and the activation.
+  const T* bias = params + bias_;
+  const T* product = product_.data();
+  for_planes(rows * out_, out_ * ld, [&](std::size_t u) {
+    const std::size_t n = u / out_, o = u % out_;
+    bias_activation_span<T>(product + o * ld + n * positions, bias[o], skip ? skip + u * positions : nullptr,
+                            y.data + u * positions, positions, act_, slope_);
+  });
+}
+
+template <class T>
+void ConvCore<T>::backward(const T* params, T* grads, MatrixView<const T> y, MatrixView<T> dy, MatrixView<T> dx,
+                           GradMode mode, bool keep_dy_grad) {
+  const std::size_t rows = dy.rows, positions = geometry_.positions(), ld = rows * positions, k = geometry_.patch();
+  // dL/d(pre-activation) into product's [out, rows * positions] layout (and
+  // back into dy for a residual block), each plane's sum for the bias.
+  T* product = product_.data();
+  T* sums = plane_sums_.data();
+  for_planes(rows * out_, out_ * ld, [&](std::size_t u) {
+    const std::size_t n = u / out_, o = u % out_;
+    T* d = product + o * ld + n * positions;
+    sums[u] = activation_backward_span<T>(dy.data + u * positions, y.data + u * positions, d, positions, act_, slope_);
+    if (keep_dy_grad) std::memcpy(dy.data + u * positions, d, positions * sizeof(T));
+  });
+  bias_gradient(sums, rows, out_, grads + bias_, mode);
+  // dW (+)= product cols^T; beta = 0 writes it.
+  gemm<T>(Trans::no, Trans::yes, out_, k, ld, T(1), product, ld, cols_.data(), ld,
+          mode == GradMode::overwrite ? T(0) : T(1), grads + weight_, k);
+  if (dx.data == nullptr) return;
+  // dcols = W^T product, summed back into images.
+  gemm<T>(Trans::yes, Trans::no, k, ld, out_, T(1), params + weight_, k, product, ld, T(0), dcols_.data(), ld);
+  col2im<T>(geometry_, rows, dcols_.data(), dx.data, nullptr, Act::identity, T(0));
+}
+
+template void im2col<float>(const PatchGeometry&, std::size_t, const float*, float*);
+template void im2col<double>(const PatchGeometry&, std::size_t, const double*, double*);
+template void col2im<float>(const PatchGeometry&, std::size_t, const float*, float*, const float*, Act, float);
+template void col2im<double>(const PatchGeometry&, std::size_t, const double*, double*, const double*, Act, double);
+template class ConvCore<float>;
+template class ConvCore<double>;
+
+}  // namespace detail
+
+// ---- Conv2d.
+
+template <class T>
+Conv2d<T>::Conv2d(ParamLayout& layout, const std::string& name, Shape in, const LayerSpec& spec, Act act,
+                  float slope)
+    : Layer<T>(in, output_shape(in, spec)),
+      core_(layout, name, in, spec.out, spec.kernel, spec.stride, spec.padding, act, slope) {}
+
+template <class T>
+Shape Conv2d<T>::output_shape(Shape in, const LayerSpec& spec) {
+  return conv_output_shape(in, spec);
+}
+
+template <class T>
+void Conv2d<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> y) {
+  core_.forward(params, x, y, nullptr);
+}
+
+template <class T>
+void Conv2d<T>::backward(const T* params, T* grads, MatrixView<const T> /*x: its columns are kept*/,
+                         MatrixView<const T> y, MatrixView<T> dy, MatrixView<T> dx, GradMode mode) {
+  core_.backward(params, grads, y, dy, dx, mode, false);
+}
+
+// ---- ConvTranspose2d: the adjoint of a convolution from the output's space
+// to the input's, with the same weight viewed as [in, out k k].
+
+template <class T>
+ConvTranspose2d<T>::ConvTranspose2d(ParamLayout& layout, const std::string& name, Shape in, const LayerSpec& spec,
+                                    Act act, float slope)
+    : Layer<T>(in, output_shape(in, spec)), in_channels_(in.channels), act_(act), slope_(static_cast<T>(slope)) {
+  const Shape out = this->out_shape();
+  // A convolution of the output with this window has in.height x in.width
+  // positions: ((in - 1) s + output_padding) / s + 1 = in, as output_padding < s.
+  geometry_ = {out.channels, out.height, out.width, spec.kernel, spec.stride, spec.padding, in.height, in.width};
+  weight_ = layout.add(name + ".weight", {in.channels, spec.out, spec.kernel, spec.kernel});
+  bias_ = layout.add(name + ".bias", {spec.out});
+}
+
+template <class T>
+Shape ConvTranspose2d<T>::output_shape(Shape in, const LayerSpec& spec) {
+  return deconv_output_shape(in, spec);
+}
+
+template <class T>
+void ConvTranspose2d<T>::plan(std::size_t rows) {
+  if (rows <= planned_) return;
+  const std::size_t columns = rows * geometry_.positions();
+  x_cols_.reserve(in_channels_ * columns);
+  dx_cols_.reserve(in_channels_ * columns);
+  cols_.reserve(geometry_.patch() * columns);
+  plane_sums_.reserve(rows * geometry_.channels);
+  planned_ = rows;
+}
+
+template <class T>
+void ConvTranspose2d<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> y) {
+  plan(x.rows);  // a no-op once planned
+  const std::size_t rows = x.rows, ld = rows * geometry_.positions(), k = geometry_.patch();
+  transpose_planes(x.data, x_cols_.data(), rows, in_channels_, geometry_.positions(), false);
+  // cols [out k k, rows * H * W] = W^T x_cols, then summed into y with the bias and activation.
+  gemm<T>(Trans::yes, Trans::no, k, ld, in_channels_, T(1), params + weight_, k, x_cols_.data(), ld, T(0),
+          cols_.data(), ld);
+  col2im<T>(geometry_, rows, cols_.data(), y.data, params + bias_, act_, slope_);
+}
+
+template <class T>
+void ConvTranspose2d<T>::backward(const T* params, T* grads, MatrixView<const T> /*x: kept as x_cols*/,
+                                  MatrixView<const T> y, MatrixView<T> dy, MatrixView<T> dx, GradMode mode) {
+  const std::size_t rows = dy.rows, ld = rows * geometry_.positions(), k = geometry_.patch();
+  const std::size_t channels = geometry_.channels, plane = geometry_.plane();
+  // dL/d(pre-activation) in place, each plane's sum for the bias.
+  T* sums = plane_sums_.data();
+  for_planes(rows * channels, rows * channels * plane, [&](std::size_t u) {
+    T* d = dy.data + u * plane;
+    sums[u] = activation_backward_span<T>(d, y.data + u * plane, d, plane, act_, slope_);
+  });
+  bias_gradient(sums, rows, channels, grads + bias_, mode);
+  im2col(geometry_, rows, dy.data, cols_.data());
+  // dW [in, out k k] (+)= x_cols cols^T.
+  gemm<T>(Trans::no, Trans::yes, in_channels_, k, ld, T(1), x_cols_.data(), ld, cols_.data(), ld,
+          mode == GradMode::overwrite ? T(0) : T(1), grads + weight_, k);
+  if (dx.data == nullptr) return;
+  gemm<T>(Trans::no, Trans::no, in_channels_, ld, k, T(1), params + weight_, k, cols_.data(), ld, T(0),
+          dx_cols_.data(), ld);
+  transpose_planes(dx_cols_.data(), dx.data, rows, in_channels_, geometry_.positions(), true);
+}
+
+// ---- Residual.
+
+template <class T>
+Residual<T>::Residual(ParamLayout& layout, const std::string& name, Shape in, const LayerSpec& spec, Act act,
+                      float slope)
+    : Layer<T>(in, output_shape(in, spec)),
+      conv1_(layout, name + ".conv1", in, spec.out, 3, 1, 1, act, slope),
+      conv2_(layout, name + ".conv2", conv1_.out_shape(), in.channels, 1, 1, 0, act, slope) {}
+
+template <class T>
+Shape Residual<T>::output_shape(Shape in, const LayerSpec& spec) {
+  return residual_output_shape(in, spec);
+}
+
+template <class T>
+void Residual<T>::plan(std::size_t rows) {
+  conv1_.plan(rows);
+  conv2_.plan(rows);
+  if (rows <= planned_) return;
+  hidden_.reserve(rows * conv1_.out_shape().size());
+  hidden_grad_.reserve(rows * conv1_.out_shape().size());
+  planned_ = rows;
+}
+
+template <class T>
+void Residual<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> y) {
+  plan(x.rows);  // a no-op once planned
+  const MatrixView<T> h{hidden_.data(), x.rows, conv1_.out_shape().size()};
+  conv1_.forward(params, x, h, nullptr);
+  conv2_.forward(params, h, y, x.data);  // act(conv2(h) + b + x)
+}
+
+template <class T>
+void Residual<T>::backward(const T* params, T* grads, MatrixView<const T> /*x*/, MatrixView<const T> y,
+                           MatrixView<T> dy, MatrixView<T> dx, GradMode mode) {
+  const MatrixView<T> h{hidden_.data(), dy.rows, conv1_.out_shape().size()};
+  const MatrixView<T> dh{hidden_grad_.data(), dy.rows, h.cols};
+  // conv2 leaves dL/d(x + conv2(h)) in dy: the skip's share of dx.
+  conv2_.backward(params, grads, y, dy, dh, mode, true);
+  conv1_.backward(params, grads, h, dh, dx, mode, false);
+  if (dx.data == nullptr) return;
+  T* out = dx.data;
+  const T* skip = dy.data;
+  for_planes(dx.rows, dx.size(), [&](std::size_t r) {
+    for (std::size_t i = r * dx.cols; i < (r + 1) * dx.cols; ++i) out[i] += skip[i];
+  });
+}
+
+template class Conv2d<float>;
+template class Conv2d<double>;
+template class ConvTranspose2d<float>;
+template class ConvTranspose2d<double>;
+template class Residual<float>;
+template class Residual<double>;
+
+// ---- Reference: the definitions as direct loops.
+
+namespace reference {
+namespace {
+
+// The gradient buffers' starting values for `mode`.
+template <class T>
+void start_gradient(T* g, std::size_t n, GradMode mode) {
+  if (mode == GradMode::overwrite) std::fill_n(g, n, T(0));
+}
+
+// act applied in place to y, which holds the pre-activations.
+template <class T>
+void activate(MatrixView<T> y, Act act, T slope) {
+  const std::vector<T> zeros(y.cols, T(0));
+  aevb::reference::bias_activation_forward<T>(y, zeros.data(), act, slope);
+}
+
+}  // namespace
+
+template <class T>
+Conv2d<T>::Conv2d(ParamLayout& layout, const std::string& name, Shape in, const LayerSpec& spec, Act act,
+                  float slope)
+    : Layer<T>(in, aevb::Conv2d<T>::output_shape(in, spec)), spec_(spec), act_(act), slope_(static_cast<T>(slope)) {
+  weight_ = layout.add(name + ".weight", {spec.out, in.channels, spec.kernel, spec.kernel});
+  bias_ = layout.add(name + ".bias", {spec.out});
+}
+
+// y[n, o, i, j] = act(b[o] + sum_{c, p, q} W[o, c, p, q] x[n, c, i s - pad + p, j s - pad + q]).
+template <class T>
+void Conv2d<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> y) {
+  const Shape in = this->in_shape(), out = this->out_shape();
+  const auto k = static_cast<std::int64_t>(spec_.kernel), s = static_cast<std::int64_t>(spec_.stride),
+             pad = static_cast<std::int64_t>(spec_.padding);
+  const auto H = static_cast<std::int64_t>(in.height), W = static_cast<std::int64_t>(in.width);
+  const T* w = params + weight_;
+  for (std::size_t n = 0; n < x.rows; ++n)
+    for (std::size_t o = 0; o < out.channels; ++o)
+      for (std::size_t i = 0; i < out.height; ++i)
+        for (std::size_t j = 0; j < out.width; ++j) {
+          T sum = params[bias_ + o];
+          for (std::size_t c = 0; c < in.channels; ++c)
+            for (std::int64_t p = 0; p < k; ++p)
+              for (std::int64_t q = 0; q < k; ++q) {
+                const std::int64_t r = std::int64_t(i) * s - pad + p, t = std::int64_t(j) * s - pad + q;
+                if (r < 0 || r >= H || t < 0 || t >= W) continue;
+                sum += w[((o * in.channels + c) * spec_.kernel + p) * spec_.kernel + q] *
+                       x.row(n)[(c * in.height + r) * in.width + t];
+              }
+          y.row(n)[(o * out.height + i) * out.width + j] = sum;
+        }
+  activate(y, act_, slope_);
+}
+
+template <class T>
+void Conv2d<T>::backward(const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y, MatrixView<T> dy,
+                         MatrixView<T> dx, GradMode mode) {
+  const Shape in = this->in_shape(), out = this->out_shape();
+  const auto k = static_cast<std::int64_t>(spec_.kernel), s = static_cast<std::int64_t>(spec_.stride),
+             pad = static_cast<std::int64_t>(spec_.padding);
+  const auto H = static_cast<std::int64_t>(in.height), W = static_cast<std::int64_t>(in.width);
+  aevb::reference::activation_backward<T>(dy, y, act_, slope_);
+  start_gradient(grads + weight_, out.channels * in.channels * spec_.kernel * spec_.kernel, mode);
+  start_gradient(grads + bias_, out.channels, mode);
+  if (dx.data) std::fill_n(dx.data, dx.size(), T(0));
+  const T* w = params + weight_;
+  T* dw = grads + weight_;
+  for (std::size_t n = 0; n < dy.rows; ++n)
+    for (std::size_t o = 0; o < out.channels; ++o)
+      for (std::size_t i = 0; i < out.height; ++i)
+        for (std::size_t j = 0; j < out.width; ++j) {
+          const T g = dy.row(n)[(o * out.height + i) * out.width + j];
+          grads[bias_ + o] += g;
+          for (std::size_t c = 0; c < in.channels; ++c)
+            for (std::int64_t p = 0; p < k; ++p)
+              for (std::int64_t q = 0; q < k; ++q) {
+                const std::int64_t r = std::int64_t(i) * s - pad + p, t = std::int64_t(j) * s - pad + q;
+                if (r < 0 || r >= H || t < 0 || t >= W) continue;
+                const std::size_t wi = ((o * in.channels + c) * spec_.kernel + p) * spec_.kernel + q;
+                const std::size_t xi = (c * in.height + r) * in.width + t;
+                dw[wi] += g * x.row(n)[xi];
+                if (dx.data) dx.row(n)[xi] += g * w[wi];
+              }
+        }
+}
+
+template <class T>
+ConvTranspose2d<T>::ConvTranspose2d(ParamLayout& layout, const std::string& name, Shape in, const LayerSpec& spec,
+                                    Act act, float slope)
+    : Layer<T>(in, aevb::ConvTranspose2d<T>::output_shape(in, spec)),
+      spec_(spec),
+      act_(act),
+      slope_(static_cast<T>(slope)) {
+  weight_ = layout.add(name + ".weight", {in.channels, spec.out, spec.kernel, spec.kernel});
+  bias_ = layout.add(name + ".bias", {spec.out});
+}
+
+// Every input value x[n, c, i, j] adds W[c, o, p, q] x[n, c, i, j] to
+// y[n, o, i s - pad + p, j s - pad + q] where that lies in the output
+// (PyTorch's definition: the gradient of a convolution with respect to its input).
+template <class T>
+void ConvTranspose2d<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> y) {
+  const Shape in = this->in_shape(), out = this->out_shape();
+  const auto k = static_cast<std::int64_t>(spec_.kernel), s = static_cast<std::int64_t>(spec_.stride),
+             pad = static_cast<std::int64_t>(spec_.padding);
+  const auto H = static_cast<std::int64_t>(out.height), W = static_cast<std::int64_t>(out.width);
+  const T* w = params + weight_;
+  for (std::size_t n = 0; n < x.rows; ++n) {
+    T* yn = y.row(n);
+    for (std::size_t o = 0; o < out.channels; ++o)
+      std::fill_n(yn + o * out.height * out.width, out.height * out.width, params[bias_ + o]);
+    for (std::size_t c = 0; c < in.channels; ++c)
+      for (std::size_t i = 0; i < in.height; ++i)
+        for (std::size_t j = 0; j < in.width; ++j) {
+          const T v = x.row(n)[(c * in.height + i) * in.width + j];
+          for (std::size_t o = 0; o < out.channels; ++o)
+            for (std::int64_t p = 0; p < k; ++p)
+              for (std::int64_t q = 0; q < k; ++q) {
+                const std::int64_t r = std::int64_t(i) * s - pad + p, t = std::int64_t(j) * s - pad + q;
+                if (r < 0 || r >= H || t < 0 || t >= W) continue;
+                yn[(o * out.height + r) * out.width + t] +=
+                    w[((c * out.channels + o) * spec_.kernel + p) * spec_.kernel + q] * v;
+              }
+        }
+  }
+  activate(y, act_, slope_);
+}
+
+template <class T>
+void ConvTranspose2d<T>::backward(const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y,
+                                  MatrixView<T> dy, MatrixView<T> dx, GradMode mode) {
+  const Shape in = this->in_shape(), out = this->out_shape();
+  const auto k = static_cast<std::int64_t>(spec_.kernel), s = static_cast<std::int64_t>(spec_.stride),
+             pad = static_cast<std::int64_t>(spec_.padding);
+  const auto H = static_cast<std::int64_t>(out.height), W = static_cast<std::int64_t>(out.width);
+  aevb::reference::activation_backward<T>(dy, y, act_, slope_);
+  start_gradient(grads + weight_, in.channels * out.channels * spec_.kernel * spec_.kernel, mode);
+  start_gradient(grads + bias_, out.channels, mode);
+  const T* w = params + weight_;
+  T* dw = grads + weight_;
+  for (std::size_t n = 0; n < dy.rows; ++n) {
+    const T* g = dy.row(n);
+    for (std::size_t o = 0; o < out.channels; ++o)
+      for (std::size_t i = 0; i < out.height * out.width; ++i) grads[bias_ + o] += g[o * out.height * out.width + i];
+    for (std::size_t c = 0; c < in.channels; ++c)
+      for (std::size_t i = 0; i < in.height; ++i)
+        for (std::size_t j = 0; j < in.width; ++j) {
+          const std::size_t xi = (c * in.height + i) * in.width + j;
+          T sum = 0;
+          for (std::size_t o = 0; o < out.channels; ++o)
+            for (std::int64_t p = 0; p < k; ++p)
+              for (std::int64_t q = 0; q < k; ++q) {
+                const std::int64_t r = std::int64_t(i) * s - pad + p, t = std::int64_t(j) * s - pad + q;
+                if (r < 0 || r >= H || t < 0 || t >= W) continue;
+                const std::size_t wi = ((c * out.channels + o) * spec_.kernel + p) * spec_.kernel + q;
+                const T gy = g[(o * out.height + r) * out.width + t];
+                dw[wi] += x.row(n)[xi] * gy;
+                sum += w[wi] * gy;
+              }
+          if (dx.data) dx.row(n)[xi] = sum;
+        }
+  }
+}
+
+template <class T>
+Residual<T>::Residual(ParamLayout& layout, const std::string& name, Shape in, const LayerSpec& spec, Act act,
+                      float slope)
+    : Layer<T>(in, aevb::Residual<T>::output_shape(in, spec)),
+      conv1_(layout, name + ".conv1", in, conv_spec(spec.out, 3, 1, 1), act, slope),
+      conv2_(layout, name + ".conv2", conv1_.out_shape(), conv_spec(in.channels, 1, 1, 0), Act::identity, 0),
+      act_(act),
+      slope_(static_cast<T>(slope)) {}
+
+template <class T>
+void Residual<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> y) {
+  hidden_.resize(x.rows * conv1_.out_shape().size());
+  inner_.resize(y.size());
+  conv1_.forward(params, x, {hidden_.data(), x.rows, conv1_.out_shape().size()});
+  conv2_.forward(params, {hidden_.data(), x.rows, conv1_.out_shape().size()}, {inner_.data(), y.rows, y.cols});
+  for (std::size_t i = 0; i < y.size(); ++i) y.data[i] = inner_[i] + x.data[i];
+  activate(y, act_, slope_);
+}
+
+template <class T>
+void Residual<T>::backward(const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y, MatrixView<T> dy,
+                           MatrixView<T> dx, GradMode mode) {
+  const MatrixView<T> h{hidden_.data(), x.rows, conv1_.out_shape().size()};
+  aevb::reference::activation_backward<T>(dy, y, act_, slope_);  // dL/d(x + conv2(h))
+  std::vector<T> d_inner(dy.data, dy.data + dy.size()), dh(h.size());
+  conv2_.backward(params, grads, h, {inner_.data(), y.rows, y.cols}, {d_inner.data(), dy.rows, dy.cols},
+                  {dh.data(), h.rows, h.cols}, mode);
+  conv1_.backward(params, grads, x, h, {dh.data(), h.rows, h.cols}, dx, mode);
+  if (dx.data)
+    for (std::size_t i = 0; i < dx.size(); ++i) dx.data[i] += dy.data[i];
+}
+
+template class Conv2d<float>;
+template class Conv2d<double>;
+template class ConvTranspose2d<float>;
+template class ConvTranspose2d<double>;
+template class Residual<float>;
+template class Residual<double>;
+
+}  // namespace reference
+
+}  // namespace aevb

@@ -61,6 +61,8 @@ class CliErrors : public ::testing::Test {
     };
     train({"--data", "mnist", "--limit", "200", "--hidden", "16", "--latent", "2", "--batch", "50", "--test-eval", "0",
            "--out", path("mnist_run")});
+    train({"--data", "mnist", "--limit", "200", "--family", "autoencoder", "--hidden", "16", "--latent", "2",
+           "--batch", "50", "--test-eval", "0", "--out", path("ae_run")});
     write("flat.csv", flat_csv(8));
     write("shifting.csv", flat_csv(8));
     train({"--data", path("shifting.csv"), "--hidden", "8", "--latent", "2", "--batch", "10", "--out",
@@ -211,6 +213,27 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        "validation size 2.5: expected a fraction between 0 and 1 or a whole number", run_dir},
       {"--validation of all the data", train({"--validation", "20"}), "validation size 20 leaves nothing to train on",
        run_dir},
+      // cmd_train.cpp and src/model/architecture.cpp: networks that cannot be built
+      {"--encoder of bad syntax", train({"--encoder", "conv:8:4"}),
+       "--encoder: layer 'conv:8:4': expected conv:OUT:KERNEL:STRIDE:PADDING", run_dir},
+      {"--hidden with --encoder", train({"--hidden", "8", "--encoder", "dense:8"}),
+       "--hidden and --encoder both declare the encoder", run_dir},
+      {"a conv layer on data without an image shape", train({"--encoder", "conv:4:3:1:1"}),
+       "model: encoder.0 (conv:4:3:1:1): ", run_dir},
+      {"a kernel larger than its input", concat({"train", "--out", run_dir, "--encoder", "conv:8:4:2:1,conv:8:15:1:0"}, mnist),
+       "model: encoder.1 (conv:8:15:1:0): ", run_dir},
+      {"a decoder that does not come back to the data's shape",
+       concat({"train", "--out", run_dir, "--encoder", "conv:8:4:2:1", "--decoder", "dense:1568,unflatten:8:14:14,deconv:1:4:2:0"},
+              mnist),
+       "model: decoder.2 (deconv:1:4:2:0), the output layer, gives [1, 30, 30], the data is [1, 28, 28]", run_dir},
+      {"--family unknown", train({"--family", "gmvae"}), "model family: expected one of vae, autoencoder, found 'gmvae'",
+       run_dir},
+      {"--algorithm unknown", train({"--algorithm", "wake-sleep"}),
+       "training algorithm: expected one of aevb, found 'wake-sleep'", run_dir},
+      {"--estimator iw for the autoencoder", train({"--family", "autoencoder", "--estimator", "iw"}),
+       "the importance-weighted bound needs a prior; the autoencoder family has none", run_dir},
+      {"sample from an autoencoder", {"sample", "--model", path("ae_run/model.safetensors"), "--out", png},
+       "sample: the autoencoder family has no prior p(z)", png},
       // cmd_train.cpp: config files
       {"--config missing", train({"--config", path("missing.toml")}), "cannot read " + path("missing.toml"), run_dir},
       {"--config of another format", train({"--config", path("settings.yaml")}),

@@ -1,6 +1,6 @@
 // Finite-difference checks of the whole network and objective in double:
 // estimators A, B and the importance-weighted bound, beta != 1, L > 1, every
-// likelihood, eps held fixed.
+// likelihood, both families, MLP and convolutional networks, eps held fixed.
 #include "support/gradcheck.hpp"
 
 #include "core/rng.hpp"
@@ -17,13 +17,17 @@ struct ObjectiveCase {
   Estimator estimator;
   std::size_t samples;
   float beta;
+  const char* family = "vae";
+  const char* encoder = "";  // "": the MLP 7-5-4
+  const char* decoder = "";  // "": the mirror
 };
 
 std::string case_name(const ::testing::TestParamInfo<ObjectiveCase>& info) {
   const auto& c = info.param;
   std::string name = std::string(to_string(c.likelihood)) + "_" + std::string(to_string(c.activation)) + "_" +
                      std::string(to_string(c.estimator)) + "_S" + std::to_string(c.samples) + "_beta" +
-                     std::to_string(int(c.beta * 10));
+                     std::to_string(int(c.beta * 10)) + "_" + c.family + (*c.encoder ? "_conv" : "") +
+                     (*c.decoder ? "_declared" : "");
   for (char& ch : name)
     if (ch == '-') ch = '_';
   return name;
@@ -34,9 +38,18 @@ class ObjectiveGradient : public ::testing::TestWithParam<ObjectiveCase> {};
 TEST_P(ObjectiveGradient, MatchesFiniteDifferences) {
   const ObjectiveCase& c = GetParam();
   ModelConfig model;
+  model.family = c.family;
   model.input_dim = 7;
   model.hidden = {5, 4};
   model.latent = 3;
+  if (*c.encoder) {  // a 2 x 6 x 4 image: two channels, sizes that need output padding to mirror
+    model.image_channels = 2;
+    model.image_height = 6;
+    model.image_width = 4;
+    model.input_dim = 48;
+    model.encoder = parse_layers(c.encoder, "test");
+    if (*c.decoder) model.decoder = parse_layers(c.decoder, "test");
+  }
   model.activation = c.activation;
   model.likelihood = c.likelihood;
   model.fixed_variance = 0.5f;
@@ -47,7 +60,7 @@ TEST_P(ObjectiveGradient, MatchesFiniteDifferences) {
   const std::size_t rows = 4;
   const ObjectiveConfig objective{c.estimator, c.samples, c.beta};
 
-  std::vector<float> x_float(rows * model.input_dim), eps_float(rows * c.samples * model.latent);
+  std::vector<float> x_float(rows * model.input_dim), eps_float(rows * c.samples * engine.noise_dim());
   fill_uniform(x_float.data(), x_float.size(), 7, 0);
   std::vector<double> x(x_float.begin(), x_float.end()), eps(eps_float.size());
   fill_normal(eps.data(), eps.size(), 8, 0);
@@ -75,7 +88,19 @@ INSTANTIATE_TEST_SUITE_P(
                       ObjectiveCase{Likelihood::gaussian, Activation::leaky_relu, Estimator::A, 2, 0.5f},
                       ObjectiveCase{Likelihood::gaussian, Activation::softplus, Estimator::iw, 4, 1.0f},
                       ObjectiveCase{Likelihood::gaussian_fixed, Activation::relu, Estimator::B, 2, 0.5f},
-                      ObjectiveCase{Likelihood::gaussian_fixed, Activation::tanh, Estimator::iw, 3, 1.0f}),
+                      ObjectiveCase{Likelihood::gaussian_fixed, Activation::tanh, Estimator::iw, 3, 1.0f},
+                      // The autoencoder: a point z, the reconstruction only (with S > 1 the draws coincide).
+                      ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::B, 1, 1.0f, "autoencoder"},
+                      ObjectiveCase{Likelihood::gaussian, Activation::softplus, Estimator::A, 2, 1.0f, "autoencoder"},
+                      // Convolutional networks through the whole objective: the mirror (deconv with output
+                      // padding), a residual block, and a declared decoder whose Gaussian output is a pair
+                      // of transposed convolutions.
+                      ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::B, 2, 1.0f, "vae",
+                                    "conv:3:3:2:1,residual:2,dense:4"},
+                      ObjectiveCase{Likelihood::gaussian, Activation::softplus, Estimator::iw, 3, 1.0f, "vae",
+                                    "conv:3:3:1:0,dense:4", "dense:24,unflatten:3:4:2,deconv:2:3:1:0"},
+                      ObjectiveCase{Likelihood::gaussian_fixed, Activation::leaky_relu, Estimator::A, 1, 0.5f,
+                                    "autoencoder", "conv:4:2:1:0", "dense:60,unflatten:4:5:3,deconv:2:2:1:0"}),
     case_name);
 
 }  // namespace

@@ -103,6 +103,8 @@ struct Case {
   OptimizerKind optimizer;
   float clip_norm;
   MatmulPrecision precision = MatmulPrecision::float32;
+  const char* encoder = "";  // declared layers on 1 x 28 x 28 images ("": the MLP `hidden`)
+  const char* family = "vae";
 };
 
 // gtest prints a parameter with this instead of its bytes.
@@ -120,6 +122,9 @@ TEST_P(NoAllocation, SteadyStateTrainingStep) {
   model.latent = 20;
   model.activation = c.activation;
   model.likelihood = c.likelihood;
+  model.family = c.family;
+  model.image_height = model.image_width = 28;
+  if (*c.encoder) model.encoder = parse_layers(c.encoder, "test");
   Vae vae(model, 1);
   TrainConfig train;
   train.batch = 100;
@@ -156,7 +161,13 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"iw", Activation::leaky_relu, {64}, Likelihood::gaussian_fixed, Estimator::iw, 5,
                            OptimizerKind::adam, 0},
                       Case{"peer_bfloat16", Activation::relu, {400}, Likelihood::bernoulli, Estimator::B, 1,
-                           OptimizerKind::adam, 0, MatmulPrecision::bfloat16}),
+                           OptimizerKind::adam, 0, MatmulPrecision::bfloat16},
+                      Case{"conv_mnist", Activation::relu, {}, Likelihood::bernoulli, Estimator::B, 1,
+                           OptimizerKind::adam, 0, MatmulPrecision::float32, "conv:32:4:2:1,conv:64:4:2:1,dense:128"},
+                      Case{"conv_residual_gaussian", Activation::tanh, {}, Likelihood::gaussian, Estimator::iw, 2,
+                           OptimizerKind::adagrad, 0, MatmulPrecision::float32, "conv:8:4:2:1,residual:4,dense:32"},
+                      Case{"autoencoder", Activation::relu, {200}, Likelihood::bernoulli, Estimator::B, 1,
+                           OptimizerKind::adam, 0, MatmulPrecision::float32, "", "autoencoder"}),
     [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
 
 // The counter itself works (a test of the test).
