@@ -91,8 +91,8 @@ void run_decode(const DecodeFlags& f) {
   std::vector<std::pair<std::filesystem::path, std::string>> outputs;
   std::string grid_size;
   if (!f.out.empty()) {
-    const auto [h, w] = image_size(model, "decode");
-    const viz::Image8 grid = viz::tile_images({x.data(), t.rows, dim}, h, w, f.style);
+    const auto [h, w, channels] = image_size(model, "decode");
+    const viz::Image8 grid = viz::tile_images({x.data(), t.rows, dim}, h, w, channels, f.style);
     grid_size = pixel_size(grid);
     outputs.emplace_back(f.out, viz::encode_png(grid));
   }

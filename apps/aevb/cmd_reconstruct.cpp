@@ -34,7 +34,7 @@ void run_reconstruct(const ReconstructFlags& f) {
   const Vae model = load_model(f.model_path);
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
-  const auto [h, w] = image_size(model, "reconstruct");
+  const auto [h, w, channels] = image_size(model, "reconstruct");
   checked_index(f.offset, data.count, "--offset", data.source);
   // The default count shrinks to what the data holds; an explicit one must fit.
   // offset < data.count here; offset + count could wrap around for a huge count.
@@ -52,7 +52,8 @@ void run_reconstruct(const ReconstructFlags& f) {
   const Posterior q = encode_rows(model, data, rows, binarize, f.seed, &inputs);
   const std::vector<float> recon = decode_rows(model, q.mean);
   const std::size_t dim = data.dim;
-  const viz::Image8 grid = viz::reconstruction_grid({inputs.data(), count, dim}, {recon.data(), count, dim}, h, w, f.style);
+  const viz::Image8 grid =
+      viz::reconstruction_grid({inputs.data(), count, dim}, {recon.data(), count, dim}, h, w, channels, f.style);
   std::vector<std::pair<std::filesystem::path, std::string>> outputs = {{f.out, viz::encode_png(grid)}};
   if (!f.npy.empty()) {
     const std::size_t shape[] = {count, dim};
@@ -84,7 +85,7 @@ void run_interpolate(const InterpolateFlags& f) {
   const Vae model = load_model(f.model_path);
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
-  const auto [h, w] = image_size(model, "interpolate");
+  const auto [h, w, channels] = image_size(model, "interpolate");
   const std::size_t pairs = f.from.size();
   // Rows 2p and 2p + 1 are pair p's end points.
   std::vector<std::uint32_t> rows;
@@ -103,7 +104,7 @@ void run_interpolate(const InterpolateFlags& f) {
   }
   const std::vector<float> x = decode_rows(model, z);
   const viz::Image8 grid = viz::interpolation_grid({x.data(), pairs * f.steps, data.dim}, static_cast<int>(pairs),
-                                                   static_cast<int>(f.steps), h, w, f.style);
+                                                   static_cast<int>(f.steps), h, w, channels, f.style);
   write_outputs({{f.out, viz::encode_png(grid)}});
   std::printf("wrote %s: %zu interpolation%s of %zu steps between posterior means of %s (%s)\n", f.out.c_str(),
               pairs, pairs == 1 ? "" : "s", f.steps, data.source.c_str(), pixel_size(grid).c_str());

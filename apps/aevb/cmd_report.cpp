@@ -26,6 +26,7 @@ void run_report(const ReportFlags& f) {
   const bool has_test = is_dataset_name(s.data) && s.data != "frey";
   LoadOptions options;
   options.scaling = s.scaling;
+  options.color = s.color;
   const Dataset examples = first_rows(resolve_dataset(s.data, has_test ? Split::test : Split::train, {}, options), 32);
   require_fit(model, examples, paths.model().string());
   write_run_report(paths, model, examples, s.binarize, s.train.seed);

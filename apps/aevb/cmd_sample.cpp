@@ -32,10 +32,10 @@ void run_sample(const SampleFlags& f) {
     throw InputError("--count " + std::to_string(f.count) + ": expected 1 to " + std::to_string(kMaxImages));
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
-  const auto [h, w] = image_size(model, "sample");
+  const auto [h, w, channels] = image_size(model, "sample");
   std::vector<float> x(f.count * model.config().input_dim);
   model.sample(f.seed, {x.data(), f.count, model.config().input_dim});
-  const viz::Image8 grid = viz::sample_grid({x.data(), f.count, model.config().input_dim}, h, w, f.style);
+  const viz::Image8 grid = viz::sample_grid({x.data(), f.count, model.config().input_dim}, h, w, channels, f.style);
   write_outputs({{f.out, viz::encode_png(grid)}});
   std::printf("wrote %s: %zu prior samples E[x|z], z ~ N(0, I), seed %llu (%s)\n", f.out.c_str(), f.count,
               static_cast<unsigned long long>(f.seed), pixel_size(grid).c_str());
@@ -65,12 +65,12 @@ void run_manifold(const ManifoldFlags& f) {
   const auto [dim_x, dim_y] = parse_dims(f.dims);
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
-  const auto [h, w] = image_size(model, "manifold");
+  const auto [h, w, channels] = image_size(model, "manifold");
   const std::vector<float> z = manifold_latents(model.config().latent, f.steps, dim_x, dim_y);
   const std::vector<float> x = decode_rows(model, z);
   const int steps = static_cast<int>(f.steps);
-  const viz::Image8 grid =
-      viz::manifold_grid({x.data(), f.steps * f.steps, model.config().input_dim}, steps, steps, h, w, f.style);
+  const viz::Image8 grid = viz::manifold_grid({x.data(), f.steps * f.steps, model.config().input_dim}, steps, steps,
+                                              h, w, channels, f.style);
   write_outputs({{f.out, viz::encode_png(grid)}});
   std::printf("wrote %s: %zux%zu latent manifold over z_%zu (left to right) and z_%zu (bottom to top), "
               "other dimensions 0 (%s)\n",

@@ -35,6 +35,7 @@ struct TrainFlags {
   int threads = 0;
   std::string out = "runs/latest", resume;
   bool overwrite = false, no_report = false;
+  bool grey = false;
   CLI::App* cmd = nullptr;
 
   bool given(const char* name) const { return cmd->count(name) > 0; }
@@ -45,6 +46,7 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--data")) s.data = f.data;
   if (f.given("--limit")) s.limit = f.limit;
   if (f.given("--scaling")) s.scaling = parse_scaling(f.scaling);
+  if (f.given("--grey")) s.color = ColorMode::grey;
   if (f.given("--binarize")) s.binarize = parse_binarize(f.binarize);
   if (f.given("--family")) s.model.family = f.family;
   if (f.given("--algorithm")) s.train.algorithm = f.algorithm;
@@ -109,6 +111,7 @@ struct RunData {
 RunData load_run_data(const RunSettings& s) {
   LoadOptions options;
   options.scaling = s.scaling;
+  options.color = s.color;
   Dataset all = resolve_dataset(s.data, Split::train, {}, options);
   if (s.limit > 0) all = first_rows(all, s.limit);
   const double validation =
@@ -132,6 +135,7 @@ void complete_for_data(RunSettings& s, const Dataset& train) {
   s.model.input_dim = train.dim;
   s.model.image_height = train.height;
   s.model.image_width = train.width;
+  s.model.image_channels = train.channels;
   if (s.prior_weight_decay) s.train.optimizer.weight_decay = static_cast<float>(1.0 / double(train.count));
   // Negative or NaN would turn into a huge step count below: a KL weight near 0 for the whole run.
   if (!(s.kl_warmup_epochs >= 0))
@@ -197,7 +201,7 @@ void run_training(TrainFlags& f) {
   std::vector<nlohmann::json> metrics;
   std::uint64_t first_epoch = 0, samples_seen = 0;
   if (checkpoint) {
-    if (checkpoint->model.input_dim != s.model.input_dim)
+    if (checkpoint->model.input_dim != s.model.input_dim || checkpoint->model.image_channels != s.model.image_channels)
       throw InputError(paths.checkpoint().string() + ": the data no longer matches the checkpoint's model");
     restore_checkpoint(*checkpoint, model, trainer);
     first_epoch = checkpoint->loop.epoch;
@@ -253,6 +257,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--data", f.data, "mnist, fashion-mnist, frey, or a file/folder (IDX, NPY, CSV, PNGs)");
   cmd->add_option("--limit", f.limit, "use only the first N training datapoints");
   cmd->add_option("--scaling", f.scaling, "float data: unit, minmax or none")->capture_default_str();
+  cmd->add_flag("--grey", f.grey, "read colour images as grey (Rec. 709 luminance)");
   cmd->add_option("--binarize", f.binarize, "none, dynamic (resampled every epoch) or fixed");
   cmd->add_option("--validation", f.validation, "held-out datapoints: a count, a fraction < 1, or 0");
   cmd->add_option("--test-eval", f.test_eval, "test images evaluated after each epoch (0: none)");

@@ -11,13 +11,14 @@
 
 namespace aevb::cli {
 
-/// --data, --split, --limit, --binarize, --scaling.
+/// --data, --split, --limit, --binarize, --scaling, --grey.
 struct DataOptions {
   std::string data;
   std::string split = "train";
   std::size_t limit = 0;  // 0: all
   std::string binarize;   // empty: the command's default
   std::string scaling = "unit";
+  bool grey = false;      // colour images read as grey
 
   void add_to(CLI::App& app, const std::string& default_split, bool with_binarize = true);
   /// The dataset (limited), or InputError.
@@ -31,15 +32,21 @@ Binarize trained_binarization(const std::filesystem::path& model_path);
 /// the model was trained on binarized data (the literature's test sets), else none.
 Binarize evaluation_binarization(const std::string& flag, const std::filesystem::path& model_path);
 
-/// InputError unless `model` takes datapoints of `data`'s size.
+/// InputError unless `model` takes datapoints of `data`'s size and, when both
+/// have an image shape, of its channels, height and width.
 void require_fit(const Vae& model, const Dataset& data, const std::string& model_path);
 
 /// All rows of `data` as floats with `binarize` applied (fixed sample for
 /// dynamic, so results are reproducible).
 std::vector<float> as_floats(const Dataset& data, Binarize binarize, std::uint64_t seed);
 
-/// Image height and width of the model's datapoints; InputError when unknown.
-std::pair<int, int> image_shape(const ModelConfig& config, const std::string& what);
+/// Image shape of the model's datapoints, for drawing them.
+struct ImageShape {
+  int height = 0, width = 0;
+  int channels = 1;  // 1 (grey) or 3 (RGB)
+};
+/// InputError when the model has no image shape or one that figures cannot draw.
+ImageShape image_shape(const ModelConfig& config, const std::string& what);
 
 /// Writes bytes atomically, creating the parent folder.
 void write_output(const std::filesystem::path& path, std::string_view bytes);

@@ -61,7 +61,7 @@ std::uint32_t checked_index(std::size_t index, std::size_t count, const std::str
   return static_cast<std::uint32_t>(index);
 }
 
-std::pair<int, int> image_size(const Vae& model, const std::string& command) {
+ImageShape image_size(const Vae& model, const std::string& command) {
   return image_shape(model.config(), command);
 }
 

@@ -6,6 +6,7 @@
 #include <aevb/data.hpp>
 #include <aevb/vae.hpp>
 
+#include "common.hpp"
 #include "viz/image_grid.hpp"
 
 #include <CLI/CLI.hpp>
@@ -42,7 +43,7 @@ std::vector<float> decode_rows(const Vae& model, std::span<const float> z);
 std::uint32_t checked_index(std::size_t index, std::size_t count, const std::string& flag, const std::string& source);
 
 /// The model's image shape, for a command that draws one.
-std::pair<int, int> image_size(const Vae& model, const std::string& command);
+ImageShape image_size(const Vae& model, const std::string& command);
 
 /// Writes every (path, bytes) atomically. When one fails, the files written
 /// before it in this call are removed again, and the InputError propagates.

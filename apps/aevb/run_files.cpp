@@ -28,6 +28,9 @@ RunSettings settings_from_checkpoint(const Checkpoint& checkpoint, const std::st
     throw InputError(where + ": expected the run settings in the checkpoint, found none (not written by aevb train?)");
   RunSettings s;
   apply_run_config(extra["settings"], s, where);
+  // Checkpoints written before colour images existed read PNG folders as grey.
+  const auto& settings = extra["settings"];
+  if (!settings.contains("run") || !settings["run"].contains("color")) s.color = ColorMode::grey;
   return s;
 }
 

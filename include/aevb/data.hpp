@@ -19,10 +19,14 @@ namespace aevb {
 /// `count` datapoints of `dim` values in [0, 1] (unless loaded with
 /// Scaling::none), stored compactly: bytes (value = byte / 255) when the
 /// source is 8-bit, floats otherwise. Exactly one of the two is filled.
+/// Colour images are planar (channels first, as PyTorch's NCHW): a row holds
+/// all of channel 0 (red), then channel 1 (green), then channel 2 (blue), each
+/// height x width values row-major; value p = (c * height + y) * width + x.
 struct Dataset {
   std::size_t count = 0;
   std::size_t dim = 0;
-  std::size_t height = 0, width = 0;  // image shape (height * width == dim); 0 when unknown
+  std::size_t height = 0, width = 0;  // image shape (channels * height * width == dim); 0 when unknown
+  std::size_t channels = 1;           // 1 (grey) or 3 (RGB) for images; 1 when there is no image shape
   std::vector<std::uint8_t> bytes;    // count * dim, row-major, when is_bytes()
   std::vector<float> floats;          // count * dim, row-major, otherwise
   std::vector<std::int32_t> labels;   // count labels, or empty
@@ -47,8 +51,17 @@ enum class Scaling {
 std::string_view to_string(Scaling);
 Scaling parse_scaling(std::string_view name);  // "unit" | "minmax" | "none"; throws InputError
 
+/// What happens to colour images (PNG folders, NPY arrays with 3 or 4 channels).
+enum class ColorMode {
+  keep,  // default: colour stays 3 planar channels (RGB; alpha is dropped)
+  grey,  // colour becomes 1 channel by Rec. 709 luminance (see rgb_to_grey)
+};
+std::string_view to_string(ColorMode);
+ColorMode parse_color_mode(std::string_view name);  // "keep" | "grey"; throws InputError
+
 struct LoadOptions {
   Scaling scaling = Scaling::unit;
+  ColorMode color = ColorMode::keep;
 };
 
 // ---- Readers. Gzip-compressed files (detected by content, not by name) are
@@ -59,16 +72,23 @@ Dataset read_idx_images(const std::filesystem::path& path);
 /// IDX labels (magic 2049, uint8, [n]).
 std::vector<std::int32_t> read_idx_labels(const std::filesystem::path& path);
 /// NPY v1-v3, C order, dtype uint8 (kept as bytes), float32, float64, bool or
-/// an integer type; shape [n, d], [n, h, w], or [n, h, w, 1] / [n, 1, h, w].
+/// an integer type; shape [n, d], [n, h, w], [n, c, h, w] with c = 1 or 3
+/// (planar, kept as stored), or else [n, h, w, c] with c = 1, 3 or 4
+/// (interleaved, made planar; a 4th channel is alpha and is dropped). A second
+/// axis of 1 or 3 always means channels first, whatever the last axis.
 Dataset read_npy(const std::filesystem::path& path, const LoadOptions& options = {});
 /// CSV: one datapoint per line, separated by ',' (or ';', tab, spaces). A
 /// first line that is not all numbers is a header; a header column named
 /// `label` (or `labels`, `class`, `target`) becomes the labels.
 Dataset read_csv(const std::filesystem::path& path, const LoadOptions& options = {});
-/// Every *.png directly inside `dir`, sorted by file name, converted to 8-bit
-/// grey (RGB by luminance, alpha ignored, palette expanded, 16-bit scaled).
+/// Every *.png directly inside `dir`, sorted by file name, as 8-bit values
+/// (palette expanded, 16-bit scaled, alpha dropped: not composited). When any
+/// image has colour (PNG colour type RGB or RGBA, or a palette with an entry
+/// whose red, green and blue differ), every image is read as 3 planar
+/// channels, grey images repeated in all three; otherwise as 1 channel.
+/// ColorMode::grey reads every image as 1 channel, colour by rgb_to_grey.
 /// All images must have the same size.
-Dataset read_png_folder(const std::filesystem::path& dir);
+Dataset read_png_folder(const std::filesystem::path& dir, const LoadOptions& options = {});
 
 /// A directory is a PNG folder; a file is recognised by its content (IDX, NPY,
 /// else CSV). For IDX images, labels beside them (`...-images-idx3-...` ->
@@ -162,6 +182,15 @@ ValidationSplit split_validation(const Dataset& data, double count_or_fraction, 
 
 /// The mean of all values (for checks and reports).
 double mean_value(const Dataset& data);
+
+/// Rec. 709 luminance of an 8-bit colour, in 15-bit fixed point as libpng
+/// computes it: (6968 r + 23434 g + 2366 b + 16384) >> 15. Exact for r = g = b.
+std::uint8_t rgb_to_grey(std::uint8_t r, std::uint8_t g, std::uint8_t b);
+/// The same weights (6968, 23434, 2366) / 32768 for float values.
+float rgb_to_grey(float r, float g, float b);
+/// A 3-channel image dataset made 1-channel by rgb_to_grey, in place; others
+/// are left as they are.
+void convert_to_grey(Dataset& data);
 
 // ---- Writers: bytes for aevb::write_file_atomic.
 

@@ -46,6 +46,7 @@ constexpr std::pair<const char*, Binarize> kBinarize[] = {
     {"none", Binarize::none}, {"dynamic", Binarize::dynamic}, {"fixed", Binarize::fixed}};
 constexpr std::pair<const char*, Scaling> kScaling[] = {
     {"unit", Scaling::unit}, {"minmax", Scaling::minmax}, {"none", Scaling::none}};
+constexpr std::pair<const char*, ColorMode> kColor[] = {{"keep", ColorMode::keep}, {"grey", ColorMode::grey}};
 constexpr std::pair<const char*, Split> kSplit[] = {{"train", Split::train}, {"test", Split::test}};
 
 }  // namespace
@@ -65,6 +66,9 @@ std::string_view to_string(Scaling s) {
   return "?";
 }
 Scaling parse_scaling(std::string_view name) { return parse_enum(name, "scaling", kScaling); }
+
+std::string_view to_string(ColorMode c) { return c == ColorMode::keep ? "keep" : "grey"; }
+ColorMode parse_color_mode(std::string_view name) { return parse_enum(name, "colour mode", kColor); }
 
 std::string_view to_string(Split s) { return s == Split::train ? "train" : "test"; }
 Split parse_split(std::string_view name) { return parse_enum(name, "split", kSplit); }
@@ -150,6 +154,7 @@ Dataset select_rows(const Dataset& data, std::span<const std::uint32_t> rows) {
   d.dim = data.dim;
   d.height = data.height;
   d.width = data.width;
+  d.channels = data.channels;
   d.binary = data.binary;
   d.source = data.source;
   const std::size_t dim = data.dim;
@@ -178,6 +183,7 @@ Dataset first_rows(const Dataset& data, std::size_t n) {
   d.dim = data.dim;
   d.height = data.height;
   d.width = data.width;
+  d.channels = data.channels;
   d.binary = data.binary;
   const std::size_t values = n * data.dim;
   if (data.is_bytes()) d.bytes.assign(data.bytes.begin(), data.bytes.begin() + static_cast<std::ptrdiff_t>(values));

@@ -162,7 +162,7 @@ Dataset load_dataset(const fs::path& path, const LoadOptions& options) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (!fs::exists(status)) data::fail(path, "no such file or folder");
-  if (fs::is_directory(status)) return read_png_folder(path);
+  if (fs::is_directory(status)) return read_png_folder(path, options);
   std::string first_bytes;
   switch (sniff(path, first_bytes)) {
     case Format::idx_images: {

@@ -205,24 +205,66 @@ NpyArray read_npy_array(const std::filesystem::path& path) {
 
 }  // namespace data
 
+namespace {
+
+// Rows of `count` images stored interleaved (pixel-major, `from` channels per
+// pixel) made planar with the first `to` channels, in place: row i moves from
+// [i * from * pixels, ...) to [i * to * pixels, ...), never past its source, so
+// a copy of the row is all the scratch needed.
+template <class T>
+void interleaved_to_planar(std::vector<T>& values, std::size_t count, std::size_t pixels, std::size_t from,
+                           std::size_t to) {
+  std::vector<T> row(from * pixels);
+  for (std::size_t i = 0; i < count; ++i) {
+    std::copy_n(values.data() + i * from * pixels, row.size(), row.data());
+    T* dst = values.data() + i * to * pixels;
+    for (std::size_t c = 0; c < to; ++c) {
+      for (std::size_t p = 0; p < pixels; ++p) dst[c * pixels + p] = row[p * from + c];
+    }
+  }
+  values.resize(count * to * pixels);
+  values.shrink_to_fit();
+}
+
+}  // namespace
+
 Dataset read_npy(const std::filesystem::path& path, const LoadOptions& options) {
   data::NpyArray a = data::read_npy_array(path);
   Dataset d;
   const auto& s = a.shape;
+  std::size_t interleaved = 0;  // channels per pixel of an NHWC array, 0 when planar
   if (s.size() == 2) {
     d.dim = static_cast<std::size_t>(s[1]);
-  } else if (s.size() == 3 || (s.size() == 4 && (s[1] == 1 || s[3] == 1))) {
-    const bool channels_first = s.size() == 4 && s[1] == 1;
-    d.height = static_cast<std::size_t>(channels_first ? s[2] : s[1]);
-    d.width = static_cast<std::size_t>(channels_first ? s[3] : s[2]);
-    d.dim = d.height * d.width;
+  } else if (s.size() == 3) {
+    d.height = static_cast<std::size_t>(s[1]);
+    d.width = static_cast<std::size_t>(s[2]);
+  } else if (s.size() == 4 && (s[1] == 1 || s[1] == 3)) {  // NCHW, as stored
+    d.channels = static_cast<std::size_t>(s[1]);
+    d.height = static_cast<std::size_t>(s[2]);
+    d.width = static_cast<std::size_t>(s[3]);
+  } else if (s.size() == 4 && (s[3] == 1 || s[3] == 3 || s[3] == 4)) {  // NHWC: made planar, alpha dropped
+    interleaved = static_cast<std::size_t>(s[3]);
+    d.channels = s[3] == 1 ? 1 : 3;
+    d.height = static_cast<std::size_t>(s[1]);
+    d.width = static_cast<std::size_t>(s[2]);
   } else {
-    data::fail(path, "expected an array of shape (n, d), (n, h, w) or (n, h, w, 1), found shape " + data::shape_text(s));
+    data::fail(path, "expected an array of shape (n, d), (n, h, w), (n, c, h, w) with c = 1 or 3, or (n, h, w, c) "
+                     "with c = 1, 3 or 4, found shape " + data::shape_text(s));
   }
+  if (d.height > 0) d.dim = d.channels * d.height * d.width;
   d.count = static_cast<std::size_t>(s[0]);
   if (d.count == 0 || d.dim == 0) data::fail(path, "the array of shape " + data::shape_text(s) + " holds no data");
   data::check_row_limit(s[0], path);
   d.source = path.string();
+  if (interleaved > 1) {
+    const std::size_t pixels = d.height * d.width;
+    if (a.is_u8) {
+      interleaved_to_planar(a.u8, d.count, pixels, interleaved, d.channels);
+    } else {
+      interleaved_to_planar(a.f32, d.count, pixels, interleaved, d.channels);
+    }
+    d.source += interleaved == 4 ? " (channels last, made planar, alpha dropped)" : " (channels last, made planar)";
+  }
   if (a.is_u8) {
     d.bytes = std::move(a.u8);
     std::uint8_t hi = 0;
@@ -235,6 +277,7 @@ Dataset read_npy(const std::filesystem::path& path, const LoadOptions& options) 
   } else {
     data::store_values(d, std::move(a.f32), options.scaling, path);
   }
+  if (options.color == ColorMode::grey) convert_to_grey(d);
   return d;
 }
 

@@ -1,5 +1,6 @@
 // A folder of PNG images as a dataset: every *.png directly inside it, sorted
-// by file name, decoded with libpng's transforms to 8-bit grey.
+// by file name, decoded with libpng's transforms to 8 bits, then stored as
+// planar RGB when any image has colour, else as grey (docs/data.md).
 #include <aevb/data.hpp>
 
 #include "data/byte_input.hpp"
@@ -9,6 +10,7 @@
 #include <cctype>
 #include <csetjmp>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <png.h>
 #include <string>
@@ -46,12 +48,23 @@ struct PngReader {
 
 enum class Decode { ok, libpng_error, too_large, size_mismatch };
 
-// Decodes one image as 8-bit grey, appending width * height bytes to *pixels.
-// libpng reports errors by longjmp back here, so this frame keeps no objects
-// with destructors; *width / *height are 0 on entry for the first image (any
-// size up to max_pixels accepted) and the required size otherwise.
-Decode decode_gray(PngReader& r, std::FILE* file, std::uint64_t max_pixels, png_uint_32* width, png_uint_32* height,
-                   std::vector<std::uint8_t>* pixels) {
+// What one decoded image holds: `channels` interleaved 8-bit samples per pixel
+// (1 grey or 3 RGB) and whether it has colour. A palette whose entries are all
+// grey decodes to 3 equal channels but has no colour.
+struct Decoded {
+  int channels = 1;
+  bool colour = false;
+};
+
+// Decodes one image into *pixels (width * height * channels bytes, alpha
+// dropped, palette expanded, 16-bit scaled, low bit depths expanded). No
+// colour conversion is asked of libpng: its grey conversion would depend on
+// the file's gAMA and cHRM chunks. libpng reports errors by longjmp back here,
+// so this frame keeps no objects with destructors; *width / *height are 0 on
+// entry for the first image (any size up to max_pixels accepted) and the
+// required size otherwise.
+Decode decode_image(PngReader& r, std::FILE* file, std::uint64_t max_pixels, png_uint_32* width, png_uint_32* height,
+                    Decoded* out, std::vector<std::uint8_t>* pixels) {
   if (setjmp(png_jmpbuf(r.png))) return Decode::libpng_error;
   png_init_io(r.png, file);
   png_read_info(r.png, r.info);
@@ -67,21 +80,83 @@ Decode decode_gray(PngReader& r, std::FILE* file, std::uint64_t max_pixels, png_
   *width = w;
   *height = h;
   if (std::uint64_t{w} * h > max_pixels) return Decode::too_large;
-  if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(r.png);
+  out->channels = (color & PNG_COLOR_MASK_COLOR) != 0 ? 3 : 1;
+  out->colour = out->channels == 3;
+  if (color == PNG_COLOR_TYPE_PALETTE) {
+    png_colorp palette = nullptr;
+    int entries = 0;
+    out->colour = false;
+    if (png_get_PLTE(r.png, r.info, &palette, &entries) != 0) {
+      for (int k = 0; k < entries; ++k) {
+        const png_color& c = palette[k];
+        if (c.red != c.green || c.red != c.blue) out->colour = true;
+      }
+    }
+    png_set_palette_to_rgb(r.png);  // a tRNS chunk becomes alpha, dropped below
+  }
   if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(r.png);
   if (depth == 16) png_set_scale_16(r.png);
-  if ((color & PNG_COLOR_MASK_COLOR) != 0) png_set_rgb_to_gray_fixed(r.png, 1, -1, -1);  // Rec. 709 weights
-  if ((color & PNG_COLOR_MASK_ALPHA) != 0) png_set_strip_alpha(r.png);
+  png_set_strip_alpha(r.png);  // whatever alpha the transforms above produce
   const int passes = png_set_interlace_handling(r.png);
   png_read_update_info(r.png, r.info);
-  if (png_get_rowbytes(r.png, r.info) != w) png_error(r.png, "unexpected row size after conversion to 8-bit grey");
-  const std::size_t start = pixels->size();
-  pixels->resize(start + std::size_t{w} * h);
+  const std::size_t stride = std::size_t{w} * static_cast<std::size_t>(out->channels);
+  if (png_get_rowbytes(r.png, r.info) != stride) png_error(r.png, "unexpected row size after conversion to 8 bits");
+  pixels->resize(stride * h);
   for (int pass = 0; pass < passes; ++pass) {
-    for (png_uint_32 y = 0; y < h; ++y) png_read_row(r.png, pixels->data() + start + std::size_t{y} * w, nullptr);
+    for (png_uint_32 y = 0; y < h; ++y) png_read_row(r.png, pixels->data() + std::size_t{y} * stride, nullptr);
   }
   png_read_end(r.png, nullptr);
   return Decode::ok;
+}
+
+// Appends one decoded image to `out` as planar channels: 3 (RGB) when
+// `keep_colour` and the image has colour, else 1 (grey by rgb_to_grey).
+// Returns the channels appended.
+std::size_t append_image(const std::vector<std::uint8_t>& pixels, const Decoded& image, std::size_t count,
+                         bool keep_colour, std::vector<std::uint8_t>& out) {
+  const std::size_t start = out.size();
+  if (image.channels == 1) {
+    out.insert(out.end(), pixels.begin(), pixels.begin() + static_cast<std::ptrdiff_t>(count));
+    return 1;
+  }
+  if (image.colour && keep_colour) {
+    out.resize(start + 3 * count);
+    for (std::size_t c = 0; c < 3; ++c) {
+      std::uint8_t* dst = out.data() + start + c * count;
+      for (std::size_t p = 0; p < count; ++p) dst[p] = pixels[3 * p + c];
+    }
+    return 3;
+  }
+  out.resize(start + count);
+  for (std::size_t p = 0; p < count; ++p)
+    out[start + p] = rgb_to_grey(pixels[3 * p], pixels[3 * p + 1], pixels[3 * p + 2]);  // exact for a grey palette
+  return 1;
+}
+
+// Makes every image of `bytes` 3 channels in place: image i (channels[i] planes
+// of `count` bytes, packed one after another) moves to [3 i count, 3 (i + 1)
+// count), a grey plane repeated three times. Images move from the last to the
+// first, and none moves backwards, so no image is overwritten before it moved.
+void expand_to_rgb(std::vector<std::uint8_t>& bytes, const std::vector<std::uint8_t>& channels, std::size_t count) {
+  std::vector<std::size_t> offset(channels.size());
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    offset[i] = at;
+    at += channels[i] * count;
+  }
+  bytes.resize(3 * count * channels.size());
+  for (std::size_t i = channels.size(); i-- > 0;) {
+    std::uint8_t* dst = bytes.data() + 3 * count * i;
+    const std::uint8_t* src = bytes.data() + offset[i];
+    if (channels[i] == 3) {
+      std::memmove(dst, src, 3 * count);
+    } else {
+      // Planes 2 and 1 lie wholly after the source (offset[i] <= 3 count i); plane 0 may overlap it.
+      std::memcpy(dst + 2 * count, src, count);
+      std::memcpy(dst + count, src, count);
+      std::memmove(dst, src, count);
+    }
+  }
 }
 
 bool has_png_extension(const std::filesystem::path& p) {
@@ -92,7 +167,7 @@ bool has_png_extension(const std::filesystem::path& p) {
 
 }  // namespace
 
-Dataset read_png_folder(const std::filesystem::path& dir) {
+Dataset read_png_folder(const std::filesystem::path& dir, const LoadOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) data::fail(dir, "no such folder (expected a folder of PNG images)");
   std::vector<std::filesystem::path> files;
@@ -110,6 +185,10 @@ Dataset read_png_folder(const std::filesystem::path& dir) {
 
   Dataset d;
   png_uint_32 width = 0, height = 0;
+  const bool keep_colour = options.color == ColorMode::keep;
+  std::vector<std::uint8_t> pixels;    // one decoded image, interleaved
+  std::vector<std::uint8_t> channels;  // per image: the planes appended to d.bytes
+  bool colour = false;
   for (const auto& file : files) {
     const std::uint64_t file_size = std::filesystem::file_size(file, ec);
     if (ec) data::fail(file, "cannot read: " + ec.message());
@@ -120,7 +199,8 @@ Dataset read_png_folder(const std::filesystem::path& dir) {
     png_uint_32 w = width, h = height;
     // Deflate expands at most 1032:1: a header claiming more pixels is lying.
     const std::uint64_t max_pixels = file_size * 1032 + 4096;
-    switch (decode_gray(reader, fp.get(), max_pixels, &w, &h, &d.bytes)) {
+    Decoded image;
+    switch (decode_image(reader, fp.get(), max_pixels, &w, &h, &image, &pixels)) {
       case Decode::ok:
         break;
       case Decode::libpng_error:
@@ -135,12 +215,18 @@ Dataset read_png_folder(const std::filesystem::path& dir) {
     }
     width = w;
     height = h;
+    channels.push_back(static_cast<std::uint8_t>(append_image(pixels, image, std::size_t{w} * h, keep_colour, d.bytes)));
+    colour = colour || image.colour;
   }
   d.count = files.size();
   d.width = width;
   d.height = height;
-  d.dim = d.width * d.height;
-  d.source = dir.string() + " (" + std::to_string(files.size()) + " PNG images)";
+  const bool rgb = colour && keep_colour;
+  if (rgb) expand_to_rgb(d.bytes, channels, d.width * d.height);
+  d.channels = rgb ? 3 : 1;
+  d.dim = d.channels * d.width * d.height;
+  d.source = dir.string() + " (" + std::to_string(files.size()) + " PNG images" +
+             (rgb ? ", RGB" : colour ? ", colour read as grey" : "") + ")";
   data::detect_binary_bytes(d);
   return d;
 }

@@ -16,6 +16,7 @@ json to_json(const RunSettings& s) {
                {{"data", s.data},
                 {"limit", s.limit},
                 {"scaling", std::string(to_string(s.scaling))},
+                {"color", std::string(to_string(s.color))},
                 {"binarize", std::string(to_string(s.binarize))},
                 {"epochs", s.epochs},
                 {"validation", s.validation},
@@ -33,11 +34,12 @@ void apply_run_config(const json& document, RunSettings& s, std::string_view whe
   top.read_object("train", s.train);
   if (const json* run = top.get("run")) {
     json_io::ObjectReader r(*run, where, "run",
-                            {"data", "limit", "scaling", "binarize", "epochs", "validation", "test_eval_limit",
+                            {"data", "limit", "scaling", "color", "binarize", "epochs", "validation", "test_eval_limit",
                              "kl_warmup_epochs", "prior_weight_decay"});
     r.read("data", s.data);
     r.read("limit", s.limit);
     r.read_enum("scaling", s.scaling, &parse_scaling);
+    r.read_enum("color", s.color, &parse_color_mode);
     r.read_enum("binarize", s.binarize, &parse_binarize);
     r.read("epochs", s.epochs);
     r.read("validation", s.validation);

@@ -1,6 +1,6 @@
 #pragma once
 // RunSettings as a config document: {"preset": ..., "model": {...},
-// "train": {...}, "run": {"data", "limit", "scaling", "binarize", "epochs",
+// "train": {...}, "run": {"data", "limit", "scaling", "color", "binarize", "epochs",
 // "validation", "test_eval_limit", "kl_warmup_epochs", "prior_weight_decay"}}.
 // The same document is stored in checkpoints, so `--resume` needs no flags.
 #include "train/run_settings.hpp"

@@ -16,6 +16,7 @@ struct RunSettings {
   std::string data = "mnist";
   std::size_t limit = 0;  // use the first N training datapoints (0: all)
   Scaling scaling = Scaling::unit;
+  ColorMode color = ColorMode::keep;  // colour images: kept as RGB, or read as grey
   Binarize binarize = Binarize::none;
   std::size_t epochs = 10;
   /// Held out of the training data: a count (>= 1), a fraction (< 1), 0 for

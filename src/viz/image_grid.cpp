@@ -13,17 +13,23 @@ namespace {
 constexpr std::int64_t kMaxSide = 1000000;  // encode_png's limit
 constexpr int kMaxScale = 16;
 
-void check_common(ConstMatrix images, int height, int width, const GridStyle& style, const char* what) {
+void check_common(ConstMatrix images, int height, int width, int channels, const GridStyle& style,
+                  const char* what) {
   const std::string name = what;
   if (height <= 0 || width <= 0) {
     throw InputError(name + ": image size must be positive, got " + std::to_string(height) + "x" +
                      std::to_string(width));
   }
+  if (channels != 1 && channels != 3) {
+    throw InputError(name + ": expected 1 (grey) or 3 (RGB) channels, got " + std::to_string(channels));
+  }
   if (images.rows == 0) throw InputError(name + ": no images to draw");
   if (images.data == nullptr) throw InputError(name + ": image data is missing");
-  if (images.cols != static_cast<std::size_t>(height) * static_cast<std::size_t>(width)) {
-    throw InputError(name + ": expected images of " + std::to_string(height) + "x" + std::to_string(width) +
-                     " = " + std::to_string(static_cast<std::int64_t>(height) * width) + " values, got " +
+  if (images.cols != static_cast<std::size_t>(channels) * static_cast<std::size_t>(height) *
+                         static_cast<std::size_t>(width)) {
+    throw InputError(name + ": expected images of " + (channels == 3 ? "3 channels of " : "") +
+                     std::to_string(height) + "x" + std::to_string(width) + " = " +
+                     std::to_string(static_cast<std::int64_t>(channels) * height * width) + " values, got " +
                      std::to_string(images.cols));
   }
   if (style.padding < 0 || style.padding > 1000) {
@@ -41,31 +47,39 @@ void check_common(ConstMatrix images, int height, int width, const GridStyle& st
 
 // A canvas of the given size filled with the background, after checking that
 // the (upscaled) result stays within PNG limits.
-Image8 make_canvas(std::int64_t canvas_width, std::int64_t canvas_height, const GridStyle& style,
+Image8 make_canvas(std::int64_t canvas_width, std::int64_t canvas_height, int channels, const GridStyle& style,
                    const char* what) {
   if (canvas_width * style.scale > kMaxSide || canvas_height * style.scale > kMaxSide) {
     throw InputError(std::string(what) + ": the grid would be " + std::to_string(canvas_width * style.scale) +
                      "x" + std::to_string(canvas_height * style.scale) + " pixels, more than " +
                      std::to_string(kMaxSide) + " on a side");
   }
-  return Image8(static_cast<int>(canvas_width), static_cast<int>(canvas_height), 1, to_byte(style.background));
+  return Image8(static_cast<int>(canvas_width), static_cast<int>(canvas_height), channels,
+                to_byte(style.background));
 }
 
+// One image of canvas.channels planes (planar source) at top-left (x0, y0)
+// of the canvas (interleaved pixels).
 void draw_tile(Image8& canvas, const float* src, int height, int width, int x0, int y0) {
+  const std::size_t plane = static_cast<std::size_t>(height) * static_cast<std::size_t>(width);
+  const int channels = canvas.channels;
   for (int y = 0; y < height; ++y) {
-    const float* row = src + static_cast<std::size_t>(y) * static_cast<std::size_t>(width);
     std::uint8_t* dst = &canvas.at(x0, y0 + y);
-    for (int x = 0; x < width; ++x) dst[x] = to_byte(row[x]);
+    for (int c = 0; c < channels; ++c) {
+      const float* row =
+          src + static_cast<std::size_t>(c) * plane + static_cast<std::size_t>(y) * static_cast<std::size_t>(width);
+      for (int x = 0; x < width; ++x) dst[x * channels + c] = to_byte(row[x]);
+    }
   }
 }
 
 // Rows x cols tiles in reading order; cells past images.rows stay background.
-Image8 grid_of(ConstMatrix images, int rows, int cols, int height, int width, const GridStyle& style,
+Image8 grid_of(ConstMatrix images, int rows, int cols, int height, int width, int channels, const GridStyle& style,
                const char* what) {
   const std::int64_t pad = style.padding;
   const std::int64_t w = static_cast<std::int64_t>(cols) * (width + pad) + pad;
   const std::int64_t h = static_cast<std::int64_t>(rows) * (height + pad) + pad;
-  Image8 canvas = make_canvas(w, h, style, what);
+  Image8 canvas = make_canvas(w, h, channels, style, what);
   for (std::size_t i = 0; i < images.rows; ++i) {
     const int r = static_cast<int>(i / static_cast<std::size_t>(cols));
     const int c = static_cast<int>(i % static_cast<std::size_t>(cols));
@@ -85,8 +99,8 @@ std::uint8_t to_byte(float v) {
   return static_cast<std::uint8_t>(std::lround(static_cast<double>(v) * 255.0));
 }
 
-Image8 tile_images(ConstMatrix images, int height, int width, const GridStyle& style) {
-  check_common(images, height, width, style, "image grid");
+Image8 tile_images(ConstMatrix images, int height, int width, int channels, const GridStyle& style) {
+  check_common(images, height, width, channels, style, "image grid");
   const std::size_t n = images.rows;
   if (n > static_cast<std::size_t>(kMaxSide) * static_cast<std::size_t>(kMaxSide)) {
     throw InputError("image grid: too many images (" + std::to_string(n) + ")");
@@ -98,18 +112,19 @@ Image8 tile_images(ConstMatrix images, int height, int width, const GridStyle& s
   if (rows > static_cast<std::size_t>(kMaxSide)) {
     throw InputError("image grid: " + std::to_string(rows) + " rows is too many");
   }
-  return grid_of(images, static_cast<int>(rows), static_cast<int>(cols), height, width, style, "image grid");
+  return grid_of(images, static_cast<int>(rows), static_cast<int>(cols), height, width, channels, style,
+                 "image grid");
 }
 
-Image8 sample_grid(ConstMatrix samples, int height, int width, const GridStyle& style) {
-  return tile_images(samples, height, width, style);
+Image8 sample_grid(ConstMatrix samples, int height, int width, int channels, const GridStyle& style) {
+  return tile_images(samples, height, width, channels, style);
 }
 
-Image8 reconstruction_grid(ConstMatrix inputs, ConstMatrix reconstructions, int height, int width,
+Image8 reconstruction_grid(ConstMatrix inputs, ConstMatrix reconstructions, int height, int width, int channels,
                            const GridStyle& style) {
   const char* what = "reconstruction grid";
-  check_common(inputs, height, width, style, what);
-  check_common(reconstructions, height, width, style, what);
+  check_common(inputs, height, width, channels, style, what);
+  check_common(reconstructions, height, width, channels, style, what);
   if (inputs.rows != reconstructions.rows) {
     throw InputError(std::string(what) + ": " + std::to_string(inputs.rows) + " inputs but " +
                      std::to_string(reconstructions.rows) + " reconstructions");
@@ -127,7 +142,7 @@ Image8 reconstruction_grid(ConstMatrix inputs, ConstMatrix reconstructions, int 
   const std::int64_t pair_width = 2 * static_cast<std::int64_t>(width) + pad;
   const std::int64_t w = 2 * pad + pairs_per_row * pair_width + (pairs_per_row - 1) * pair_gap;
   const std::int64_t h = static_cast<std::int64_t>(rows) * (height + pad) + pad;
-  Image8 canvas = make_canvas(w, h, style, what);
+  Image8 canvas = make_canvas(w, h, channels, style, what);
   for (int i = 0; i < count; ++i) {
     const int r = i / pairs_per_row;
     const int c = i % pairs_per_row;
@@ -140,29 +155,30 @@ Image8 reconstruction_grid(ConstMatrix inputs, ConstMatrix reconstructions, int 
   return style.scale == 1 ? canvas : upscale(canvas, style.scale);
 }
 
-Image8 manifold_grid(ConstMatrix images, int rows, int cols, int height, int width, const GridStyle& style) {
+Image8 manifold_grid(ConstMatrix images, int rows, int cols, int height, int width, int channels,
+                     const GridStyle& style) {
   const char* what = "manifold grid";
-  check_common(images, height, width, style, what);
+  check_common(images, height, width, channels, style, what);
   if (rows <= 0 || cols <= 0 || rows > kMaxSide || cols > kMaxSide ||
       images.rows != static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols)) {
     throw InputError(std::string(what) + ": a " + std::to_string(rows) + "x" + std::to_string(cols) +
                      " arrangement needs " + std::to_string(static_cast<std::int64_t>(rows) * cols) +
                      " images, got " + std::to_string(images.rows));
   }
-  return grid_of(images, rows, cols, height, width, style, what);
+  return grid_of(images, rows, cols, height, width, channels, style, what);
 }
 
-Image8 interpolation_grid(ConstMatrix images, int paths, int steps, int height, int width,
+Image8 interpolation_grid(ConstMatrix images, int paths, int steps, int height, int width, int channels,
                           const GridStyle& style) {
   const char* what = "interpolation grid";
-  check_common(images, height, width, style, what);
+  check_common(images, height, width, channels, style, what);
   if (paths <= 0 || steps <= 0 || paths > kMaxSide || steps > kMaxSide ||
       images.rows != static_cast<std::size_t>(paths) * static_cast<std::size_t>(steps)) {
     throw InputError(std::string(what) + ": " + std::to_string(paths) + " paths of " + std::to_string(steps) +
                      " steps need " + std::to_string(static_cast<std::int64_t>(paths) * steps) +
                      " images, got " + std::to_string(images.rows));
   }
-  return grid_of(images, paths, steps, height, width, style, what);
+  return grid_of(images, paths, steps, height, width, channels, style, what);
 }
 
 Image8 upscale(const Image8& image, int factor) {

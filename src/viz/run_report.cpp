@@ -73,6 +73,7 @@ RunFigures render_run_report(const RunReportInputs& in) {
 
   if (c.image_height > 0) {
     const int h = static_cast<int>(c.image_height), w = static_cast<int>(c.image_width);
+    const int channels = static_cast<int>(c.image_channels);  // grey or RGB figures
     GridStyle style;
     style.scale = 2;
     // The prior's figures (samples, the manifold through its quantiles) exist
@@ -80,7 +81,7 @@ RunFigures render_run_report(const RunReportInputs& in) {
     if (model.has_prior()) {
       std::vector<float> samples(64 * c.input_dim);
       model.sample(in.seed, {samples.data(), 64, c.input_dim});
-      out.samples_png = encode_png(sample_grid({samples.data(), 64, c.input_dim}, h, w, style));
+      out.samples_png = encode_png(sample_grid({samples.data(), 64, c.input_dim}, h, w, channels, style));
       report.add_png(out.samples_png, "Samples from the prior: E[x|z], z ~ N(0, I)");
     }
     if (in.examples.rows > 0) {
@@ -89,7 +90,8 @@ RunFigures render_run_report(const RunReportInputs& in) {
       model.encode({in.examples.data, n, c.input_dim}, {mu.data(), n, c.latent}, {logvar.data(), n, c.latent});
       model.decode({mu.data(), n, c.latent}, {recon.data(), n, c.input_dim});
       out.reconstructions_png = encode_png(reconstruction_grid({in.examples.data, n, c.input_dim},
-                                                               {recon.data(), n, c.input_dim}, h, w, style));
+                                                               {recon.data(), n, c.input_dim}, h, w, channels,
+                                                               style));
       report.add_png(out.reconstructions_png, "Inputs (left) and reconstructions E[x|z = mu(x)] (right)");
     }
     if (c.latent >= 2 && model.has_prior()) {
@@ -98,7 +100,7 @@ RunFigures render_run_report(const RunReportInputs& in) {
       std::vector<float> images(kSteps * kSteps * c.input_dim);
       model.decode({z.data(), kSteps * kSteps, c.latent}, {images.data(), kSteps * kSteps, c.input_dim});
       out.manifold_png = encode_png(manifold_grid({images.data(), kSteps * kSteps, c.input_dim}, int(kSteps),
-                                                  int(kSteps), h, w, style));
+                                                  int(kSteps), h, w, channels, style));
       report.add_png(out.manifold_png, c.latent == 2 ? "The learned manifold (the paper's Fig. 4): z through the inverse Gaussian CDF"
                                                      : "Latent dimensions 1 and 2 through the inverse Gaussian CDF, the others 0");
     }

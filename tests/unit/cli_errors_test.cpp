@@ -5,6 +5,7 @@
 // that says what was expected or found, and no output, whole or partial.
 // cli_use_test.cpp and cli_train_test.cpp hold the rows that were there first.
 #include "support/cli_runner.hpp"
+#include "support/png_files.hpp"
 
 #include "io/checkpoint.hpp"
 #include "io/model_file.hpp"
@@ -74,6 +75,24 @@ class CliErrors : public ::testing::Test {
     Trainer trainer(model, TrainConfig{});
     fs::create_directories(dir / "bare_run");
     save_checkpoint(path("bare_run/checkpoint.safetensors"), model, trainer, LoopState{});
+
+    // Models of 8x8 images in colour and in grey, colour images, and grey
+    // images of another shape with as many values as the colour ones (8 wide, 24 high).
+    for (std::size_t channels : {1, 3}) {
+      ModelConfig c;
+      c.input_dim = channels * 64;
+      c.hidden = {8};
+      c.latent = 2;
+      c.image_height = c.image_width = 8;
+      c.image_channels = channels;
+      save_model(path(channels == 3 ? "rgb_model.safetensors" : "grey_model.safetensors"), Vae(c, 1),
+                 {{"binarize", "none"}});
+    }
+    test::write_rgb_folder(dir / "rgb_pngs", 4, 8, 8);
+    fs::create_directories(dir / "tall_pngs");
+    const std::vector<std::uint8_t> tall(8 * 24, 128);
+    for (const char* name : {"a.png", "b.png"})
+      test::write_png(dir / "tall_pngs" / name, 8, 24, PNG_FORMAT_GRAY, tall.data());
 
     write("latents.csv", "0,0\n0.5,-0.5\n");
     write("a_file", "x");
@@ -167,6 +186,21 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
       {"model does not fit the data (no image shape)",
        {"encode", "--model", flat, "--data", path("shifting.csv"), "--out", npy},
        "expects 8 values per datapoint, but " + path("shifting.csv") + " has 5", npy},
+      {"colour model, its images read as grey",
+       {"reconstruct", "--model", path("rgb_model.safetensors"), "--data", path("rgb_pngs"), "--grey", "--out", png},
+       "expects 192 (3 channels of 8x8) values per datapoint, but " + path("rgb_pngs") +
+           " (4 PNG images, colour read as grey) has 64 (1 channel of 8x8); the model takes colour images: read these "
+           "without --grey", png},
+      {"grey model, colour images",
+       {"encode", "--model", path("grey_model.safetensors"), "--data", path("rgb_pngs"), "--out", npy},
+       "expects 64 (1 channel of 8x8) values per datapoint, but " + path("rgb_pngs") +
+           " (4 PNG images, RGB) has 192 (3 channels of 8x8); the model takes grey images: read these as grey with "
+           "--grey", npy},
+      {"as many values, another image shape",
+       {"interpolate", "--model", path("rgb_model.safetensors"), "--data", path("tall_pngs"), "--from", "0", "--to",
+        "1", "--out", png},
+       "expects 192 (3 channels of 8x8) values per datapoint, but " + path("tall_pngs") +
+           " (2 PNG images) has 192 (1 channel of 24x8)", png},
       {"unknown dataset", {"encode", "--model", images, "--data", "mnistt", "--out", npy},
        "mnistt: no such file or folder, and not a dataset name", npy},
       {"--split unknown", {"encode", "--model", images, "--data", "mnist", "--split", "validation", "--out", npy},

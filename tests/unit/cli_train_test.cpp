@@ -1,13 +1,18 @@
 // End-to-end: `aevb train`, `eval` and `report` on small real MNIST slices.
 #include "support/cli_run_fixture.hpp"
+#include "support/png_files.hpp"
+#include "support/rewrite_safetensors.hpp"
 
 #include "backend/cpu/gemm_bf16_amx.hpp"
 #include "io/checkpoint.hpp"
 #include "io/model_file.hpp"
+#include "viz/image_grid.hpp"
+#include "viz/png.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <regex>
@@ -77,6 +82,41 @@ TEST_F(CliTrain, ResumeEqualsAnUninterruptedRun) {
   for (std::size_t e = 0; e < ma.size(); ++e)
     for (const char* k : {"train_bound", "validation_bound", "test_bound", "samples", "step"})
       EXPECT_EQ(ma[e][k], mb[e][k]) << "epoch " << e + 1 << " " << k;
+}
+
+// A declared conv network end to end: its layers are saved, it resumes
+// exactly, training improves it, and the model file's encoder is the one the
+// CLI's encode runs.
+TEST_F(CliTrain, ConvNetworkTrainsResumesAndKeepsItsLayers) {
+  const fs::path whole = dir_ / "whole", parts = dir_ / "parts";
+  const std::vector<std::string> conv = {"--encoder", "conv:8:4:2:1,residual:4,conv:16:4:2:1,dense:32",
+                                         "--activation", "relu", "--init", "he", "--no-report"};
+  // small_run's settings with the declared encoder in place of --hidden 64.
+  auto conv_run = [&](const fs::path& out, const char* epochs) {
+    std::vector<std::string> a = small_run(out, conv);
+    const auto hidden = std::find(a.begin(), a.end(), "--hidden");
+    a.erase(hidden, hidden + 2);
+    a.insert(a.end(), {"--epochs", epochs});
+    return a;
+  };
+  ASSERT_EQ(run(conv_run(whole, "3")).exit_code, 0);
+  ASSERT_EQ(run(conv_run(parts, "1")).exit_code, 0);
+  const auto r = run({"train", "--resume", parts.string(), "--epochs", "3", "--no-report", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(bytes(whole / "model.safetensors"), bytes(parts / "model.safetensors"));
+  const auto m = metrics(whole);
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_GT(m[2]["validation_bound"].get<double>(), m[0]["validation_bound"].get<double>() + 5.0);
+
+  const Vae model = load_model(whole / "model.safetensors");
+  EXPECT_EQ(to_string(model.config().encoder), "conv:8:4:2:1,residual:4,conv:16:4:2:1,dense:32");
+  EXPECT_TRUE(model.config().decoder.empty());  // mirrored, as declared
+  EXPECT_EQ(model.parameter_table().back().name, "decoder.logits.bias");
+  EXPECT_EQ(model.parameter_table()[0].shape, (std::vector<std::size_t>{8, 1, 4, 4}));
+  const fs::path samples = dir_ / "samples.png";
+  const auto s = run({"sample", "--model", (whole / "model.safetensors").string(), "--out", samples.string()});
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_TRUE(fs::exists(samples));
 }
 
 // --matmul-precision bfloat16 trains, is kept in the checkpoint so that a
@@ -163,6 +203,79 @@ TEST_F(CliTrain, EvalReportsBoundAndLikelihoodAsJson) {
   const auto jb = nlohmann::json::parse(b.out);
   EXPECT_EQ(jb["matmul_precision"], "bfloat16");
   EXPECT_NEAR(jb["log_likelihood"].get<double>(), ll, 0.1 * se);
+}
+
+// A folder of RGB images trains a model of 3-channel images, whose figures
+// (the run's report, aevb sample) are RGB PNGs drawing the decoder's planes.
+TEST_F(CliTrain, ColourPngFolderTrainsAndDrawsInColour) {
+  const fs::path images = dir_ / "rgb_images", run_dir = dir_ / "colour";
+  test::write_rgb_folder(images, 30, 8, 8);
+  const auto r = run({"train", "--data", images.string(), "--hidden", "16", "--latent", "2", "--batch", "10",
+                      "--epochs", "1", "--validation", "5", "--threads", "2", "--out", run_dir.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path model_path = run_dir / "model.safetensors";
+  const ModelConfig recorded = inspect_model(model_path).config;  // as the file's config records it
+  EXPECT_EQ(recorded.image_channels, 3u);
+  EXPECT_EQ(recorded.image_height, 8u);
+  EXPECT_EQ(recorded.image_width, 8u);
+  EXPECT_EQ(recorded.input_dim, 192u);
+  for (const char* figure : {"samples.png", "reconstructions.png", "manifold.png"})
+    EXPECT_EQ(viz::decode_png(bytes(run_dir / figure)).channels, 3) << figure;
+
+  const fs::path out = dir_ / "colour_samples.png";
+  const auto s = run({"sample", "--model", model_path.string(), "--count", "4", "--seed", "3", "--out", out.string()});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const viz::Image8 got = viz::decode_png(bytes(out));
+  ASSERT_EQ(got.channels, 3);
+  ASSERT_EQ(got.width, 2 * 9 + 1);  // 4 samples: 2 x 2 tiles of 8 + 1 padding
+  ASSERT_EQ(got.height, 2 * 9 + 1);
+  // Tile 3 (row 1, column 1) starts at (10, 10); its pixel (x, y) in channel c is
+  // value (c * 8 + y) * 8 + x of prior sample 3, as the library draws it.
+  const Vae model = load_model(model_path);
+  std::vector<float> x(4 * 192);
+  model.sample(3, {x.data(), 4, 192});
+  int worst = 0;
+  for (int c = 0; c < 3; ++c)
+    for (int py = 0; py < 8; ++py)
+      for (int px = 0; px < 8; ++px) {
+        const int want = viz::to_byte(x[static_cast<std::size_t>(3 * 192 + (c * 8 + py) * 8 + px)]);
+        worst = std::max(worst, std::abs(int(got.at(10 + px, 10 + py, c)) - want));
+      }
+  EXPECT_LE(worst, 1) << "largest difference from the library's samples (1: a value rounding on the other side)";
+}
+
+// --grey is a setting of the run: the checkpoint keeps it, so that the report
+// and --resume read the data as the model was trained on it; checkpoints
+// from before colour support (no "color" setting) read it as grey too.
+TEST_F(CliTrain, GreyOptionIsKeptForReportAndResume) {
+  const fs::path images = dir_ / "rgb_images", run_dir = dir_ / "grey";
+  test::write_rgb_folder(images, 20, 8, 8);
+  const auto r = run({"train", "--data", images.string(), "--grey", "--hidden", "8", "--latent", "2", "--batch",
+                      "10", "--epochs", "1", "--validation", "0", "--threads", "2", "--no-report", "--out",
+                      run_dir.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const ModelConfig c = inspect_model(run_dir / "model.safetensors").config;
+  EXPECT_EQ(c.image_channels, 1u);
+  EXPECT_EQ(c.input_dim, 64u);
+  const Checkpoint ck = load_checkpoint(run_dir / "checkpoint.safetensors");
+  EXPECT_EQ(ck.loop.extra["settings"]["run"]["color"], "grey");
+  const auto rep = run({"report", "--run", run_dir.string()});
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_EQ(viz::decode_png(bytes(run_dir / "reconstructions.png")).channels, 1);
+  const auto resumed = run({"train", "--resume", run_dir.string(), "--epochs", "2", "--no-report"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(metrics(run_dir).size(), 2u);
+
+  // The same checkpoint without the setting, as aevb wrote them before colour images.
+  const fs::path checkpoint = run_dir / "checkpoint.safetensors", old = dir_ / "old.safetensors";
+  test::rewrite_safetensors(checkpoint, old, [](safetensors::File& f) {
+    nlohmann::json state = nlohmann::json::parse(f.metadata.at("aevb_state"));
+    ASSERT_EQ(state["loop"]["settings"]["run"].erase("color"), 1u);
+    f.metadata["aevb_state"] = state.dump();
+  });
+  fs::rename(old, checkpoint);
+  const auto old_report = run({"report", "--run", run_dir.string()});
+  EXPECT_EQ(old_report.exit_code, 0) << old_report.err;
 }
 
 TEST_F(CliTrain, BadInputIsOneLineAndExitCodeTwo) {

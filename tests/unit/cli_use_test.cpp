@@ -152,7 +152,7 @@ TEST_F(CliUse, SampleDrawsThePriorDecodedAsAGrid) {
   model.sample(5, {x.data(), 12, kDim});
   viz::GridStyle style;
   style.columns = 4;
-  expect_same_image(got, viz::sample_grid({x.data(), 12, kDim}, kSide, kSide, style), 1);
+  expect_same_image(got, viz::sample_grid({x.data(), 12, kDim}, kSide, kSide, 1, style), 1);
 
   const CliResult r2 = run({"sample", "--model", model2, "--count", "3", "--scale", "2", "--out", path("sample2.png")});
   EXPECT_OK(r2);
@@ -199,7 +199,7 @@ TEST_F(CliUse, EncodeMatchesTheLibraryAndDecodeReproducesReconstruct) {
   EXPECT_EQ(shape, "6, 784");
   ASSERT_EQ(recon.size(), 6 * kDim);
   expect_same_image(read_png(rec), viz::reconstruction_grid({x.data() + 2 * kDim, 6, kDim}, {recon.data(), 6, kDim},
-                                                            kSide, kSide),
+                                                            kSide, kSide, 1),
                     0);
 
   // decode of encode's output (both formats) gives the same decoded means.
@@ -228,7 +228,7 @@ TEST_F(CliUse, ManifoldDecodesTheInverseCdfGrid) {
   const std::vector<float> z = manifold_latents(3, 5, 0, 2);
   std::vector<float> x(25 * kDim);
   model.decode({z.data(), 25, 3}, {x.data(), 25, kDim});
-  expect_same_image(got, viz::manifold_grid({x.data(), 25, kDim}, 5, 5, kSide, kSide), 1);
+  expect_same_image(got, viz::manifold_grid({x.data(), 25, kDim}, 5, 5, kSide, kSide, 1), 1);
 
   EXPECT_OK(run({"manifold", "--model", model2, "--steps", "3", "--out", out}));
   EXPECT_EQ(read_png(out).width, 3 * (kSide + 1) + 1);
@@ -251,7 +251,7 @@ TEST_F(CliUse, InterpolateDrawsOneRowPerPairFromEndToEnd) {
   }
   std::vector<float> images(8 * kDim);
   model.decode({z.data(), 8, 2}, {images.data(), 8, kDim});
-  expect_same_image(got, viz::interpolation_grid({images.data(), 8, kDim}, 2, 4, kSide, kSide), 1);
+  expect_same_image(got, viz::interpolation_grid({images.data(), 8, kDim}, 2, 4, kSide, kSide, 1), 1);
 }
 
 // Exit code 2, exactly one line on stderr starting "aevb: error:", and none of `outputs` left behind.

@@ -3,6 +3,7 @@
 #include <aevb/data.hpp>
 #include <aevb/error.hpp>
 
+#include "support/png_files.hpp"
 #include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
@@ -95,6 +96,11 @@ std::string npy_raw(const std::string& descr, const std::string& shape, const st
 template <class T>
 std::string raw_of(const std::vector<T>& v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+// Rec. 709 luminance in libpng's fixed point, the rule docs/data.md states.
+std::uint8_t luminance(int r, int g, int b) {
+  return static_cast<std::uint8_t>((6968 * r + 23434 * g + 2366 * b + 16384) >> 15);
 }
 
 // ---- IDX ----
@@ -288,6 +294,114 @@ TEST(DataNpy, OtherDtypesAndChannelAxes) {
   EXPECT_EQ(aevb::read_npy(dir / "be.npy").floats, std::vector<float>{0.5f});
 }
 
+// n images of c channels, h x w, as numpy would hold them: channels first
+// (value = (((i * c) + ch) * h + y) * w + x) or last ((((i * h) + y) * w + x) * c + ch).
+// Value of (i, ch, y, x): 1 + i * 64 + ch * 16 + y * 4 + x, distinct for h, w <= 4.
+std::uint8_t pixel_value(std::size_t i, std::size_t ch, std::size_t y, std::size_t x) {
+  return static_cast<std::uint8_t>(1 + i * 64 + ch * 16 + y * 4 + x);
+}
+std::string image_array(std::size_t n, std::size_t c, std::size_t h, std::size_t w, bool channels_last) {
+  std::string out(n * c * h * w, '\0');
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t ch = 0; ch < c; ++ch)
+      for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < w; ++x) {
+          const std::size_t at = channels_last ? ((i * h + y) * w + x) * c + ch : ((i * c + ch) * h + y) * w + x;
+          out[at] = static_cast<char>(pixel_value(i, ch, y, x));
+        }
+  return out;
+}
+// The planar bytes aevb should hold for channels 0..c_kept-1.
+std::vector<std::uint8_t> planar(std::size_t n, std::size_t c_kept, std::size_t h, std::size_t w) {
+  std::vector<std::uint8_t> out;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t ch = 0; ch < c_kept; ++ch)
+      for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < w; ++x) out.push_back(pixel_value(i, ch, y, x));
+  return out;
+}
+
+TEST(DataNpy, ColourChannelsFirstAreKeptAsStored) {
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
+  write_bytes(dir / "nchw.npy", npy_raw("|u1", "(2, 3, 2, 4)", image_array(2, 3, 2, 4, false)));
+  const aevb::Dataset d = aevb::load_dataset(dir / "nchw.npy");
+  EXPECT_EQ(d.count, 2u);
+  EXPECT_EQ(d.channels, 3u);
+  EXPECT_EQ(d.height, 2u);
+  EXPECT_EQ(d.width, 4u);
+  EXPECT_EQ(d.dim, 24u);
+  EXPECT_EQ(d.bytes, planar(2, 3, 2, 4));
+  // (n, 3, h, 3) could be either layout: the second axis decides, channels first.
+  write_bytes(dir / "ambiguous.npy", npy_raw("|u1", "(1, 3, 2, 3)", image_array(1, 3, 2, 3, false)));
+  const aevb::Dataset a = aevb::read_npy(dir / "ambiguous.npy");
+  EXPECT_EQ(a.channels, 3u);
+  EXPECT_EQ(a.height, 2u);
+  EXPECT_EQ(a.width, 3u);
+  EXPECT_EQ(a.bytes, planar(1, 3, 2, 3));
+}
+
+TEST(DataNpy, ColourChannelsLastAreMadePlanarAndAlphaDropped) {
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
+  write_bytes(dir / "nhwc.npy", npy_raw("|u1", "(3, 2, 4, 3)", image_array(3, 3, 2, 4, true)));
+  const aevb::Dataset d = aevb::load_dataset(dir / "nhwc.npy");
+  EXPECT_EQ(d.count, 3u);
+  EXPECT_EQ(d.channels, 3u);
+  EXPECT_EQ(d.height, 2u);
+  EXPECT_EQ(d.width, 4u);
+  EXPECT_EQ(d.dim, 24u);
+  EXPECT_EQ(d.bytes, planar(3, 3, 2, 4));
+  // RGBA as float32 in [0, 1]: the alpha plane goes, the rest is made planar.
+  const std::string rgba = image_array(2, 4, 2, 3, true);
+  std::vector<float> f(rgba.size());
+  for (std::size_t k = 0; k < f.size(); ++k) f[k] = static_cast<float>(static_cast<std::uint8_t>(rgba[k])) / 256.0f;
+  write_bytes(dir / "rgba.npy", npy_raw("<f4", "(2, 2, 3, 4)", raw_of(f)));
+  const aevb::Dataset r = aevb::read_npy(dir / "rgba.npy");
+  EXPECT_EQ(r.channels, 3u);
+  EXPECT_EQ(r.height, 2u);
+  EXPECT_EQ(r.width, 3u);
+  ASSERT_EQ(r.dim, 18u);
+  const std::vector<std::uint8_t> want = planar(2, 3, 2, 3);
+  ASSERT_EQ(r.floats.size(), want.size());
+  for (std::size_t k = 0; k < want.size(); ++k) EXPECT_EQ(r.floats[k], static_cast<float>(want[k]) / 256.0f) << k;
+  EXPECT_NE(r.source.find("alpha dropped"), std::string::npos) << r.source;
+  // One channel last is grey, as before.
+  write_bytes(dir / "grey.npy", npy_raw("|u1", "(2, 2, 4, 1)", image_array(2, 1, 2, 4, true)));
+  const aevb::Dataset g = aevb::read_npy(dir / "grey.npy");
+  EXPECT_EQ(g.channels, 1u);
+  EXPECT_EQ(g.dim, 8u);
+  EXPECT_EQ(g.bytes, planar(2, 1, 2, 4));
+}
+
+TEST(DataNpy, GreyOptionAppliesLuminanceToColourArrays) {
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
+  write_bytes(dir / "nhwc.npy", npy_raw("|u1", "(2, 2, 3, 3)", image_array(2, 3, 2, 3, true)));
+  aevb::LoadOptions options;
+  options.color = aevb::ColorMode::grey;
+  const aevb::Dataset d = aevb::read_npy(dir / "nhwc.npy", options);
+  EXPECT_EQ(d.channels, 1u);
+  ASSERT_EQ(d.dim, 6u);
+  ASSERT_EQ(d.bytes.size(), 12u);
+  for (std::size_t i = 0; i < 2; ++i)
+    for (std::size_t p = 0; p < 6; ++p) {
+      const std::size_t y = p / 3, x = p % 3;
+      EXPECT_EQ(d.bytes[i * 6 + p], luminance(pixel_value(i, 0, y, x), pixel_value(i, 1, y, x), pixel_value(i, 2, y, x)))
+          << i << " " << p;
+    }
+  // Floats by the same weights; equal channels stay exactly what they were.
+  const std::vector<float> f = {0.2f, 0.2f, 0.2f, 0.0f, 1.0f, 0.5f};  // (1, 2, 1, 3): two pixels
+  write_bytes(dir / "f.npy", npy_raw("<f4", "(1, 2, 1, 3)", raw_of(f)));
+  const aevb::Dataset g = aevb::read_npy(dir / "f.npy", options);
+  ASSERT_EQ(g.floats.size(), 2u);
+  EXPECT_EQ(g.floats[0], 0.2f);
+  EXPECT_NEAR(g.floats[1], (23434.0 + 0.5 * 2366.0) / 32768.0, 1e-6);  // float32 sums of three terms
+  // Grey data is left alone.
+  write_bytes(dir / "grey.npy", npy_raw("|u1", "(2, 1, 2, 3)", image_array(2, 1, 2, 3, false)));
+  EXPECT_EQ(aevb::read_npy(dir / "grey.npy", options).bytes, planar(2, 1, 2, 3));
+}
+
 TEST(DataNpy, ErrorsNameTheProblem) {
   const aevb::test::TempDir scratch;
   const fs::path& dir = scratch.path;
@@ -298,6 +412,8 @@ TEST(DataNpy, ErrorsNameTheProblem) {
   expect_input_error([&] { aevb::read_npy(dir / "fortran.npy"); }, {"Fortran", "C order"});
   write_bytes(dir / "1d.npy", npy_raw("<f4", "(4,)", four));
   expect_input_error([&] { aevb::read_npy(dir / "1d.npy"); }, {"expected an array of shape (n, d)", "found shape (4,)"});
+  write_bytes(dir / "five.npy", npy_raw("|u1", "(1, 2, 2, 5)", std::string(20, '\1')));
+  expect_input_error([&] { aevb::read_npy(dir / "five.npy"); }, {"(n, h, w, c) with c = 1, 3 or 4", "found shape (1, 2, 2, 5)"});
   write_bytes(dir / "trunc.npy", npy_raw("<f4", "(2, 2)", four.substr(0, 12)));
   expect_input_error([&] { aevb::read_npy(dir / "trunc.npy"); }, {"truncated", "shape (2, 2)"});
   write_bytes(dir / "huge.npy", npy_raw("<f4", "(4000000000, 400000000)", four));
@@ -382,17 +498,7 @@ TEST(DataCsv, ErrorsNameLineAndColumn) {
 
 // ---- PNG folders ----
 
-void write_png(const fs::path& path, png_uint_32 width, png_uint_32 height, png_uint_32 format, const void* pixels,
-               const void* colormap = nullptr, png_uint_32 colormap_entries = 0) {
-  png_image image;
-  std::memset(&image, 0, sizeof image);
-  image.version = PNG_IMAGE_VERSION;
-  image.width = width;
-  image.height = height;
-  image.format = format;
-  image.colormap_entries = colormap_entries;
-  ASSERT_NE(png_image_write_to_file(&image, path.c_str(), 0, pixels, 0, colormap), 0) << image.message;
-}
+using aevb::test::write_png;
 
 TEST(DataPng, GreyFolderSortedByName) {
   const aevb::test::TempDir scratch;
@@ -409,7 +515,7 @@ TEST(DataPng, GreyFolderSortedByName) {
   EXPECT_EQ(d.bytes, (std::vector<std::uint8_t>{0, 1, 2, 253, 254, 255, 10, 20, 30, 40, 50, 60}));
 }
 
-TEST(DataPng, ColourPaletteAlphaAndSixteenBitBecomeGrey) {
+TEST(DataPng, ColourPaletteAlphaAndSixteenBitBecomeGreyOnRequest) {
   const aevb::test::TempDir scratch;
   const fs::path& dir = scratch.path;
   const std::uint8_t want[4] = {0, 77, 200, 255};
@@ -417,7 +523,7 @@ TEST(DataPng, ColourPaletteAlphaAndSixteenBitBecomeGrey) {
   std::uint16_t wide[4];
   for (int k = 0; k < 4; ++k) {
     for (int c = 0; c < 3; ++c) rgb[3 * k + c] = rgba[4 * k + c] = palette[3 * (3 - k) + c] = want[k];
-    rgba[4 * k + 3] = static_cast<std::uint8_t>(60 * k);  // alpha is ignored
+    rgba[4 * k + 3] = static_cast<std::uint8_t>(60 * k);  // alpha is dropped
     index[k] = static_cast<std::uint8_t>(3 - k);
     wide[k] = static_cast<std::uint16_t>(want[k] * 257);
   }
@@ -425,11 +531,141 @@ TEST(DataPng, ColourPaletteAlphaAndSixteenBitBecomeGrey) {
   write_png(dir / "2-rgba.png", 2, 2, PNG_FORMAT_RGBA, rgba);
   write_png(dir / "3-palette.png", 2, 2, PNG_FORMAT_RGB_COLORMAP, index, palette, 4);
   write_png(dir / "4-grey16.png", 2, 2, PNG_FORMAT_LINEAR_Y, wide);
-  const aevb::Dataset d = aevb::read_png_folder(dir);
+  aevb::LoadOptions grey;
+  grey.color = aevb::ColorMode::grey;
+  const aevb::Dataset d = aevb::read_png_folder(dir, grey);
   ASSERT_EQ(d.count, 4u);
+  EXPECT_EQ(d.channels, 1u);
+  EXPECT_EQ(d.dim, 4u);
   for (std::size_t i = 0; i < 4; ++i) {
     for (std::size_t p = 0; p < 4; ++p) EXPECT_EQ(d.bytes[i * 4 + p], want[p]) << "image " << i << " pixel " << p;
   }
+  // Kept as colour (RGB files are colour by their type, even holding only greys): 3 equal planes each.
+  const aevb::Dataset c = aevb::read_png_folder(dir);
+  ASSERT_EQ(c.channels, 3u);
+  ASSERT_EQ(c.dim, 12u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    for (std::size_t ch = 0; ch < 3; ++ch) {
+      for (std::size_t p = 0; p < 4; ++p) EXPECT_EQ(c.bytes[i * 12 + ch * 4 + p], want[p]) << i << " " << ch << " " << p;
+    }
+  }
+}
+
+TEST(DataPng, RgbFolderIsReadAsPlanarChannelsExactly) {
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
+  // Two 3x2 (width x height) images; pixel (x, y) of image i has red 10i + 3y + x,
+  // green 100 + that, blue 250 - that: every value distinct within an image.
+  std::uint8_t pixels[2][18];
+  auto value = [](int i, int c, int x, int y) {
+    const int v = 10 * i + 3 * y + x;
+    return c == 0 ? v : c == 1 ? 100 + v : 250 - v;
+  };
+  for (int i = 0; i < 2; ++i)
+    for (int y = 0; y < 2; ++y)
+      for (int x = 0; x < 3; ++x)
+        for (int c = 0; c < 3; ++c) pixels[i][(y * 3 + x) * 3 + c] = static_cast<std::uint8_t>(value(i, c, x, y));
+  write_png(dir / "a.png", 3, 2, PNG_FORMAT_RGB, pixels[0]);
+  write_png(dir / "b.png", 3, 2, PNG_FORMAT_RGB, pixels[1]);
+  const aevb::Dataset d = aevb::load_dataset(dir);
+  ASSERT_EQ(d.count, 2u);
+  EXPECT_EQ(d.channels, 3u);
+  EXPECT_EQ(d.height, 2u);
+  EXPECT_EQ(d.width, 3u);
+  ASSERT_EQ(d.dim, 18u);
+  ASSERT_EQ(d.bytes.size(), 36u);
+  for (int i = 0; i < 2; ++i)
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < 2; ++y)
+        for (int x = 0; x < 3; ++x)
+          EXPECT_EQ(d.bytes[static_cast<std::size_t>(i * 18 + (c * 2 + y) * 3 + x)], value(i, c, x, y))
+              << "image " << i << " channel " << c << " pixel (" << x << "," << y << ")";
+  EXPECT_NE(d.source.find("RGB"), std::string::npos) << d.source;
+  // Subsets keep the channels.
+  EXPECT_EQ(aevb::first_rows(d, 1).channels, 3u);
+  const std::uint32_t second[] = {1};
+  const aevb::Dataset one = aevb::select_rows(d, second);
+  EXPECT_EQ(one.channels, 3u);
+  EXPECT_EQ(std::vector<std::uint8_t>(d.bytes.begin() + 18, d.bytes.end()), one.bytes);
+}
+
+TEST(DataPng, MixedFolderIsAllColourWithGreyRepeatedAndAlphaDropped) {
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
+  // 2x2 images. Grey ones come first and between the colour ones, so each must move when the folder turns out colour.
+  const std::uint8_t grey_a[4] = {0, 50, 100, 255}, grey_b[4] = {7, 8, 9, 10};
+  const std::uint8_t rgb[12] = {255, 0, 0, 0, 255, 0, 0, 0, 255, 30, 60, 90};
+  std::uint8_t rgba[16];
+  for (int p = 0; p < 4; ++p) {
+    for (int c = 0; c < 3; ++c) rgba[4 * p + c] = static_cast<std::uint8_t>(40 * p + 10 * c + 1);
+    rgba[4 * p + 3] = static_cast<std::uint8_t>(p == 0 ? 0 : 85 * p);  // alpha 0 too: the colour is kept, not composited
+  }
+  const std::uint8_t palette[6] = {200, 100, 50, 5, 5, 5}, index[4] = {0, 1, 1, 0};
+  std::uint16_t wide[4];
+  for (int p = 0; p < 4; ++p) wide[p] = static_cast<std::uint16_t>(grey_b[p] * 257);
+  write_png(dir / "1-grey.png", 2, 2, PNG_FORMAT_GRAY, grey_a);
+  write_png(dir / "2-rgb.png", 2, 2, PNG_FORMAT_RGB, rgb);
+  write_png(dir / "3-grey16.png", 2, 2, PNG_FORMAT_LINEAR_Y, wide);
+  write_png(dir / "4-rgba.png", 2, 2, PNG_FORMAT_RGBA, rgba);
+  write_png(dir / "5-palette.png", 2, 2, PNG_FORMAT_RGB_COLORMAP, index, palette, 2);
+  // What each image holds, as planar RGB.
+  std::vector<std::vector<std::uint8_t>> want(5, std::vector<std::uint8_t>(12));
+  for (int c = 0; c < 3; ++c) {
+    for (int p = 0; p < 4; ++p) {
+      const auto at = static_cast<std::size_t>(c * 4 + p);
+      want[0][at] = grey_a[p];
+      want[1][at] = rgb[3 * p + c];
+      want[2][at] = grey_b[p];
+      want[3][at] = rgba[4 * p + c];
+      want[4][at] = palette[3 * index[p] + c];
+    }
+  }
+  const aevb::Dataset d = aevb::read_png_folder(dir);
+  ASSERT_EQ(d.count, 5u);
+  ASSERT_EQ(d.channels, 3u);
+  ASSERT_EQ(d.dim, 12u);
+  ASSERT_EQ(d.bytes.size(), 60u);
+  for (std::size_t i = 0; i < 5; ++i)
+    EXPECT_EQ(std::vector<std::uint8_t>(d.bytes.begin() + 12 * i, d.bytes.begin() + 12 * (i + 1)), want[i]) << "image " << i;
+
+  // --grey: one channel, colour by luminance, grey images unchanged.
+  aevb::LoadOptions options;
+  options.color = aevb::ColorMode::grey;
+  const aevb::Dataset g = aevb::load_dataset(dir, options);
+  ASSERT_EQ(g.channels, 1u);
+  ASSERT_EQ(g.dim, 4u);
+  ASSERT_EQ(g.bytes.size(), 20u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    for (std::size_t p = 0; p < 4; ++p) {
+      const std::uint8_t lum = luminance(want[i][p], want[i][4 + p], want[i][8 + p]);
+      EXPECT_EQ(g.bytes[4 * i + p], lum) << "image " << i << " pixel " << p;
+      // Rec. 709's weights: half a byte of rounding, plus the fixed-point weights'
+      // difference from 0.2126, 0.7152, 0.0722 (under 1e-4 in all, 255 * 1e-4 < 0.03).
+      EXPECT_NEAR(lum, 0.2126 * want[i][p] + 0.7152 * want[i][4 + p] + 0.0722 * want[i][8 + p], 0.53);
+    }
+  }
+  EXPECT_NE(g.source.find("colour read as grey"), std::string::npos) << g.source;
+
+  // Without the colour images, the same folder is grey, and a palette of greys does not make it colour.
+  fs::remove(dir / "2-rgb.png");
+  fs::remove(dir / "4-rgba.png");
+  const std::uint8_t grey_palette[6] = {9, 9, 9, 250, 250, 250};
+  write_png(dir / "5-palette.png", 2, 2, PNG_FORMAT_RGB_COLORMAP, index, grey_palette, 2);
+  const aevb::Dataset k = aevb::read_png_folder(dir);
+  EXPECT_EQ(k.channels, 1u);
+  EXPECT_EQ(k.dim, 4u);
+  EXPECT_EQ(k.bytes, (std::vector<std::uint8_t>{0, 50, 100, 255, 7, 8, 9, 10, 9, 250, 250, 9}));
+}
+
+TEST(DataPng, PaletteTransparencyIsDropped) {
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
+  // A colour map with alpha: libpng writes PLTE and tRNS.
+  const std::uint8_t palette[8] = {10, 20, 30, 0, 200, 150, 100, 128}, index[2] = {1, 0};
+  write_png(dir / "a.png", 2, 1, PNG_FORMAT_RGBA_COLORMAP, index, palette, 2);
+  const aevb::Dataset d = aevb::read_png_folder(dir);
+  ASSERT_EQ(d.channels, 3u);
+  EXPECT_EQ(d.bytes, (std::vector<std::uint8_t>{200, 10, 150, 20, 100, 30}));
 }
 
 TEST(DataPng, ErrorsNameTheFile) {

@@ -11,14 +11,19 @@
 namespace aevb {
 namespace {
 
-// A model large enough that the GEMMs and the kernels go parallel.
+constexpr const char* kConv = "conv:16:4:2:1,residual:8,conv:32:4:2:1,dense:64";
+
+// A model large enough that the GEMMs and the kernels go parallel: the MLP
+// 784-200-20, or with `encoder` declared layers on 28 x 28 images.
 std::vector<float> train_run(int threads, std::uint64_t seed,
-                             MatmulPrecision precision = MatmulPrecision::float32) {
+                             MatmulPrecision precision = MatmulPrecision::float32, const char* encoder = "") {
   set_threads(threads);
   ModelConfig model;
   model.input_dim = 784;
   model.hidden = {200};
   model.latent = 20;
+  model.image_height = model.image_width = 28;
+  if (*encoder) model.encoder = parse_layers(encoder, "test");
   Vae vae(model, seed);
   TrainConfig train;
   train.seed = seed;
@@ -47,6 +52,17 @@ TEST(Determinism, OneAndTwoThreadsGiveIdenticalParameters) {
 TEST(Determinism, OneAndTwoThreadsGiveIdenticalParametersWithBfloatProducts) {
   if (!backend::bf16_products_available()) GTEST_SKIP() << "no AMX-BF16 on this machine";
   EXPECT_EQ(train_run(1, 3, MatmulPrecision::bfloat16), train_run(2, 3, MatmulPrecision::bfloat16));
+}
+
+TEST(Determinism, ConvModelIsTheSameOnOneAndTwoThreads) {
+  EXPECT_EQ(train_run(1, 3, MatmulPrecision::float32, kConv), train_run(2, 3, MatmulPrecision::float32, kConv));
+}
+
+TEST(Determinism, ConvModelIsTheSameOnOneAndTwoThreadsWithBfloatProducts) {
+  if (!backend::bf16_products_available()) GTEST_SKIP() << "no AMX-BF16 on this machine";
+  const std::vector<float> a = train_run(1, 3, MatmulPrecision::bfloat16, kConv);
+  EXPECT_EQ(a, train_run(2, 3, MatmulPrecision::bfloat16, kConv));
+  EXPECT_NE(a, train_run(2, 3, MatmulPrecision::float32, kConv)) << "the bfloat16 products were not used";
 }
 
 TEST(Determinism, DifferentSeedsDiffer) {

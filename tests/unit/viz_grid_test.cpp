@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "aevb/error.hpp"
+#include "support/scratch.hpp"
 #include "viz/image_grid.hpp"
 
 namespace aevb::viz {
@@ -61,7 +62,7 @@ TEST(VizGrid, TilesInReadingOrderWithPadding) {
   GridStyle style;
   style.padding = 2;
   style.background = 0.25f;
-  const Image8 img = tile_images(ConstMatrix{values.data(), n, h * w}, h, w, style);
+  const Image8 img = tile_images(ConstMatrix{values.data(), n, h * w}, h, w, 1, style);
   // ceil(sqrt(5)) = 3 columns, 2 rows.
   EXPECT_EQ(img.channels, 1);
   EXPECT_EQ(img.width, 3 * (w + 2) + 2);
@@ -82,7 +83,7 @@ TEST(VizGrid, ExplicitColumnsAndClamping) {
   GridStyle style;
   style.columns = 1;
   style.padding = 0;
-  const Image8 img = tile_images(ConstMatrix{values.data(), n, h * w}, h, w, style);
+  const Image8 img = tile_images(ConstMatrix{values.data(), n, h * w}, h, w, 1, style);
   EXPECT_EQ(img.width, 2);
   EXPECT_EQ(img.height, 8);
   EXPECT_EQ(img.at(0, 0), 0);
@@ -91,7 +92,7 @@ TEST(VizGrid, ExplicitColumnsAndClamping) {
   EXPECT_EQ(img.at(1, 7), expected_byte(values[15]));
   // More columns than images: one row, no empty cells.
   style.columns = 10;
-  const Image8 wide = tile_images(ConstMatrix{values.data(), n, h * w}, h, w, style);
+  const Image8 wide = tile_images(ConstMatrix{values.data(), n, h * w}, h, w, 1, style);
   EXPECT_EQ(wide.width, 8);
   EXPECT_EQ(wide.height, 2);
 }
@@ -101,9 +102,9 @@ TEST(VizGrid, ScaleEnlargesEveryPixelToABlock) {
   const std::vector<float> values = distinct_images(n, h, w);
   GridStyle style;
   style.padding = 1;
-  const Image8 base = tile_images(ConstMatrix{values.data(), n, h * w}, h, w, style);
+  const Image8 base = tile_images(ConstMatrix{values.data(), n, h * w}, h, w, 1, style);
   style.scale = 3;
-  const Image8 big = tile_images(ConstMatrix{values.data(), n, h * w}, h, w, style);
+  const Image8 big = tile_images(ConstMatrix{values.data(), n, h * w}, h, w, 1, style);
   ASSERT_EQ(big.width, base.width * 3);
   ASSERT_EQ(big.height, base.height * 3);
   for (int y = 0; y < big.height; ++y) {
@@ -120,7 +121,7 @@ TEST(VizGrid, ReconstructionsSitBesideTheirInputs) {
   style.padding = 1;
   style.background = 1.0f;
   const Image8 img = reconstruction_grid(ConstMatrix{inputs.data(), n, h * w}, ConstMatrix{recons.data(), n, h * w},
-                                         h, w, style);
+                                         h, w, 1, style);
   // ceil(sqrt(3 / 2)) = 2 pairs per row, 2 rows; a pair is 2 + 1 + 2 = 5 wide, 4 pixels between pairs.
   EXPECT_EQ(img.width, 1 + 5 + 4 + 5 + 1);
   EXPECT_EQ(img.height, 2 * (h + 1) + 1);
@@ -133,7 +134,7 @@ TEST(VizGrid, ReconstructionsSitBesideTheirInputs) {
   expect_rest_is_background(img, covered, 255);
 
   std::vector<float> fewer(inputs.begin(), inputs.begin() + 2 * h * w);
-  EXPECT_THROW(reconstruction_grid(ConstMatrix{inputs.data(), n, h * w}, ConstMatrix{fewer.data(), 2, h * w}, h, w),
+  EXPECT_THROW(reconstruction_grid(ConstMatrix{inputs.data(), n, h * w}, ConstMatrix{fewer.data(), 2, h * w}, h, w, 1),
                InputError);
 }
 
@@ -143,13 +144,13 @@ TEST(VizGrid, ManifoldIsAnExplicitRowsByColsArrangement) {
   GridStyle style;
   style.padding = 0;
   style.columns = 1;  // ignored
-  const Image8 img = manifold_grid(ConstMatrix{values.data(), rows * cols, h * w}, rows, cols, h, w, style);
+  const Image8 img = manifold_grid(ConstMatrix{values.data(), rows * cols, h * w}, rows, cols, h, w, 1, style);
   EXPECT_EQ(img.width, cols * w);
   EXPECT_EQ(img.height, rows * h);
   std::vector<bool> covered(static_cast<std::size_t>(img.width * img.height), false);
   for (int i = 0; i < rows * cols; ++i) expect_tile(img, values, i, h, w, (i % cols) * w, (i / cols) * h, covered);
-  EXPECT_THROW(manifold_grid(ConstMatrix{values.data(), rows * cols, h * w}, 2, 2, h, w), InputError);
-  EXPECT_THROW(manifold_grid(ConstMatrix{values.data(), rows * cols, h * w}, 0, 6, h, w), InputError);
+  EXPECT_THROW(manifold_grid(ConstMatrix{values.data(), rows * cols, h * w}, 2, 2, h, w, 1), InputError);
+  EXPECT_THROW(manifold_grid(ConstMatrix{values.data(), rows * cols, h * w}, 0, 6, h, w, 1), InputError);
 }
 
 TEST(VizGrid, InterpolationRowsGoLeftToRight) {
@@ -158,7 +159,7 @@ TEST(VizGrid, InterpolationRowsGoLeftToRight) {
   GridStyle style;
   style.padding = 1;
   style.background = 0.0f;
-  const Image8 img = interpolation_grid(ConstMatrix{values.data(), paths * steps, h * w}, paths, steps, h, w, style);
+  const Image8 img = interpolation_grid(ConstMatrix{values.data(), paths * steps, h * w}, paths, steps, h, w, 1, style);
   EXPECT_EQ(img.width, steps * (w + 1) + 1);
   EXPECT_EQ(img.height, paths * (h + 1) + 1);
   std::vector<bool> covered(static_cast<std::size_t>(img.width * img.height), false);
@@ -166,39 +167,110 @@ TEST(VizGrid, InterpolationRowsGoLeftToRight) {
     expect_tile(img, values, i, h, w, 1 + (i % steps) * (w + 1), 1 + (i / steps) * (h + 1), covered);
   }
   expect_rest_is_background(img, covered, 0);
-  EXPECT_THROW(interpolation_grid(ConstMatrix{values.data(), paths * steps, h * w}, 3, 4, h, w), InputError);
+  EXPECT_THROW(interpolation_grid(ConstMatrix{values.data(), paths * steps, h * w}, 3, 4, h, w, 1), InputError);
 }
 
 TEST(VizGrid, RefusesBadShapesAndStyles) {
   std::vector<float> values(12, 0.5f);
-  EXPECT_THROW(tile_images(ConstMatrix{values.data(), 0, 12}, 3, 4), InputError);   // no images
-  EXPECT_THROW(tile_images(ConstMatrix{values.data(), 1, 12}, 3, 5), InputError);   // 12 != 15
-  EXPECT_THROW(tile_images(ConstMatrix{values.data(), 1, 12}, 0, 12), InputError);  // empty image
+  EXPECT_THROW(tile_images(ConstMatrix{values.data(), 0, 12}, 3, 4, 1), InputError);   // no images
+  EXPECT_THROW(tile_images(ConstMatrix{values.data(), 1, 12}, 3, 5, 1), InputError);   // 12 != 15
+  EXPECT_THROW(tile_images(ConstMatrix{values.data(), 1, 12}, 0, 12, 1), InputError);  // empty image
   GridStyle style;
   style.scale = 0;
-  EXPECT_THROW(tile_images(ConstMatrix{values.data(), 1, 12}, 3, 4, style), InputError);
+  EXPECT_THROW(tile_images(ConstMatrix{values.data(), 1, 12}, 3, 4, 1, style), InputError);
   style.scale = 1;
   style.padding = -1;
-  EXPECT_THROW(tile_images(ConstMatrix{values.data(), 1, 12}, 3, 4, style), InputError);
+  EXPECT_THROW(tile_images(ConstMatrix{values.data(), 1, 12}, 3, 4, 1, style), InputError);
   // A grid too large for a PNG is refused before allocating it.
   std::vector<float> dots(2000, 0.5f);
   style.padding = 1000;
   style.columns = 2000;  // 2000 * 1001 + 1000 pixels wide
-  EXPECT_THROW(tile_images(ConstMatrix{dots.data(), 2000, 1}, 1, 1, style), InputError);
+  EXPECT_THROW(tile_images(ConstMatrix{dots.data(), 2000, 1}, 1, 1, 1, style), InputError);
   style.columns = 900;
-  EXPECT_NO_THROW(tile_images(ConstMatrix{dots.data(), 2, 1}, 1, 1, style));
+  EXPECT_NO_THROW(tile_images(ConstMatrix{dots.data(), 2, 1}, 1, 1, 1, style));
   try {
-    tile_images(ConstMatrix{values.data(), 1, 12}, 3, 5);
+    tile_images(ConstMatrix{values.data(), 1, 12}, 3, 5, 1);
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("3x5"), std::string::npos) << e.what();
   }
 }
 
+// Image i of `values` (3 planes of h x w) at top-left (x0, y0) of an RGB grid.
+void expect_rgb_tile(const Image8& img, const std::vector<float>& values, int i, int h, int w, int x0, int y0,
+                     std::vector<bool>& covered) {
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        const float v = values[static_cast<std::size_t>(((i * 3 + c) * h + y) * w + x)];
+        ASSERT_EQ(img.at(x0 + x, y0 + y, c), expected_byte(v))
+            << "image " << i << " channel " << c << " pixel (" << x << "," << y << ")";
+      }
+      covered[static_cast<std::size_t>((y0 + y) * img.width + x0 + x)] = true;
+    }
+  }
+}
+
+TEST(VizGrid, ColourImagesTileAsRgb) {
+  const int n = 5, h = 2, w = 3;
+  const std::vector<float> values = distinct_images(n * 3, h, w);  // n images of 3 planes
+  GridStyle style;
+  style.padding = 1;
+  style.background = 0.25f;
+  const Image8 img = tile_images(ConstMatrix{values.data(), n, 3 * h * w}, h, w, 3, style);
+  EXPECT_EQ(img.channels, 3);
+  EXPECT_EQ(img.width, 3 * (w + 1) + 1);
+  EXPECT_EQ(img.height, 2 * (h + 1) + 1);
+  std::vector<bool> covered(static_cast<std::size_t>(img.width * img.height), false);
+  for (int i = 0; i < n; ++i) expect_rgb_tile(img, values, i, h, w, 1 + (i % 3) * (w + 1), 1 + (i / 3) * (h + 1), covered);
+  for (int y = 0; y < img.height; ++y) {
+    for (int x = 0; x < img.width; ++x) {
+      if (covered[static_cast<std::size_t>(y * img.width + x)]) continue;
+      for (int c = 0; c < 3; ++c) ASSERT_EQ(img.at(x, y, c), 64) << "background at (" << x << "," << y << ")";
+    }
+  }
+
+  // Through PNG: an RGB file whose pixel (x, y) of tile 4 (row 1, column 1) is image 4's three channels.
+  const Image8 back = decode_png(encode_png(img));
+  ASSERT_EQ(back.channels, 3);
+  EXPECT_EQ(back.pixels, img.pixels);
+  const int x = 2, y = 1, x0 = 1 + (w + 1), y0 = 1 + (h + 1);
+  for (int c = 0; c < 3; ++c)
+    EXPECT_EQ(back.at(x0 + x, y0 + y, c), expected_byte(values[static_cast<std::size_t>(((4 * 3 + c) * h + y) * w + x)]));
+
+  // The other grids draw the same way.
+  std::vector<float> recons(values.size());
+  for (std::size_t k = 0; k < recons.size(); ++k) recons[k] = 1.0f - values[k];
+  style.background = 1.0f;
+  const Image8 rec = reconstruction_grid(ConstMatrix{values.data(), n, 3 * h * w}, ConstMatrix{recons.data(), n, 3 * h * w},
+                                         h, w, 3, style);
+  ASSERT_EQ(rec.channels, 3);
+  // ceil(sqrt(5 / 2)) = 2 pairs per row; a pair is 3 + 1 + 3 = 7 wide, 4 pixels between pairs.
+  std::vector<bool> rec_covered(static_cast<std::size_t>(rec.width * rec.height), false);
+  for (int i = 0; i < n; ++i) {
+    const int px = 1 + (i % 2) * 11, py = 1 + (i / 2) * (h + 1);
+    expect_rgb_tile(rec, values, i, h, w, px, py, rec_covered);
+    expect_rgb_tile(rec, recons, i, h, w, px + w + 1, py, rec_covered);
+  }
+  const Image8 manifold = manifold_grid(ConstMatrix{values.data(), 4, 3 * h * w}, 2, 2, h, w, 3, style);
+  std::vector<bool> m_covered(static_cast<std::size_t>(manifold.width * manifold.height), false);
+  for (int i = 0; i < 4; ++i) expect_rgb_tile(manifold, values, i, h, w, 1 + (i % 2) * (w + 1), 1 + (i / 2) * (h + 1), m_covered);
+  const Image8 line = interpolation_grid(ConstMatrix{values.data(), 4, 3 * h * w}, 1, 4, h, w, 3, style);
+  std::vector<bool> l_covered(static_cast<std::size_t>(line.width * line.height), false);
+  for (int i = 0; i < 4; ++i) expect_rgb_tile(line, values, i, h, w, 1 + i * (w + 1), 1, l_covered);
+  const Image8 big = sample_grid(ConstMatrix{values.data(), n, 3 * h * w}, h, w, 3, GridStyle{0, 1, 0.25f, 2});
+  ASSERT_EQ(big.channels, 3);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(big.at(2 * (x0 + x) + 1, 2 * (y0 + y) + 1, c), img.at(x0 + x, y0 + y, c));
+
+  // Only 1 or 3 channels, and rows of channels * h * w values.
+  EXPECT_ERROR_CONTAINS(tile_images(ConstMatrix{values.data(), 1, 2 * h * w}, h, w, 2), "1 (grey) or 3 (RGB) channels");
+  EXPECT_ERROR_CONTAINS(tile_images(ConstMatrix{values.data(), 1, h * w}, h, w, 3), "3 channels of 2x3 = 18 values, got 6");
+}
+
 TEST(VizGrid, GridEncodesToPngAndBack) {
   const int n = 7, h = 5, w = 4;
   const std::vector<float> values = distinct_images(n, h, w);
-  const Image8 img = sample_grid(ConstMatrix{values.data(), n, h * w}, h, w);
+  const Image8 img = sample_grid(ConstMatrix{values.data(), n, h * w}, h, w, 1);
   const Image8 back = decode_png(encode_png(img));
   EXPECT_EQ(back.width, img.width);
   EXPECT_EQ(back.height, img.height);
