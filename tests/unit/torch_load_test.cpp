@@ -12,12 +12,14 @@
 // below what a layout mistake produces. The script exits 1 on a mismatch and
 // prints each comparison, which the test shows when it fails.
 //
-// The models are tiny (1 epoch on 300 MNIST images) and cover the layer
-// kinds, both families and the three likelihoods: a conv VAE with the
-// mirrored decoder (Bernoulli, ReLU), the MLP VAE (tanh), a conv autoencoder
-// with a declared decoder of a deconv, a residual block and a conv output
-// layer (learned-variance Gaussian, two conv heads, leaky-relu), and an MLP
-// with a fixed-variance Gaussian whose mean has no sigmoid (softplus).
+// The models are tiny (1 epoch on 300 images) and cover the layer kinds, both
+// families, the three likelihoods and colour: a conv VAE with the mirrored
+// decoder (Bernoulli, ReLU), the MLP VAE (tanh), a conv autoencoder with a
+// declared decoder of a deconv, a residual block and a conv output layer
+// (learned-variance Gaussian, two conv heads, leaky-relu), an MLP with a
+// fixed-variance Gaussian whose mean has no sigmoid (softplus), and a conv VAE
+// on 3-channel 12 x 10 images whose mirror has a residual block and a deconv
+// with output padding 1.
 #include "support/cli_run_fixture.hpp"
 #include "support/rewrite_safetensors.hpp"
 
@@ -106,6 +108,25 @@ TEST_F(TorchLoad, MlpWithFixedVarianceAndNoSigmoid) {
                                      "softplus", "--hidden", "48", "--latent", "3", "--variance", "0.5",
                                      "--init", "glorot"});
   expect_agreement(m, {"mu", "logvar", "E[x|z]"});
+}
+
+// Colour: 3 planar channels of a non-square image, a residual block, and the
+// mirror's deconv with output padding 1 (12 x 10 -> 6 x 5 -> back).
+TEST_F(TorchLoad, ColourConvVaeWithAResidualBlock) {
+  const fs::path npy = dir_ / "colour.npy";
+  const test::CliResult made = test::run_cli(
+      kPython,
+      {"-c", "import numpy as np; r = np.random.default_rng(3); "
+             "np.save('" + npy.string() + "', r.integers(0, 256, (300, 3, 12, 10), dtype=np.uint8))"},
+      dir_);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const fs::path out = dir_ / "colour";
+  const auto r = run({"train", "--data", npy.string(), "--validation", "100", "--epochs", "1", "--batch", "50",
+                      "--encoder", "conv:6:3:2:1,residual:4,dense:16", "--latent", "3", "--activation", "tanh",
+                      "--init", "glorot", "--optimizer", "adam", "--lr", "0.003", "--no-report", "--threads", "2",
+                      "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_agreement(out / "model.safetensors", {"mu", "logvar", "E[x|z]"});
 }
 
 // The two halves can fail: a file with a tensor PyTorch's module does not
