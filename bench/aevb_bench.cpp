@@ -16,6 +16,10 @@
 //   iw         log p(x) by importance sampling, k = 5000, on MNIST test images
 //              (the peer model's architecture)
 //   iw_bf16    the same with bfloat16 products (only with AMX-BF16)
+//   train/conv the conv-mnist preset (docs/architectures.md): encoder
+//              conv:32:4:2:1,conv:64:4:2:1,dense:128, the mirrored decoder,
+//              ReLU, He init, Adam 1e-3, M = 100, dynamically binarized MNIST;
+//              --conv-steps steps per repeat (PyTorch peer: bench/torch_conv_vae.py)
 //
 // Training throughput is the median over repeats of whole epochs (or of a
 // fixed number of steps with --steps), including the minibatch gather (uint8
@@ -26,15 +30,24 @@
 // sample over every dense layer; a training step 3x that (backward ~2x
 // forward). The first layer's dL/dx is never computed, so the step does ~4%
 // fewer FLOPs than counted for these models: the reported rate is nominal.
+// The conv model's step is counted layer by layer instead (conv_step): each
+// dense, conv and deconv layer's forward product, its weight gradient (the
+// same count) and its input gradient (the same count, but not for the
+// first layer, whose dL/dx is never computed); a conv of output [O, h, w]
+// from C channels costs 2 O h w C k^2, a deconv from [C, h, w] to O channels
+// 2 C h w O k^2 (the same product, transposed). Bias adds, activations,
+// im2col / col2im copies and the optimizer are not counted.
 //
 // usage: aevb_bench [--threads N] [--repeats R] [--steps S] [--iw-images N]
-//                   [--iw-k K] [--gemm-size N] [--only SECTION] [--json PATH]
+//                   [--iw-k K] [--gemm-size N] [--conv-steps S] [--only SECTION] [--json PATH]
 #include <aevb/data.hpp>
 #include <aevb/vae.hpp>
 
 #include "backend/cpu/gemm_bf16_amx.hpp"
 #include "backend/gemm.hpp"
 #include "core/rng.hpp"
+#include "model/architecture.hpp"
+#include "train/run_settings.hpp"
 
 #include <cblas.h>
 #include <sys/resource.h>
@@ -66,6 +79,7 @@ struct Options {
   std::size_t iw_images = 1000;
   std::size_t iw_k = 5000;
   std::size_t gemm_size = 2048;
+  std::size_t conv_steps = 100;  // the conv model's steps per repeat (0: one epoch)
   std::string only;
   std::string json = "build/bench/aevb.json";
 };
@@ -148,6 +162,84 @@ aevb::ModelConfig paper_model() {
   aevb::ModelConfig m;  // the defaults are the paper's: 784-500-20, tanh, N(0, 0.01)
   m.hidden = {500};
   return m;
+}
+
+// What a training step of a layer-declared network costs per sample: FLOPs
+// as counted at the top of the file, and the floats the step keeps per
+// sample (each layer's output and its gradient, a residual block's inner
+// activation, the im2col columns of each conv and deconv).
+struct StepCount {
+  double flops = 0, activations = 0;
+  std::string layers;  // "name fwd-MFLOP" list, for the printout
+};
+
+StepCount conv_step(const aevb::ModelConfig& m) {
+  using aevb::LayerKind;
+  using aevb::LayerSpec;
+  StepCount c;
+  struct Dims {
+    std::size_t c = 0, h = 0, w = 0;  // h = w = 0: a flat vector of c values
+    double size() const { return double(c) * double(h ? h : 1) * double(w ? w : 1); }
+  };
+  bool first = true;
+  // One product of `fwd` FLOPs (and its two gradients) giving `out` floats,
+  // reading `cols` im2col floats.
+  auto product = [&](const std::string& name, double fwd, double out, double cols) {
+    c.flops += fwd * (first ? 2 : 3);
+    c.activations += 2 * out + cols;
+    c.layers += (c.layers.empty() ? "" : ", ") + name + " " + std::to_string(int(fwd / 1e3 + 0.5)) + "k";
+    first = false;
+  };
+  auto run = [&](const std::string& net, Dims d, const std::vector<LayerSpec>& layers, std::size_t heads_at) {
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const LayerSpec& l = layers[i];
+      const double copies = i == heads_at ? (m.likelihood == aevb::Likelihood::gaussian ? 2 : 1) : 1;
+      const std::string name = net + "." + std::to_string(i);
+      const double k2 = double(l.kernel) * double(l.kernel);
+      switch (l.kind) {
+        case LayerKind::dense: {
+          const Dims o{l.out, 0, 0};
+          product(name, copies * 2 * d.size() * double(l.out), copies * o.size(), 0);
+          d = o;
+          break;
+        }
+        case LayerKind::conv: {
+          const Dims o{l.out, (d.h + 2 * l.padding - l.kernel) / l.stride + 1,
+                       (d.w + 2 * l.padding - l.kernel) / l.stride + 1};
+          const double positions = double(o.h) * double(o.w);
+          product(name, copies * 2 * double(l.out) * positions * double(d.c) * k2, copies * o.size(),
+                  double(d.c) * k2 * positions);
+          d = o;
+          break;
+        }
+        case LayerKind::deconv: {
+          const Dims o{l.out, (d.h - 1) * l.stride + l.kernel + l.output_padding - 2 * l.padding,
+                       (d.w - 1) * l.stride + l.kernel + l.output_padding - 2 * l.padding};
+          const double positions = double(d.h) * double(d.w);
+          product(name, copies * 2 * double(d.c) * positions * double(l.out) * k2, copies * o.size(),
+                  double(l.out) * k2 * positions);
+          d = o;
+          break;
+        }
+        case LayerKind::residual: {
+          const double positions = double(d.h) * double(d.w);
+          product(name + ".conv1", 2 * double(l.out) * positions * double(d.c) * 9, double(l.out) * positions,
+                  double(d.c) * 9 * positions);
+          product(name + ".conv2", 2 * double(d.c) * positions * double(l.out), d.size(), 0);
+          break;
+        }
+        case LayerKind::unflatten: d = Dims{l.out, l.height, l.width}; break;
+      }
+    }
+    return d;
+  };
+  const aevb::Shape in = aevb::data_shape(m);
+  Dims d = run("encoder", Dims{in.channels, in.height, in.width}, aevb::encoder_layers(m), SIZE_MAX);
+  const std::size_t head = m.family == "vae" ? 2 * m.latent : m.latent;
+  product("encoder.head", 2 * d.size() * double(head), double(head), 0);
+  const std::vector<LayerSpec> dec = aevb::decoder_layers(m);
+  run("decoder", Dims{m.latent, 0, 0}, dec, dec.size() - 1);
+  return c;
 }
 
 double peak_rss_mib() {
@@ -283,17 +375,24 @@ struct TrainCase {
   aevb::ModelConfig model;
   aevb::TrainConfig train;
   aevb::Binarize binarize;
+  std::size_t steps = 0;  // per repeat; 0: --steps
 };
 
-std::string section_train(const Options& o, const TrainCase& tc) {
+std::string section_train(const Options& o, TrainCase tc) {
   const aevb::Dataset data = aevb::resolve_dataset("mnist", aevb::Split::train, data_dirs());
+  if (!tc.model.encoder.empty()) {  // as `aevb train` does: the image shape from the data
+    tc.model.input_dim = data.dim;
+    tc.model.image_height = data.height;
+    tc.model.image_width = data.width;
+    tc.model.image_channels = 1;
+  }
   aevb::Vae vae(tc.model, 1);
   aevb::Trainer trainer(vae, tc.train);
   const std::size_t batch = tc.train.batch, dim = data.dim;
   std::vector<std::uint32_t> order(data.count);
   std::vector<float> x(batch * dim);
   const std::size_t steps_per_epoch = (data.count + batch - 1) / batch;
-  const std::size_t steps = o.steps ? o.steps : steps_per_epoch;
+  const std::size_t steps = tc.steps ? tc.steps : o.steps ? o.steps : steps_per_epoch;
   std::uint64_t epoch = 0;
   std::size_t cursor = steps_per_epoch;  // position in the current epoch, in batches
   double samples = 0, bound = 0;
@@ -321,16 +420,20 @@ std::string section_train(const Options& o, const TrainCase& tc) {
     rates.push_back(samples / seconds_since(t0));
   }
   const double rate = median(rates);
-  const double step_flops = 3.0 * shapes_of(tc.model).forward_flops();
+  const bool layered = !tc.model.encoder.empty();
+  const StepCount conv = layered ? conv_step(tc.model) : StepCount{};
+  const double step_flops = layered ? conv.flops : 3.0 * shapes_of(tc.model).forward_flops();
   const double gflops = rate * step_flops / 1e9;
   // What the run must hold: the dataset, parameters, gradients, optimizer
   // moments and the activation workspace (each layer's output and gradient).
   const double p = double(vae.parameters().size());
   const double moments = double(trainer.optimizer_state().size());
-  double activations = 0;
-  const Shapes s = shapes_of(tc.model);
-  for (auto [i, out] : s.encoder) activations += 2.0 * double(out) * double(batch);
-  for (auto [i, out] : s.decoder) activations += 2.0 * double(out) * double(batch);
+  double activations = conv.activations * double(batch);
+  if (!layered) {
+    const Shapes s = shapes_of(tc.model);
+    for (auto [i, out] : s.encoder) activations += 2.0 * double(out) * double(batch);
+    for (auto [i, out] : s.decoder) activations += 2.0 * double(out) * double(batch);
+  }
   activations += double(batch) * (3.0 * double(tc.model.latent) + double(dim) + 8);  // z, dz, eps, batch, terms
   const double needed_mib =
       (double(data.bytes.size()) + double(data.floats.size()) * 4 + 4 * (2 * p + moments + activations)) / 1048576.0;
@@ -340,6 +443,8 @@ std::string section_train(const Options& o, const TrainCase& tc) {
               *std::max_element(rates.begin(), rates.end()), gflops, bound);
   std::printf("         peak RSS %.1f MiB; dataset + parameters + gradients + moments + activations = %.1f MiB\n",
               rss, needed_mib);
+  if (layered)
+    std::printf("         step %.2f MFLOP per sample; forward per layer: %s\n", step_flops / 1e6, conv.layers.c_str());
   JsonObject j;
   j.num("samples_per_s", rate);
   j.num("samples_per_s_min", *std::min_element(rates.begin(), rates.end()));
@@ -454,7 +559,7 @@ std::string cpu_model() {
 int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--threads N] [--repeats R] [--steps S] [--iw-images N] [--iw-k K] [--gemm-size N]\n"
-               "          [--only sgemm|peer|paper|peer_bf16|iw|iw_bf16] [--json PATH]\n",
+               "          [--conv-steps S] [--only sgemm|peer|paper|peer_bf16|conv|iw|iw_bf16] [--json PATH]\n",
                argv0);
   return 2;
 }
@@ -473,6 +578,7 @@ int main(int argc, char** argv) {
     else if (a == "--iw-images") o.iw_images = std::stoul(v);
     else if (a == "--iw-k") o.iw_k = std::stoul(v);
     else if (a == "--gemm-size") o.gemm_size = std::stoul(v);
+    else if (a == "--conv-steps") o.conv_steps = std::stoul(v);
     else if (a == "--only") o.only = v;
     else if (a == "--json") o.json = v;
     else return usage(argv[0]);
@@ -498,6 +604,9 @@ int main(int argc, char** argv) {
   TrainCase peer_bf16 = peer;  // the peer model with its products in bfloat16 on AMX
   peer_bf16.name = "peer_bf16";
   peer_bf16.train.matmul_precision = aevb::MatmulPrecision::bfloat16;
+  const aevb::RunSettings conv_mnist = aevb::preset_settings("conv-mnist");  // the preset itself, whatever it becomes
+  TrainCase conv{"conv", conv_mnist.model, conv_mnist.train, conv_mnist.binarize, o.conv_steps};
+  if (conv_mnist.prior_weight_decay) conv.train.optimizer.weight_decay = 1.0f / 60000;
 
   std::printf("aevb_bench: %s, %d threads, %d repeats, OpenBLAS core %s\n", cpu_model().c_str(), o.threads, o.repeats,
               openblas_get_corename());
@@ -508,6 +617,7 @@ int main(int argc, char** argv) {
   if (want("paper")) results["train_paper"] = in_child(with_threads([&] { return section_train(o, paper); }));
   if (want("peer_bf16") && aevb::backend::bf16_products_available())
     results["train_peer_bf16"] = in_child(with_threads([&] { return section_train(o, peer_bf16); }));
+  if (want("conv")) results["train_conv"] = in_child(with_threads([&] { return section_train(o, conv); }));
   if (want("iw"))
     results["iw"] = in_child(with_threads([&] { return section_iw(o, aevb::MatmulPrecision::float32); }));
   if (want("iw_bf16") && aevb::backend::bf16_products_available())
@@ -522,7 +632,7 @@ int main(int argc, char** argv) {
   // The step against the machine: achieved GFLOP/s over large-SGEMM GFLOP/s.
   if (results.count("sgemm")) {
     const double large = json_number(results["sgemm"], "large_gflops");
-    for (const char* t : {"train_peer", "train_paper"}) {
+    for (const char* t : {"train_peer", "train_paper", "train_conv"}) {
       if (!results.count(t)) continue;
       const double f = json_number(results[t], "gflops") / large;
       std::printf("  %-12s step at %.0f%% of large-SGEMM GFLOP/s\n", t, 100 * f);

@@ -3,7 +3,8 @@
 JSON lines) into one JSON file and a Markdown table with aevb/PyTorch ratios.
 Called by scripts/bench.sh; standard library only.
 
-usage: combine_results.py AEVB_JSON TORCH_TRAIN_JSONL TORCH_IW_JSON --json OUT --markdown OUT
+usage: combine_results.py AEVB_JSON TORCH_TRAIN_JSONL TORCH_IW_JSON [--torch-conv TORCH_CONV_JSONL]
+                          --json OUT --markdown OUT
 """
 import argparse, json, statistics, sys
 
@@ -38,6 +39,10 @@ def met(value, target, below=False):
     return "yes" if (value < target if below else value >= target) else "no"
 
 
+def pct(v):
+    return "n/a" if v is None else f"{100 * v:,.0f}%"
+
+
 def ratio(a, b):
     return a / b if a is not None and b else None
 
@@ -57,6 +62,7 @@ def main():
     ap.add_argument("aevb")
     ap.add_argument("torch_train")
     ap.add_argument("torch_iw")
+    ap.add_argument("--torch-conv", help="bench/torch_conv_vae.py's output (JSON lines)")
     ap.add_argument("--json", required=True)
     ap.add_argument("--markdown", required=True)
     a = ap.parse_args()
@@ -69,6 +75,10 @@ def main():
     torch_version = next((r.get("framework") for r in train_lines if "framework" in r), None)
     iw_lines = read_jsonl(a.torch_iw)
     torch_iw = iw_lines[-1] if iw_lines else {}
+    conv_lines = read_jsonl(a.torch_conv) if a.torch_conv else []
+    conv_epochs = [r["samples_per_s"] for r in conv_lines if "epoch" in r]
+    torch_conv = statistics.median(conv_epochs) if conv_epochs else None
+    torch_conv_summary = next((r for r in conv_lines if "framework" in r), {})
 
     sg = aevb.get("sgemm") or {}
     peer = aevb.get("train_peer") or {}
@@ -76,7 +86,11 @@ def main():
     peer_bf16 = aevb.get("train_peer_bf16") or {}
     iw = aevb.get("iw") or {}
     iw_bf16 = aevb.get("iw_bf16") or {}
+    conv = aevb.get("train_conv") or {}
     large = sg.get("large_gflops")
+    # PyTorch's conv step rate in GFLOP/s, counted with aevb's FLOPs per sample (the same model)
+    torch_conv_gflops = (torch_conv * conv["step_gflop_per_sample"]
+                         if torch_conv and conv.get("step_gflop_per_sample") else None)
 
     results = {
         "machine": {"cpu": aevb.get("cpu"), "cores": aevb.get("cores"), "threads": aevb.get("threads"),
@@ -105,9 +119,18 @@ def main():
         "iw_bf16": {"aevb_images_per_s": iw_bf16.get("images_per_s"),
                     "ratio": ratio(iw_bf16.get("images_per_s"), torch_iw.get("images_per_s")),
                     "aevb_mean_log_likelihood": iw_bf16.get("mean_log_likelihood")},
+        "train_conv": {"aevb_samples_per_s": conv.get("samples_per_s"), "torch_samples_per_s": torch_conv,
+                       "torch_epoch_samples_per_s": conv_epochs, "torch_images": torch_conv_summary.get("images"),
+                       "ratio": ratio(conv.get("samples_per_s"), torch_conv),
+                       "step_gflop_per_sample": conv.get("step_gflop_per_sample"), "gflops": conv.get("gflops"),
+                       "torch_gflops": torch_conv_gflops,
+                       "ratio_ceiling": ceiling(conv.get("samples_per_s"), conv.get("gflops"), torch_conv, large),
+                       "fraction_of_sgemm": ratio(conv.get("gflops"), large),
+                       "torch_fraction_of_sgemm": ratio(torch_conv_gflops, large),
+                       "peak_rss_mib": conv.get("peak_rss_mib"), "needed_mib": conv.get("needed_mib")},
         "sgemm": sg,
         "aevb_raw": aevb,
-        "torch_raw": {"train": train_lines, "iw": iw_lines},
+        "torch_raw": {"train": train_lines, "iw": iw_lines, "conv": conv_lines},
     }
     with open(a.json, "w") as f:
         json.dump(results, f, indent=2)
@@ -132,12 +155,19 @@ def main():
         f"| IW log-likelihood, bfloat16 products on AMX (`aevb eval --matmul-precision bfloat16`; PyTorch in float32) "
         f"(test images/s) | {fmt(iw_bf16.get('images_per_s'), 1)} | {fmt(torch_iw.get('images_per_s'), 1)} | "
         f"{times(t['iw_bf16']['ratio'])} |",
+        f"| training, conv-mnist preset: conv:32:4:2:1,conv:64:4:2:1,dense:128 and its mirror, ReLU, Adam, M = 100, "
+        f"dynamic binarization (samples/s) | {fmt(conv.get('samples_per_s'))} | {fmt(torch_conv)} | "
+        f"{times(t['train_conv']['ratio'])} |",
         f"| training step, peer / paper (GFLOP/s) | {fmt(peer.get('gflops'))} / {fmt(paper.get('gflops'))} | | |",
+        f"| training step, conv-mnist (GFLOP/s, {fmt((conv.get('step_gflop_per_sample') or 0) * 1e3, 1)} MFLOP "
+        f"per sample counted layer by layer for both) | {fmt(conv.get('gflops'), 1)} | {fmt(torch_conv_gflops, 1)} | |",
         f"| IW evaluation (GFLOP/s) | {fmt(iw.get('gflops'))} | | |",
         f"| SGEMM {fmt(sg.get('large_size'))}^3, OpenBLAS, {aevb.get('threads')} threads (GFLOP/s; best of 7, median "
         f"{fmt(sg.get('large_gflops_median'))}) | {fmt(large)} | | |",
         f"| training step / large SGEMM, peer / paper | {fmt(100 * (t['train_peer']['fraction_of_sgemm'] or 0))}% / "
         f"{fmt(100 * (t['train_paper']['fraction_of_sgemm'] or 0))}% | | |",
+        f"| training step / large SGEMM, conv-mnist | {pct(t['train_conv']['fraction_of_sgemm'])} | "
+        f"{pct(t['train_conv']['torch_fraction_of_sgemm'])} | |",
         f"| IW evaluation / large SGEMM | {fmt(100 * (t['iw']['fraction_of_sgemm'] or 0))}% | | |",
         f"| peak RSS, peer training (MiB; dataset + parameters + state + activations) | "
         f"{fmt(peer.get('peak_rss_mib'), 1)} ({fmt(peer.get('needed_mib'), 1)}) | | |",
@@ -146,7 +176,10 @@ def main():
         f"{len(epochs)} epochs (PyTorch, ../shared/bench/torch_vae.py); IW: aevb on {fmt(iw.get('images'))} test images, "
         f"PyTorch on {fmt(torch_iw.get('images'))} (bench/torch_iw_eval.py), both as images/s; mean log p(x) "
         f"{fmt(iw.get('mean_log_likelihood'), 2)} (aevb) vs {fmt(torch_iw.get('mean_log_likelihood'), 2)} (PyTorch; "
-        "independent random initializations, so they differ).",
+        "independent random initializations, so they differ). Conv training: aevb median over "
+        f"{conv.get('repeats')} repeats of {fmt(conv.get('steps'))} steps, PyTorch (bench/torch_conv_vae.py, "
+        f"PyTorch 1.13 runs Conv2d through oneDNN, ConvTranspose2d through its slow_conv_transpose2d) median over {len(conv_epochs)} epochs of {fmt(torch_conv_summary.get('images'))} "
+        f"images (ratio ceiling {times(t['train_conv']['ratio_ceiling'])}).",
         "",
         "Issue 4's targets, from this run (the ceiling is the ratio a run at 100% of the large-SGEMM rate would "
         "reach, with the same FLOPs):",

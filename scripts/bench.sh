@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark of issue 4, in one invocation: aevb_bench (training of the
-# peer and paper models, IW evaluation, SGEMM) and the PyTorch peers (training:
-# ../shared/bench/torch_vae.py; IW evaluation: bench/torch_iw_eval.py), all
+# peer, paper and conv-mnist models, IW evaluation, SGEMM) and the PyTorch
+# peers (training: ../shared/bench/torch_vae.py; conv training:
+# bench/torch_conv_vae.py; IW evaluation: bench/torch_iw_eval.py), all
 # with the same thread count, then one table with aevb/PyTorch ratios.
 #
 # usage: scripts/bench.sh [BUILD_DIR]        (make bench: BUILD_DIR = build)
@@ -12,6 +13,9 @@
 #   IW_IMAGES=1000       aevb IW evaluation: test images (k = 5000)
 #   TORCH_EPOCHS=3       PyTorch training epochs (the median epoch is reported)
 #   TORCH_IW_IMAGES=100  PyTorch IW evaluation: test images (it is slow; images/s is compared)
+#   CONV_STEPS=100       aevb conv-mnist training: steps per repeat
+#   TORCH_CONV_EPOCHS=3  PyTorch conv-mnist training epochs (the median epoch is reported) ...
+#   TORCH_CONV_IMAGES=3000  ... of this many training images each (0: all 60,000; slow)
 #   KERNELS=1            also run bench/kernels_bench (Google Benchmark) into kernels.json
 #   OPENBLAS_CORETYPE    passed through to both sides (unset: OpenBLAS picks by CPU)
 # Outputs in BUILD_DIR/bench: results.json, results.md, and each tool's raw output.
@@ -49,11 +53,15 @@ if [[ "${KERNELS:-0}" == 1 ]]; then cmake --build "$build" --target kernels_benc
 
 echo "== aevb_bench ($threads threads, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto})"
 "$build/bench/aevb_bench" --threads "$threads" --repeats "${REPEATS:-5}" --steps "${STEPS:-0}" \
-  --iw-images "${IW_IMAGES:-1000}" --json "$out/aevb.json" | tee "$out/aevb.txt"
+  --iw-images "${IW_IMAGES:-1000}" --conv-steps "${CONV_STEPS:-100}" --json "$out/aevb.json" | tee "$out/aevb.txt"
 
 echo "== PyTorch peer: training (torch_vae.py, ${TORCH_EPOCHS:-3} epochs)"
 "$python" "$root/../shared/bench/torch_vae.py" "$data/train-images-idx3-ubyte.gz" \
   --epochs "${TORCH_EPOCHS:-3}" --threads "$threads" | tee "$out/torch_train.jsonl"
+
+echo "== PyTorch peer: conv training (torch_conv_vae.py, ${TORCH_CONV_EPOCHS:-3} epochs of ${TORCH_CONV_IMAGES:-3000} images)"
+"$python" "$root/bench/torch_conv_vae.py" "$data/train-images-idx3-ubyte.gz" \
+  --epochs "${TORCH_CONV_EPOCHS:-3}" --limit "${TORCH_CONV_IMAGES:-3000}" --threads "$threads" | tee "$out/torch_conv.jsonl"
 
 echo "== PyTorch peer: IW evaluation (torch_iw_eval.py, ${TORCH_IW_IMAGES:-100} images)"
 "$python" "$root/bench/torch_iw_eval.py" "$data/t10k-images-idx3-ubyte.gz" \
@@ -67,4 +75,4 @@ fi
 
 echo "== results ($out/results.json, $out/results.md)"
 "$python" "$root/bench/combine_results.py" "$out/aevb.json" "$out/torch_train.jsonl" "$out/torch_iw.json" \
-  --json "$out/results.json" --markdown "$out/results.md"
+  --torch-conv "$out/torch_conv.jsonl" --json "$out/results.json" --markdown "$out/results.md"

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""Independent PyTorch reference for aevb: writes tests/fixtures/reference_v1.bin.
+"""Independent PyTorch reference for aevb: writes tests/fixtures/reference_v1.bin
+(MLP VAEs) and tests/fixtures/reference_conv_v1.bin (layer-declared networks:
+convolutions, transposed convolutions, residual blocks).
 
 Regenerate (from the repository root; Debian's python3-torch and numpy):
 
     /usr/bin/python3 tools/make_reference.py
 
-The test tests/unit/reference_test.cpp reads the committed fixture; it needs no
-Python. This script shares no code with the C++ engine: every equation below is
+The tests tests/unit/reference_test.cpp and reference_conv_test.cpp read the
+committed fixtures; they need no Python. This script shares no code with the C++ engine: every equation below is
 written straight from Kingma & Welling 2013 ("Auto-Encoding Variational
 Bayes"), all values are computed in float64 with autograd doing the
 derivatives, and the optimizer steps are torch.optim's own Adagrad and Adam.
@@ -90,6 +92,25 @@ Parameter names <p> for hidden widths [h1..hn] (PyTorch conventions):
   gaussian heads: decoder.mean.weight [D, h1], decoder.mean.bias,
                   decoder.logvar.weight [D, h1], decoder.logvar.bias
 
+Layer-declared networks (reference_conv_v1.bin, same binary format)
+--------------------------------------------------------------------
+Two configs (CONV_CONFIGS below), entry names starting "gaussian/" or
+"bernoulli/"; the math is the same as above, the networks are built from
+declared layers (docs/model-format.md; torch.nn.functional.conv2d and
+conv_transpose2d, NCHW rows):
+  cfg.json          [n]  the engine's ModelConfig as aevb_config JSON, one
+                         value per character (its code point)
+  cfg.dims          [6]  C, H, W, Nz, M, L  (D = C H W)
+  param/<p>              initial value of parameter <p>, every parameter of the
+                         network in the engine's order; names and shapes as
+                         torch.nn names them (encoder.{i}.weight, a residual
+                         block's encoder.{i}.conv1.weight, decoder.mean.weight...)
+  x [M, D], eps [M*L, Nz], mu, logvar, z, the decoder outputs (logits and
+  probs, or mean_pre, mean and dec_logvar, each [M*L, D], NCHW flattened),
+  log_w, and <obj>/reconstruction, kl, bound, loss, grad/<p> as above for
+  <obj> in B.beta1, iw. No optimizer runs: the optimizers see flat buffers and
+  are covered by reference_v1.bin.
+
 Exactness: every input (weights, x, eps) is rounded to float32 before the
 float64 computation, so the fixture's stored inputs are exactly the inputs of
 the reference; the only differences left for the C++ test are its own float32
@@ -100,6 +121,7 @@ reference (the tolerances in the C++ test are chosen against it).
 """
 
 import hashlib
+import json
 import math
 import os
 import struct
@@ -108,6 +130,7 @@ from collections import OrderedDict
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 MAGIC = b"AEVBFIX\0"
 VERSION = 1
@@ -131,6 +154,28 @@ OPTIMIZERS = OrderedDict([
     ("adam", dict(lr=1e-3, weight_decay=0.01, eps=1e-8, beta1=0.9, beta2=0.999)),
 ])
 
+# The layer-declared (convolutional) networks: tests/fixtures/reference_conv_v1.bin.
+OUT_CONV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
+                        "reference_conv_v1.bin")
+CONV_CONFIGS = [
+    # A Gaussian decoder with learned variance whose output layer is a
+    # convolution (two parallel heads), two channels, a non-square image, a
+    # residual block on each side, a deconv with output padding 1.
+    dict(name="gaussian", shape=(2, 8, 10), Nz=3, M=3, L=2, act="leaky-relu", slope=0.25, lik="gaussian",
+         encoder="conv:4:3:2:1,residual:3,conv:6:3:1:0,dense:5",
+         decoder="dense:80,unflatten:4:4:5,deconv:5:3:2:1:1,residual:2,conv:2:3:1:1"),
+    # Bernoulli with the mirrored decoder: the engine is given no decoder and
+    # builds the mirror; the reference computes the mirror as written here by
+    # hand from the rule of docs/model-format.md (dense to the encoder's last
+    # shape, the dense layer undone with an unflatten, each conv undone by a
+    # deconv of the same kernel, stride and padding, output padding 1 to get
+    # from 4 back to 8).
+    dict(name="bernoulli", shape=(1, 8, 8), Nz=2, M=3, L=2, act="tanh", slope=0.01, lik="bernoulli",
+         encoder="conv:4:3:2:1,conv:6:3:1:0,dense:5", decoder="",
+         reference_decoder="dense:5,dense:24,unflatten:6:2:2,deconv:4:3:1:0,deconv:1:3:2:1:1"),
+]
+CONV_OBJECTIVES = [("B.beta1", "B", 1.0), ("iw", "iw", 1.0)]
+
 
 def f32(t):
     """Round to the nearest float32, keep float64 storage."""
@@ -145,13 +190,17 @@ def softplus(v):
     return torch.clamp(v, min=0) + torch.log1p(torch.exp(-torch.abs(v)))
 
 
-def activation(name, v):
+def activation(name, v, slope=None):
     if name == "tanh":
         return torch.tanh(v)
     if name == "softplus":
         return softplus(v)
     if name == "relu":
         return torch.clamp(v, min=0)
+    if name == "leaky-relu":
+        return torch.where(v > 0, v, slope * v)
+    if name == "sigmoid":
+        return torch.sigmoid(v)
     raise ValueError(name)
 
 
@@ -183,6 +232,8 @@ def param_shapes(cfg):
 
 
 def encode(cfg, p, x):
+    if "encoder" in cfg:
+        return conv_encode(cfg, p, x)
     h = x
     for i in range(len(cfg["hidden"])):
         h = activation(cfg["act"], linear(p, f"encoder.{i}", h))
@@ -190,6 +241,8 @@ def encode(cfg, p, x):
 
 
 def decode(cfg, p, z):
+    if "encoder" in cfg:
+        return conv_decode(cfg, p, z)
     h = z
     for i in range(len(cfg["hidden"])):
         h = activation(cfg["act"], linear(p, f"decoder.{i}", h))
@@ -264,6 +317,136 @@ def self_check(cfg, p, x, eps):
         err = float((mine - theirs).abs().max())
         if err > 1e-10 * max(1.0, float(theirs.abs().max())):
             raise AssertionError(f"{cfg['name']}: {name} disagrees with torch.distributions by {err}")
+
+
+# ---------------------------------------------------------------- layer-declared networks
+# Rows are NCHW images; layer i of a network is named <net>.{i}; shapes follow
+# torch.nn: Conv2d weight [out, in, k, k], ConvTranspose2d [in, out, k, k],
+# Linear [out, in] on the flattened (NCHW) input, Unflatten no parameters,
+# residual:H = conv1 (3x3, pad 1, C -> H) and conv2 (1x1, H -> C) with
+# y = act(x + conv2(act(conv1(x)))). An activation follows every dense, conv
+# and deconv layer except the decoder's last (the output layer, named by the
+# likelihood and doubled into mean and logvar heads for the learned-variance
+# Gaussian); the encoder ends in the linear heads mu and logvar.
+
+
+def parse_layers(text):
+    out = []
+    for item in filter(None, text.split(",")):
+        kind, *v = item.split(":")
+        v = [int(a) for a in v]
+        if kind == "deconv" and len(v) == 4:
+            v.append(0)
+        out.append((kind, *v))
+    return out
+
+
+def layer_out_shape(shape, layer):
+    kind, *v = layer
+    if kind == "dense":
+        return (v[0],)
+    if kind == "unflatten":
+        return tuple(v)
+    if kind == "residual":
+        return shape
+    c, h, w = shape
+    out, k, st, pad = v[:4]
+    if kind == "conv":
+        return (out, (h + 2 * pad - k) // st + 1, (w + 2 * pad - k) // st + 1)
+    return (out, (h - 1) * st - 2 * pad + k + v[4], (w - 1) * st - 2 * pad + k + v[4])
+
+
+def layer_params(name, layer, shape):
+    kind, *v = layer
+    if kind == "dense":
+        return [(f"{name}.weight", (v[0], math.prod(shape))), (f"{name}.bias", (v[0],))]
+    if kind == "conv":
+        return [(f"{name}.weight", (v[0], shape[0], v[1], v[1])), (f"{name}.bias", (v[0],))]
+    if kind == "deconv":
+        return [(f"{name}.weight", (shape[0], v[0], v[1], v[1])), (f"{name}.bias", (v[0],))]
+    if kind == "residual":
+        c, hid = shape[0], v[0]
+        return [(f"{name}.conv1.weight", (hid, c, 3, 3)), (f"{name}.conv1.bias", (hid,)),
+                (f"{name}.conv2.weight", (c, hid, 1, 1)), (f"{name}.conv2.bias", (c,))]
+    return []
+
+
+def conv_decoder(cfg):
+    return parse_layers(cfg.get("reference_decoder", cfg["decoder"]))
+
+
+def conv_param_shapes(cfg):
+    """Every parameter, in the engine's order (encoder layers, the two heads as
+    one stacked weight then bias, decoder layers, the output layer)."""
+    shapes = OrderedDict()
+    s = cfg["shape"]
+    for i, layer in enumerate(parse_layers(cfg["encoder"])):
+        shapes.update(layer_params(f"encoder.{i}", layer, s))
+        s = layer_out_shape(s, layer)
+    for suffix, shape in (("weight", (cfg["Nz"], math.prod(s))), ("bias", (cfg["Nz"],))):
+        for head in ("mu", "logvar"):
+            shapes[f"encoder.{head}.{suffix}"] = shape
+    dec = conv_decoder(cfg)
+    s = (cfg["Nz"],)
+    for i, layer in enumerate(dec[:-1]):
+        shapes.update(layer_params(f"decoder.{i}", layer, s))
+        s = layer_out_shape(s, layer)
+    heads = ("logits",) if cfg["lik"] == "bernoulli" else ("mean", "logvar")
+    per_head = [layer_params(f"decoder.{h}", dec[-1], s) for h in heads]
+    if dec[-1][0] == "dense":  # a dense pair is stacked: both weights, then both biases
+        per_head = [[ph[0] for ph in per_head], [ph[1] for ph in per_head]]
+    for group in per_head:
+        shapes.update(group)
+    return shapes
+
+
+def apply_layer(cfg, p, name, layer, h, output=False):
+    """One layer and its activation (none for the output layer and unflatten;
+    the residual block's is part of it)."""
+    kind, *v = layer
+    act = lambda t: activation(cfg["act"], t, cfg["slope"])
+    if kind == "unflatten":
+        return h.reshape(h.shape[0], *v)
+    if kind == "residual":
+        inner = act(F.conv2d(h, p[f"{name}.conv1.weight"], p[f"{name}.conv1.bias"], padding=1))
+        return act(h + F.conv2d(inner, p[f"{name}.conv2.weight"], p[f"{name}.conv2.bias"]))
+    w, b = p[f"{name}.weight"], p[f"{name}.bias"]
+    if kind == "dense":
+        y = h.flatten(1) @ w.t() + b
+    elif kind == "conv":
+        y = F.conv2d(h, w, b, stride=v[2], padding=v[3])
+    else:
+        y = F.conv_transpose2d(h, w, b, stride=v[2], padding=v[3], output_padding=v[4])
+    return y if output else act(y)
+
+
+def conv_encode(cfg, p, x):
+    h = x.reshape(x.shape[0], *cfg["shape"])
+    for i, layer in enumerate(parse_layers(cfg["encoder"])):
+        h = apply_layer(cfg, p, f"encoder.{i}", layer, h)
+    return linear(p, "encoder.mu", h.flatten(1)), linear(p, "encoder.logvar", h.flatten(1))
+
+
+def conv_decode(cfg, p, z):
+    dec = conv_decoder(cfg)
+    h = z
+    for i, layer in enumerate(dec[:-1]):
+        h = apply_layer(cfg, p, f"decoder.{i}", layer, h)
+    if cfg["lik"] == "bernoulli":
+        logits = apply_layer(cfg, p, "decoder.logits", dec[-1], h, output=True).flatten(1)
+        return {"logits": logits, "probs": torch.sigmoid(logits)}
+    mean_pre = apply_layer(cfg, p, "decoder.mean", dec[-1], h, output=True).flatten(1)
+    return {"mean_pre": mean_pre, "mean": torch.sigmoid(mean_pre),
+            "dec_logvar": apply_layer(cfg, p, "decoder.logvar", dec[-1], h, output=True).flatten(1)}
+
+
+def conv_engine_config(cfg):
+    """The ModelConfig the engine is given, as aevb_config JSON (docs/model-format.md)."""
+    c, h, w = cfg["shape"]
+    return json.dumps({"family": "vae", "input_dim": c * h * w, "image_channels": c, "image_height": h,
+                       "image_width": w, "encoder": cfg["encoder"], "decoder": cfg["decoder"],
+                       "latent": cfg["Nz"], "activation": cfg["act"], "leaky_slope": cfg["slope"],
+                       "likelihood": cfg["lik"], "sigmoid_mean": True}, sort_keys=True)
 
 
 # ---------------------------------------------------------------- building the fixture
@@ -414,6 +597,74 @@ def build():
     return entries, report, sens
 
 
+def make_conv_data(cfg, gen):
+    """Float32-representable parameters, x and eps for one layer-declared config."""
+    M, L, Nz, D = cfg["M"], cfg["L"], cfg["Nz"], cfg["D"]
+    params = OrderedDict()
+    for name, shape in conv_param_shapes(cfg).items():
+        # weights ~ N(0, 0.8^2 / fan), fan = the product of the trailing dims,
+        # so that pre-activations stay O(1); biases ~ N(0, 0.2^2)
+        std = 0.2 if len(shape) == 1 else 0.8 / math.sqrt(math.prod(shape[1:]))
+        params[name] = f32(std * torch.randn(shape, generator=gen, dtype=torch.float64))
+    if cfg["lik"] == "bernoulli":
+        x = torch.rand((M, D), generator=gen, dtype=torch.float64)
+        u = torch.rand((M, D), generator=gen, dtype=torch.float64)
+        x = torch.where(u < 0.1, torch.zeros_like(x), torch.where(u > 0.9, torch.ones_like(x), x))
+    else:
+        x = 0.02 + 0.96 * torch.rand((M, D), generator=gen, dtype=torch.float64)
+    eps = f32(torch.randn((M * L, Nz), generator=gen, dtype=torch.float64))
+    return params, f32(x), eps
+
+
+def compute_conv(cfg, params0, x, eps, dtype):
+    """The forward intermediates, loss terms and gradients of CONV_OBJECTIVES."""
+    out = OrderedDict()
+    names = list(params0)
+    p = OrderedDict((k, v.to(dtype).clone().requires_grad_(True)) for k, v in params0.items())
+    f = forward(cfg, p, x.to(dtype), eps.to(dtype))
+    for key in ("mu", "logvar", "z", "logits", "probs", "mean_pre", "mean", "dec_logvar", "log_w"):
+        if key in f:
+            out[key] = f[key]
+    for tag, est, beta in CONV_OBJECTIVES:
+        recon, kl, bound, loss = objective(cfg, f, est, beta)
+        grads = torch.autograd.grad(loss, [p[n] for n in names], retain_graph=True)
+        out.update({f"{tag}/reconstruction": recon, f"{tag}/kl": kl, f"{tag}/bound": bound,
+                    f"{tag}/loss": loss})
+        for n, g in zip(names, grads):
+            out[f"{tag}/grad/{n}"] = g
+    return OrderedDict((k, v.detach().to(torch.float64)) for k, v in out.items())
+
+
+def text_entry(text):
+    """A string as one float32 per character (its code point)."""
+    return torch.tensor([float(ord(ch)) for ch in text], dtype=torch.float64)
+
+
+def build_conv():
+    gen = torch.Generator().manual_seed(SEED + 2)
+    entries, report = OrderedDict(), []
+    for cfg in CONV_CONFIGS:
+        c = cfg["name"]
+        cfg = dict(cfg, D=math.prod(cfg["shape"]))
+        params, x, eps = make_conv_data(cfg, gen)
+        self_check(cfg, params, x, eps)
+        ref = compute_conv(cfg, params, x, eps, torch.float64)
+        r32 = compute_conv(cfg, params, x, eps, torch.float32)
+        entries[f"{c}/cfg.json"] = text_entry(conv_engine_config(cfg))
+        entries[f"{c}/cfg.dims"] = torch.tensor([*cfg["shape"], cfg["Nz"], cfg["M"], cfg["L"]],
+                                                dtype=torch.float64)
+        for n, v in params.items():
+            entries[f"{c}/param/{n}"] = v
+        entries[f"{c}/x"] = x
+        entries[f"{c}/eps"] = eps
+        for k, v in ref.items():
+            entries[f"{c}/{k}"] = v
+            scale = float(v.abs().max())
+            dev = float((r32[k] - v).abs().max())
+            report.append((f"{c}/{k}", dev, dev / scale if scale > 0 else 0.0))
+    return entries, report
+
+
 def serialize(entries):
     buf = bytearray()
     buf += MAGIC
@@ -459,15 +710,31 @@ def main():
     for key, rel in sens.items():
         print(f"  {key:48s} rel {rel:.2e}")
 
+    write_fixture(OUT, entries)
+
+    conv_entries, conv_report = build_conv()
+    print("layer-declared networks: float32 replay vs float64 reference (max abs, max rel to max|ref|):")
+    groups = OrderedDict()
+    for name, dev, rel in conv_report:
+        c, rest = name.split("/", 1)
+        key = f"{c}/{rest.split('/grad/')[0]}/grad/*" if "/grad/" in rest else name
+        g = groups.setdefault(key, [0.0, 0.0])
+        g[0], g[1] = max(g[0], dev), max(g[1], rel)
+    for key, (dev, rel) in groups.items():
+        print(f"  {key:48s} abs {dev:.2e}  rel {rel:.2e}")
+    write_fixture(OUT_CONV, conv_entries)
+    print("torch", torch.__version__, "- regenerate with: /usr/bin/python3 tools/make_reference.py")
+
+
+def write_fixture(path, entries):
     data = serialize(entries)
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    tmp = OUT + ".tmp"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
     with open(tmp, "wb") as fh:
         fh.write(data)
-    os.replace(tmp, OUT)
-    print(f"wrote {os.path.relpath(OUT)}: {len(entries)} entries, {len(data)} bytes, "
+    os.replace(tmp, path)
+    print(f"wrote {os.path.relpath(path)}: {len(entries)} entries, {len(data)} bytes, "
           f"sha256 {hashlib.sha256(data).hexdigest()}")
-    print("torch", torch.__version__, "- regenerate with: /usr/bin/python3 tools/make_reference.py")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """PyTorch reference for aevb's convolutional layers: writes
-tests/fixtures/conv_reference_v1.bin.
+tests/fixtures/conv_layers_reference_v1.bin.
 
 Regenerate (from the repository root; Debian's python3-torch):
 
-    /usr/bin/python3 tools/make_conv_reference.py
+    /usr/bin/python3 tools/make_conv_layers_reference.py
 
-tests/unit/conv_reference_test.cpp reads the committed fixture and needs no
+tests/unit/conv_layers_reference_test.cpp reads the committed fixture and needs no
 Python. Nothing here shares code with src/nn/conv.cpp: the layers are
 torch.nn.Conv2d, torch.nn.ConvTranspose2d and a residual block written from
 their modules, in float64 with autograd doing the derivatives, so the fixture
@@ -38,7 +38,7 @@ MAGIC = b"AEVBFIX\0"
 VERSION = 1
 SEED = 20131220
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
-                   "conv_reference_v1.bin")
+                   "conv_layers_reference_v1.bin")
 
 # name, kind, rows, (C, H, W), out channels, kernel, stride, padding, output padding, activation
 CASES = [

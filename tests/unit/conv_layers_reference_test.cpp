@@ -1,5 +1,5 @@
-// The convolutional layers against PyTorch (tools/make_conv_reference.py,
-// which writes tests/fixtures/conv_reference_v1.bin; this test needs no
+// The convolutional layers against PyTorch (tools/make_conv_layers_reference.py,
+// which writes tests/fixtures/conv_layers_reference_v1.bin; this test needs no
 // Python): nn.Conv2d, nn.ConvTranspose2d and the residual block in float64,
 // their outputs and every gradient. This pins what the other conv tests
 // cannot, since the fast path and the reference loops were written from the
@@ -30,11 +30,11 @@ namespace {
 using test::Fixture;
 using test::FixtureTensor;
 
-constexpr const char* kRegenerate = "/usr/bin/python3 tools/make_conv_reference.py";
+constexpr const char* kRegenerate = "/usr/bin/python3 tools/make_conv_layers_reference.py";
 
 const Fixture& fixture() {
   static const Fixture f =
-      Fixture::load(std::string(AEVB_SOURCE_DIR) + "/tests/fixtures/conv_reference_v1.bin");
+      Fixture::load(std::string(AEVB_SOURCE_DIR) + "/tests/fixtures/conv_layers_reference_v1.bin");
   return f;
 }
 
@@ -61,9 +61,9 @@ struct Case {
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
-class ConvReference : public ::testing::TestWithParam<Case> {};
+class ConvLayersReference : public ::testing::TestWithParam<Case> {};
 
-TEST_P(ConvReference, MatchesPyTorch) {
+TEST_P(ConvLayersReference, MatchesPyTorch) {
   const Case& c = GetParam();
   const std::string at = std::string(c.name) + "/";
   const FixtureTensor& x = fixture().get(at + "x");
@@ -115,9 +115,9 @@ TEST_P(ConvReference, MatchesPyTorch) {
 
 std::string case_name(const ::testing::TestParamInfo<Case>& param) { return param.param.name; }
 
-// The cases of tools/make_conv_reference.py.
+// The cases of tools/make_conv_layers_reference.py.
 INSTANTIATE_TEST_SUITE_P(
-    Fixture, ConvReference,
+    Fixture, ConvLayersReference,
     ::testing::Values(Case{"conv_s2_p1", LayerKind::conv, 3, 3, 2, 1, 0, Act::tanh, {"weight", "bias"}},
                       Case{"conv_k4_s2_p1", LayerKind::conv, 4, 4, 2, 1, 0, Act::relu, {"weight", "bias"}},
                       Case{"conv_s1_p0", LayerKind::conv, 2, 3, 1, 0, 0, Act::identity, {"weight", "bias"}},
