@@ -11,7 +11,7 @@
 namespace aevb {
 namespace {
 
-constexpr const char* kConv = "conv:16:4:2:1,residual:8,conv:32:4:2:1,dense:64";
+constexpr const char* kConv = "conv:8:4:2:1,residual:4,conv:16:4:2:1,dense:32";
 
 // A model large enough that the GEMMs and the kernels go parallel: the MLP
 // 784-200-20, or with `encoder` declared layers on 28 x 28 images.
