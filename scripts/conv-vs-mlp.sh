@@ -6,6 +6,7 @@
 # importance sampling (k = 5000) on the first EVAL_LIMIT test images.
 # Usage: scripts/conv-vs-mlp.sh [BUILD_DIR]  (env: EPOCHS=10, EVAL_LIMIT=1000, OUT=runs/conv-vs-mlp)
 # Prints a Markdown table and writes OUT/results.json. docs/layers.md holds the last run.
+# Rerunning it skips the trainings and evaluations that already finished.
 set -euo pipefail
 build=${1:-build}
 epochs=${EPOCHS:-10}
@@ -20,9 +21,13 @@ for data in mnist fashion-mnist; do
   for arch in conv mlp; do
     run="$out/$data-$arch"
     if [ "$arch" = conv ]; then net=(--preset conv-mnist); else net=(--hidden 500); fi
-    "$aevb" train --data "$data" "${net[@]}" "${common[@]}" --out "$run" | grep -v '%' || true
-    "$aevb" eval --model "$run/model.safetensors" --data "$data" --split test --limit "$eval_limit" --iw 5000 \
-      --json --out "$run/eval.json" > /dev/null
+    if [ "$(wc -l < "$run/metrics.jsonl" 2>/dev/null || echo 0)" -ne "$epochs" ]; then
+      rm -f "$run/eval.json"
+      "$aevb" train --data "$data" "${net[@]}" "${common[@]}" --out "$run" | grep -v '%' || true
+    fi
+    [ -f "$run/eval.json" ] ||
+      "$aevb" eval --model "$run/model.safetensors" --data "$data" --split test --limit "$eval_limit" --iw 5000 \
+        --json --out "$run/eval.json" > /dev/null
   done
 done
 

@@ -79,80 +79,67 @@ LayerSpec conv_spec(std::size_t out, std::size_t kernel, std::size_t stride, std
   return s;
 }
 
-// ---- im2col and col2im, one (datapoint, channel) plane at a time.
-
-// The grid positions o whose input o * stride + k - padding lies in [0, size):
-// [lo, hi) (for kernel offset k).
-struct Valid {
-  std::size_t lo = 0, hi = 0;
-};
-
-Valid valid_positions(std::size_t k, std::size_t padding, std::size_t stride, std::size_t size, std::size_t grid) {
-  Valid v;
-  v.lo = k >= padding ? 0 : (padding - k + stride - 1) / stride;
-  v.hi = size + padding <= k ? 0 : std::min(grid, (size - 1 + padding - k) / stride + 1);
-  v.lo = std::min(v.lo, v.hi);
-  return v;
-}
+// ---- im2col and col2im, one (datapoint, channel) plane at a time, on the
+// plane as padded with zeros (row length padded_w): every window then lies
+// inside it (by the output-size formula), so the loops have no bounds to test.
 
 // The kk rows (ki, kj) of one channel's patches, at column offset n * positions
-// of a buffer whose rows are ld long. (Indices are formed only for positions
-// inside the image: no pointer ever points outside a buffer.)
+// of a buffer whose rows are ld long.
 template <class T>
-void im2col_plane(const detail::PatchGeometry& g, const T* plane, T* cols, std::size_t ld) {
-  const std::size_t k = g.kernel, s = g.stride, gh = g.grid_h, gw = g.grid_w;
-  for (std::size_t ki = 0; ki < k; ++ki) {
-    const Valid rows = valid_positions(ki, g.padding, s, g.height, gh);
+void im2col_plane(const detail::PatchGeometry& g, const T* padded, T* cols, std::size_t ld) {
+  const std::size_t k = g.kernel, s = g.stride, gh = g.grid_h, gw = g.grid_w, pw = g.padded_w();
+  for (std::size_t ki = 0; ki < k; ++ki)
     for (std::size_t kj = 0; kj < k; ++kj) {
-      const Valid cv = valid_positions(kj, g.padding, s, g.width, gw);
-      T* dst = cols + (ki * k + kj) * ld;
-      if (cv.lo == cv.hi) {
-        std::fill_n(dst, gh * gw, T(0));
-        continue;
-      }
-      std::fill_n(dst, rows.lo * gw, T(0));
-      for (std::size_t oh = rows.lo; oh < rows.hi; ++oh) {
-        T* d = dst + oh * gw;
-        // The input value at grid position cv.lo of this row, then every s-th.
-        const T* src = plane + ((oh * s + ki - g.padding) * g.width + cv.lo * s + kj - g.padding);
-        const std::size_t count = cv.hi - cv.lo;
-        std::fill_n(d, cv.lo, T(0));
+      T* d = cols + (ki * k + kj) * ld;
+      for (std::size_t oh = 0; oh < gh; ++oh, d += gw) {
+        const T* src = padded + (oh * s + ki) * pw + kj;
         if (s == 1) {
-          std::copy_n(src, count, d + cv.lo);
+          std::copy_n(src, gw, d);
         } else {
-          for (std::size_t i = 0; i < count; ++i) d[cv.lo + i] = src[i * s];
+          for (std::size_t ow = 0; ow < gw; ++ow) d[ow] = src[ow * s];
         }
-        std::fill(d + cv.hi, d + gw, T(0));
       }
-      std::fill(dst + rows.hi * gw, dst + gh * gw, T(0));
     }
-  }
 }
 
-// The adjoint: plane = the sum over (ki, kj), in that order, of the entries
-// that im2col_plane read from each input position.
+// The adjoint: the padded plane = the sum over (ki, kj), in that order, of
+// the entries that im2col_plane read from each position (written from 0).
 template <class T>
-void col2im_plane(const detail::PatchGeometry& g, const T* cols, std::size_t ld, T* plane) {
-  const std::size_t k = g.kernel, s = g.stride, gw = g.grid_w;
-  std::fill_n(plane, g.plane(), T(0));
-  for (std::size_t ki = 0; ki < k; ++ki) {
-    const Valid rows = valid_positions(ki, g.padding, s, g.height, g.grid_h);
+void col2im_plane(const detail::PatchGeometry& g, const T* cols, std::size_t ld, T* padded) {
+  const std::size_t k = g.kernel, s = g.stride, gh = g.grid_h, gw = g.grid_w, pw = g.padded_w();
+  std::fill_n(padded, g.padded_h() * pw, T(0));
+  for (std::size_t ki = 0; ki < k; ++ki)
     for (std::size_t kj = 0; kj < k; ++kj) {
-      const Valid cv = valid_positions(kj, g.padding, s, g.width, gw);
-      if (cv.lo == cv.hi) continue;
-      const std::size_t count = cv.hi - cv.lo;
-      const T* src = cols + (ki * k + kj) * ld + cv.lo;
-      for (std::size_t oh = rows.lo; oh < rows.hi; ++oh) {
-        T* d = plane + ((oh * s + ki - g.padding) * g.width + cv.lo * s + kj - g.padding);
-        const T* c = src + oh * gw;
+      const T* c = cols + (ki * k + kj) * ld;
+      for (std::size_t oh = 0; oh < gh; ++oh, c += gw) {
+        T* dst = padded + (oh * s + ki) * pw + kj;
         if (s == 1) {
-          for (std::size_t i = 0; i < count; ++i) d[i] += c[i];
+          for (std::size_t ow = 0; ow < gw; ++ow) dst[ow] += c[ow];
         } else {
-          for (std::size_t i = 0; i < count; ++i) d[i * s] += c[i];
+          for (std::size_t ow = 0; ow < gw; ++ow) dst[ow * s] += c[ow];
         }
       }
     }
+}
+
+// The plane inside its zero border (pad), or the interior back out of it (crop).
+template <class T>
+void pad_plane(const detail::PatchGeometry& g, const T* plane, T* padded) {
+  const std::size_t pw = g.padded_w(), p = g.padding;
+  std::fill_n(padded, p * pw, T(0));
+  for (std::size_t i = 0; i < g.height; ++i) {
+    T* row = padded + (p + i) * pw;
+    std::fill_n(row, p, T(0));
+    std::copy_n(plane + i * g.width, g.width, row + p);
+    std::fill(row + p + g.width, row + pw, T(0));
   }
+  std::fill(padded + (p + g.height) * pw, padded + g.padded_h() * pw, T(0));
+}
+
+template <class T>
+void crop_plane(const detail::PatchGeometry& g, const T* padded, T* plane) {
+  const std::size_t pw = g.padded_w(), p = g.padding;
+  for (std::size_t i = 0; i < g.height; ++i) std::copy_n(padded + (p + i) * pw + p, g.width, plane + i * g.width);
 }
 
 // ---- Planes of [rows, channels, plane] images and [channels, rows * plane] matrices.
@@ -200,22 +187,37 @@ void bias_gradient(const T* plane_sums, std::size_t rows, std::size_t channels, 
 namespace detail {
 
 template <class T>
-void im2col(const PatchGeometry& g, std::size_t rows, const T* images, T* cols) {
+void im2col(const PatchGeometry& g, std::size_t rows, const T* images, T* cols, T* padded) {
   const std::size_t positions = g.positions(), ld = rows * positions, kk = g.kernel * g.kernel;
+  // Channel-major: consecutive planes write consecutive stretches of the same kk rows.
   for_planes(rows * g.channels, g.patch() * ld, [&](std::size_t u) {
-    const std::size_t n = u / g.channels, c = u % g.channels;
-    im2col_plane(g, images + u * g.plane(), cols + c * kk * ld + n * positions, ld);
+    const std::size_t c = u / rows, n = u % rows;
+    const T* plane = images + (n * g.channels + c) * g.plane();
+    if (g.padding > 0) {
+      T* own = padded + u * g.padded_plane();
+      pad_plane(g, plane, own);
+      plane = own;
+    }
+    im2col_plane(g, plane, cols + c * kk * ld + n * positions, ld);
   });
 }
 
 template <class T>
-void col2im(const PatchGeometry& g, std::size_t rows, const T* cols, T* images, const T* bias, Act act, T slope) {
+void col2im(const PatchGeometry& g, std::size_t rows, const T* cols, T* images, T* padded, const T* bias, Act act,
+            T slope) {
   const std::size_t positions = g.positions(), ld = rows * positions, kk = g.kernel * g.kernel;
   const bool epilogue = bias != nullptr || act != Act::identity;
+  // Channel-major: consecutive planes read consecutive stretches of the same kk rows.
   for_planes(rows * g.channels, g.patch() * ld, [&](std::size_t u) {
-    const std::size_t n = u / g.channels, c = u % g.channels;
-    T* plane = images + u * g.plane();
-    col2im_plane(g, cols + c * kk * ld + n * positions, ld, plane);
+    const std::size_t c = u / rows, n = u % rows;
+    T* plane = images + (n * g.channels + c) * g.plane();
+    if (g.padding > 0) {
+      T* own = padded + u * g.padded_plane();
+      col2im_plane(g, cols + c * kk * ld + n * positions, ld, own);
+      crop_plane(g, own, plane);
+    } else {
+      col2im_plane(g, cols + c * kk * ld + n * positions, ld, plane);
+    }
     if (epilogue) bias_activation_span<T>(plane, bias ? bias[c] : T(0), nullptr, plane, g.plane(), act, slope);
   });
 }
@@ -238,6 +240,7 @@ void ConvCore<T>::plan(std::size_t rows) {
   dcols_.reserve(geometry_.patch() * columns);
   product_.reserve(out_ * columns);
   plane_sums_.reserve(rows * out_);
+  if (geometry_.padding > 0) padded_.reserve(rows * geometry_.channels * geometry_.padded_plane());
   planned_ = rows;
 }
 
@@ -245,7 +248,7 @@ template <class T>
 void ConvCore<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> y, const T* skip) {
   plan(x.rows);  // a no-op once planned
   const std::size_t rows = x.rows, positions = geometry_.positions(), ld = rows * positions, k = geometry_.patch();
-  im2col(geometry_, rows, x.data, cols_.data());
+  im2col(geometry_, rows, x.data, cols_.data(), padded_.data());
   // product [out, rows * positions] = W [out, C k k] cols.
   gemm<T>(Trans::no, Trans::no, out_, ld, k, T(1), params + weight_, k, cols_.data(), ld, T(0), product_.data(), ld);
   // y[n, o] = act(product[o, n's positions] + b[o] (+ skip[n, o])): the transposition to NCHW is a copy of
@@ -280,13 +283,15 @@ void ConvCore<T>::backward(const T* params, T* grads, MatrixView<const T> y, Mat
   if (dx.data == nullptr) return;
   // dcols = W^T product, summed back into images.
   gemm<T>(Trans::yes, Trans::no, k, ld, out_, T(1), params + weight_, k, product, ld, T(0), dcols_.data(), ld);
-  col2im<T>(geometry_, rows, dcols_.data(), dx.data, nullptr, Act::identity, T(0));
+  col2im<T>(geometry_, rows, dcols_.data(), dx.data, padded_.data(), nullptr, Act::identity, T(0));
 }
 
-template void im2col<float>(const PatchGeometry&, std::size_t, const float*, float*);
-template void im2col<double>(const PatchGeometry&, std::size_t, const double*, double*);
-template void col2im<float>(const PatchGeometry&, std::size_t, const float*, float*, const float*, Act, float);
-template void col2im<double>(const PatchGeometry&, std::size_t, const double*, double*, const double*, Act, double);
+template void im2col<float>(const PatchGeometry&, std::size_t, const float*, float*, float*);
+template void im2col<double>(const PatchGeometry&, std::size_t, const double*, double*, double*);
+template void col2im<float>(const PatchGeometry&, std::size_t, const float*, float*, float*, const float*, Act,
+                            float);
+template void col2im<double>(const PatchGeometry&, std::size_t, const double*, double*, double*, const double*, Act,
+                             double);
 template class ConvCore<float>;
 template class ConvCore<double>;
 
@@ -344,6 +349,7 @@ void ConvTranspose2d<T>::plan(std::size_t rows) {
   dx_cols_.reserve(in_channels_ * columns);
   cols_.reserve(geometry_.patch() * columns);
   plane_sums_.reserve(rows * geometry_.channels);
+  if (geometry_.padding > 0) padded_.reserve(rows * geometry_.channels * geometry_.padded_plane());
   planned_ = rows;
 }
 
@@ -355,7 +361,7 @@ void ConvTranspose2d<T>::forward(const T* params, MatrixView<const T> x, MatrixV
   // cols [out k k, rows * H * W] = W^T x_cols, then summed into y with the bias and activation.
   gemm<T>(Trans::yes, Trans::no, k, ld, in_channels_, T(1), params + weight_, k, x_cols_.data(), ld, T(0),
           cols_.data(), ld);
-  col2im<T>(geometry_, rows, cols_.data(), y.data, params + bias_, act_, slope_);
+  col2im<T>(geometry_, rows, cols_.data(), y.data, padded_.data(), params + bias_, act_, slope_);
 }
 
 template <class T>
@@ -370,7 +376,7 @@ void ConvTranspose2d<T>::backward(const T* params, T* grads, MatrixView<const T>
     sums[u] = activation_backward_span<T>(d, y.data + u * plane, d, plane, act_, slope_);
   });
   bias_gradient(sums, rows, channels, grads + bias_, mode);
-  im2col(geometry_, rows, dy.data, cols_.data());
+  im2col(geometry_, rows, dy.data, cols_.data(), padded_.data());
   // dW [in, out k k] (+)= x_cols cols^T.
   gemm<T>(Trans::no, Trans::yes, in_channels_, k, ld, T(1), x_cols_.data(), ld, cols_.data(), ld,
           mode == GradMode::overwrite ? T(0) : T(1), grads + weight_, k);

@@ -35,6 +35,9 @@ struct PatchGeometry {
   std::size_t grid_h = 0, grid_w = 0;
 
   std::size_t plane() const { return height * width; }
+  std::size_t padded_h() const { return height + 2 * padding; }
+  std::size_t padded_w() const { return width + 2 * padding; }
+  std::size_t padded_plane() const { return padded_h() * padded_w(); }
   std::size_t image() const { return channels * plane(); }
   std::size_t patch() const { return channels * kernel * kernel; }  // rows of the column buffer
   std::size_t positions() const { return grid_h * grid_w; }
@@ -61,17 +64,21 @@ class Scratch {
 
 /// im2col: cols [patch(), rows * positions()], row (c, ki, kj) and column
 /// n * positions() + (oh, ow) holding image n's x[c, oh*stride - padding + ki,
-/// ow*stride - padding + kj] (0 in the padding). Parallel over (n, c) planes.
+/// ow*stride - padding + kj] (0 in the padding). Parallel over (n, c) planes;
+/// with padding, each plane is first copied inside its zero border into its
+/// own slot of `padded` [rows * channels, padded_plane()].
 template <class T>
-void im2col(const PatchGeometry& g, std::size_t rows, const T* images, T* cols);
+void im2col(const PatchGeometry& g, std::size_t rows, const T* images, T* cols, T* padded);
 
 /// col2im, the adjoint: images[n, c, i, j] = the sum of every column entry
 /// that im2col would have read from (c, i, j), over (ki, kj) in order (one
-/// thread per plane: the same sums on any thread count). Each plane is then
-/// passed through bias_activation_span with bias[c] (0 when bias is null),
-/// while it is in cache.
+/// thread per plane: the same sums on any thread count; with padding, summed
+/// in the plane's slot of `padded`, then cropped). Each plane is then passed
+/// through bias_activation_span with bias[c] (0 when bias is null), while it
+/// is in cache.
 template <class T>
-void col2im(const PatchGeometry& g, std::size_t rows, const T* cols, T* images, const T* bias, Act act, T slope);
+void col2im(const PatchGeometry& g, std::size_t rows, const T* cols, T* images, T* padded, const T* bias, Act act,
+            T slope);
 
 /// The convolution behind Conv2d and both halves of Residual. With a `skip`
 /// input (the residual block's x), forward computes act(conv(x) + b + skip),
@@ -96,8 +103,9 @@ class ConvCore {
   std::size_t planned_ = 0;
   // cols: im2col(x), kept for the weight gradient; product: W cols, then
   // dL/d(pre-activation) in the same [out, rows * positions] layout; dcols:
-  // W^T times that; plane_sums: the bias gradient per (n, channel) plane.
-  Scratch<T> cols_, product_, dcols_, plane_sums_;
+  // W^T times that; plane_sums: the bias gradient per (n, channel) plane;
+  // padded: the input planes inside their zero borders (with padding only).
+  Scratch<T> cols_, product_, dcols_, plane_sums_, padded_;
 };
 
 }  // namespace detail
@@ -145,8 +153,9 @@ class ConvTranspose2d final : public Layer<T> {
   T slope_ = 0;
   std::size_t planned_ = 0;
   // x_cols: x as [in, rows * H * W] (kept for the weight gradient); cols: W^T
-  // x_cols, later im2col(dL/d(pre-activation)); dx_cols: W cols.
-  detail::Scratch<T> x_cols_, cols_, dx_cols_, plane_sums_;
+  // x_cols, later im2col(dL/d(pre-activation)); dx_cols: W cols; padded: the
+  // output planes inside their zero borders (with padding only).
+  detail::Scratch<T> x_cols_, cols_, dx_cols_, plane_sums_, padded_;
 };
 
 /// The VQ-VAE residual block: y = act(x + conv2(act(conv1(x)))), conv1 3x3,

@@ -159,6 +159,7 @@ struct Config {
   Shape in;
   LayerSpec spec;
   Act act;
+  std::size_t rows = 0;  // the batch of the parallel tests
 };
 
 void PrintTo(const Config& c, std::ostream* os) { *os << c.name; }
@@ -313,23 +314,27 @@ INSTANTIATE_TEST_SUITE_P(
         Config{"residual_relu", LayerKind::residual, Shape{2, 1, 6}, spec_of(LayerKind::residual, 3), Act::relu}),
     config_name);
 
-// ---- The conv VAE's layers for 28x28 MNIST (and a residual block) at a
-// batch above every parallel threshold: im2col, col2im and the planes split
-// from 1 << 15 values (16 rows of the first layer: 16 x 16 x 196 = 50176
-// column entries), and every product is tiled (>= 2e6 flops).
+// ---- The conv VAE's layers for 28x28 MNIST and a residual block, each at a
+// batch above every parallel threshold it has: the plane loops (im2col,
+// col2im, the epilogues, the transpositions) split from 1 << 15 values and
+// the products are tiled from 2e6 flops. The smallest of each layer's loops,
+// at these batches: conv_1_32_28 (16 rows) im2col 16 x 16 x 196 = 50176;
+// conv_32_64_14 (12) the epilogue 64 x 12 x 49 = 37632; deconv_64_32_7 (12)
+// the transposition of x 12 x 64 x 49 = 37632; deconv_32_1_14 (48) the output
+// planes 48 x 1 x 784 = 37632; residual_32_32_7 (24) conv1's epilogue and
+// conv2's im2col 32 x 24 x 49 = 37632. Every product is over 3e6 flops.
 
 std::vector<Config> mnist_layers() {
   return {
-      Config{"conv_1_32_28", LayerKind::conv, {1, 28, 28}, spec_of(LayerKind::conv, 32, 4, 2, 1), Act::relu},
-      Config{"conv_32_64_14", LayerKind::conv, {32, 14, 14}, spec_of(LayerKind::conv, 64, 4, 2, 1), Act::relu},
-      Config{"deconv_64_32_7", LayerKind::deconv, {64, 7, 7}, spec_of(LayerKind::deconv, 32, 4, 2, 1), Act::relu},
+      Config{"conv_1_32_28", LayerKind::conv, {1, 28, 28}, spec_of(LayerKind::conv, 32, 4, 2, 1), Act::relu, 16},
+      Config{"conv_32_64_14", LayerKind::conv, {32, 14, 14}, spec_of(LayerKind::conv, 64, 4, 2, 1), Act::relu, 12},
+      Config{"deconv_64_32_7", LayerKind::deconv, {64, 7, 7}, spec_of(LayerKind::deconv, 32, 4, 2, 1), Act::relu,
+             12},
       Config{"deconv_32_1_14", LayerKind::deconv, {32, 14, 14}, spec_of(LayerKind::deconv, 1, 4, 2, 1),
-             Act::identity},
-      Config{"residual_32_16_7", LayerKind::residual, {32, 7, 7}, spec_of(LayerKind::residual, 16), Act::tanh},
+             Act::identity, 48},
+      Config{"residual_32_32_7", LayerKind::residual, {32, 7, 7}, spec_of(LayerKind::residual, 32), Act::tanh, 24},
   };
 }
-
-constexpr std::size_t kRows = 16;
 
 class ConvParallel : public ::testing::TestWithParam<Config> {
  protected:
@@ -338,8 +343,8 @@ class ConvParallel : public ::testing::TestWithParam<Config> {
 
 TEST_P(ConvParallel, FastMatchesReferenceLoopsOnTwoThreads) {
   set_threads(2);
-  compare_with_reference<float>(GetParam(), kRows, kRows, kFloatU);
-  compare_with_reference<double>(GetParam(), kRows, kRows, kDoubleU);
+  compare_with_reference<float>(GetParam(), GetParam().rows, GetParam().rows, kFloatU);
+  compare_with_reference<double>(GetParam(), GetParam().rows, GetParam().rows, kDoubleU);
 }
 
 template <class T>
@@ -348,12 +353,13 @@ void expect_same_on_one_and_two_threads(const Config& c) {
   const auto layer = make_fast<T>(c, layout, c.act);
   const std::size_t in = c.in.size(), out = layer->out_shape().size();
   const std::vector<T> params = cast<T>(test::normals(layout.total(), 31, 0.2f));
-  const std::vector<T> x = cast<T>(test::normals(kRows * in, 32, 1.0f));
-  const std::vector<T> upstream = cast<T>(test::normals(kRows * out, 33, 1.0f));
+  const std::size_t rows = c.rows;
+  const std::vector<T> x = cast<T>(test::normals(rows * in, 32, 1.0f));
+  const std::vector<T> upstream = cast<T>(test::normals(rows * out, 33, 1.0f));
   set_threads(1);
-  const Result<T> one = run<T>(*layer, kRows, kRows, params, x, upstream);
+  const Result<T> one = run<T>(*layer, rows, rows, params, x, upstream);
   set_threads(2);
-  const Result<T> two = run<T>(*layer, kRows, kRows, params, x, upstream);
+  const Result<T> two = run<T>(*layer, rows, rows, params, x, upstream);
   const std::string what = std::string(c.name) + (sizeof(T) == 4 ? " float" : " double");
   EXPECT_TRUE(one.y == two.y) << what << ": y differs between 1 and 2 threads";
   EXPECT_TRUE(one.dx == two.dx) << what << ": dx differs between 1 and 2 threads";
@@ -369,17 +375,19 @@ INSTANTIATE_TEST_SUITE_P(Mnist, ConvParallel, ::testing::ValuesIn(mnist_layers()
                          config_name);
 
 // ---- Every fast activation kernel on image planes (bias per channel), in
-// float against the reference in double, at a size that splits.
+// float against the reference in double, at a size that splits: 26 rows of
+// [3, 19, 23] (the smallest loop, the deconv's transposition of x, has
+// 26 x 3 x 437 = 34086 values; the smallest product 2 x 8 x 11362 x 27 flops).
 
 TEST(ConvActivations, EveryActivationOnPlanes) {
   set_threads(2);
   for (const Act act : {Act::identity, Act::tanh, Act::relu, Act::leaky_relu, Act::softplus, Act::sigmoid}) {
     const std::string name = "conv_act_" + std::to_string(static_cast<int>(act));
     const Config conv{name.c_str(), LayerKind::conv, {3, 19, 23}, spec_of(LayerKind::conv, 8, 3, 1, 1), act};
-    compare_with_reference<float>(conv, 40, 40, kFloatU);
+    compare_with_reference<float>(conv, 26, 26, kFloatU);
     const std::string dname = "de" + name;
     const Config deconv{dname.c_str(), LayerKind::deconv, {3, 19, 23}, spec_of(LayerKind::deconv, 8, 3, 1, 1), act};
-    compare_with_reference<float>(deconv, 40, 40, kFloatU);
+    compare_with_reference<float>(deconv, 26, 26, kFloatU);
   }
   set_threads(0);
 }

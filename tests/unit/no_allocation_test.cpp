@@ -8,12 +8,15 @@
 #include <aevb/vae.hpp>
 
 #include "backend/cpu/gemm_bf16_amx.hpp"
+#include "core/param_layout.hpp"
 #include "core/rng.hpp"
+#include "nn/conv.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <ostream>
 #include <new>
 #include <vector>
@@ -169,6 +172,59 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"autoencoder", Activation::relu, {200}, Likelihood::bernoulli, Estimator::B, 1,
                            OptimizerKind::adam, 0, MatmulPrecision::float32, "", "autoencoder"}),
     [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
+
+// The convolutional layers (src/nn/conv.hpp) on their own, until the engine
+// builds conv models: once plan() has sized their scratch, forward and
+// backward allocate nothing, at the planned batch or a smaller one.
+TEST(NoAllocation, ConvLayersAfterPlan) {
+  set_threads(2);
+  const auto spec = [](LayerKind kind, std::size_t out) {
+    LayerSpec s;
+    s.kind = kind;
+    s.out = out;
+    s.kernel = 4;
+    s.stride = 2;
+    s.padding = 1;
+    return s;
+  };
+  ParamLayout layout;
+  std::vector<std::unique_ptr<Layer<float>>> layers;
+  layers.push_back(std::make_unique<Conv2d<float>>(layout, "e0", Shape{1, 28, 28}, spec(LayerKind::conv, 32),
+                                                   Act::relu, 0.0f));
+  layers.push_back(std::make_unique<Residual<float>>(layout, "e1", Shape{32, 14, 14}, spec(LayerKind::residual, 8),
+                                                     Act::relu, 0.0f));
+  layers.push_back(std::make_unique<ConvTranspose2d<float>>(layout, "d0", Shape{32, 14, 14},
+                                                            spec(LayerKind::deconv, 1), Act::identity, 0.0f));
+  std::vector<float> params(layout.total()), grads(layout.total());
+  fill_normal(params.data(), params.size(), 1, 0);
+  std::vector<std::vector<float>> x, y, dy, dx;
+  for (const auto& l : layers) {
+    l->plan(100);
+    x.emplace_back(100 * l->in_shape().size(), 0.5f);
+    dx.emplace_back(100 * l->in_shape().size());
+    y.emplace_back(100 * l->out_shape().size());
+    dy.emplace_back(100 * l->out_shape().size(), 1.0f);
+  }
+  const auto pass = [&](std::size_t rows) {
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const std::size_t in = layers[i]->in_shape().size(), out = layers[i]->out_shape().size();
+      layers[i]->forward(params.data(), {x[i].data(), rows, in}, {y[i].data(), rows, out});
+      layers[i]->backward(params.data(), grads.data(), {x[i].data(), rows, in}, {y[i].data(), rows, out},
+                          {dy[i].data(), rows, out}, {i == 0 ? nullptr : dx[i].data(), rows, in},
+                          i == 1 ? GradMode::accumulate : GradMode::overwrite);
+    }
+  };
+  pass(100);  // starts the thread pool
+  long allocations = 0;
+  {
+    const CountAllocations counter;
+    pass(100);
+    pass(37);
+    allocations = counter.count();
+  }
+  set_threads(0);
+  EXPECT_EQ(allocations, 0) << "operator new called in a planned conv forward/backward";
+}
 
 // The counter itself works (a test of the test).
 TEST(NoAllocation, CounterSeesAnAllocation) {

@@ -1,0 +1,116 @@
+// dev lab: forward + backward of the conv VAE's four image layers for 28x28
+// MNIST at batch 100 (encoder conv:32:4:2:1, conv:64:4:2:1; decoder
+// deconv:32:4:2:1, deconv:1:4:2:1), each layer timed alone on random inputs,
+// ReLU after each but the last, no input gradient for the first layer (as in
+// training). dev/conv_torch.py times the same in PyTorch. Prints the median
+// milliseconds per layer (forward, backward, both) and the four together.
+//
+// usage: conv_lab [threads (2)] [repeats (30)] [batch (100)] [cpu]
+// With `cpu`, the times are the process's CPU time (all threads), not wall
+// time: on a machine shared with other work, the cost of a change to a
+// kernel shows in CPU time on 1 thread when wall times are noise.
+#include "core/param_layout.hpp"
+#include "core/rng.hpp"
+#include "nn/conv.hpp"
+
+#include <aevb/vae.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+namespace {
+
+using namespace aevb;
+using Clock = std::chrono::steady_clock;
+
+bool g_cpu_time = false;
+
+// Milliseconds on the chosen clock.
+double now_ms() {
+  if (!g_cpu_time) return std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) * 1e3 + double(t.tv_nsec) * 1e-6;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+LayerSpec window(LayerKind kind, std::size_t out) {
+  LayerSpec s;
+  s.kind = kind;
+  s.out = out;
+  s.kernel = 4;
+  s.stride = 2;
+  s.padding = 1;
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  const int repeats = argc > 2 ? std::atoi(argv[2]) : 30;
+  const std::size_t batch = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 100;
+  g_cpu_time = argc > 4 && std::strcmp(argv[4], "cpu") == 0;
+  set_threads(threads);
+  struct Case {
+    const char* name;
+    LayerKind kind;
+    Shape in;
+    std::size_t out;
+    Act act;
+  };
+  const Case cases[] = {{"conv 1->32 28->14", LayerKind::conv, {1, 28, 28}, 32, Act::relu},
+                        {"conv 32->64 14->7", LayerKind::conv, {32, 14, 14}, 64, Act::relu},
+                        {"deconv 64->32 7->14", LayerKind::deconv, {64, 7, 7}, 32, Act::relu},
+                        {"deconv 32->1 14->28", LayerKind::deconv, {32, 14, 14}, 1, Act::identity}};
+  double total = 0;
+  bool first = true;
+  for (const Case& c : cases) {
+    ParamLayout layout;
+    std::unique_ptr<Layer<float>> layer;
+    if (c.kind == LayerKind::conv)
+      layer = std::make_unique<Conv2d<float>>(layout, "l", c.in, window(c.kind, c.out), c.act, 0);
+    else
+      layer = std::make_unique<ConvTranspose2d<float>>(layout, "l", c.in, window(c.kind, c.out), c.act, 0);
+    const std::size_t in = layer->in_shape().size(), out = layer->out_shape().size();
+    std::vector<float> params(layout.total()), grads(layout.total()), x(batch * in), y(batch * out),
+        dy(batch * out), dx(batch * in);
+    fill_normal(params.data(), params.size(), 1, 0);
+    for (float& p : params) p *= 0.1f;
+    fill_normal(x.data(), x.size(), 2, 0);
+    layer->plan(batch);
+    std::vector<double> fwd, bwd, both;
+    for (int r = 0; r < repeats + 5; ++r) {
+      std::fill(dy.begin(), dy.end(), 1.0f);
+      const double t0 = now_ms();
+      layer->forward(params.data(), {x.data(), batch, in}, {y.data(), batch, out});
+      const double t1 = now_ms();
+      layer->backward(params.data(), grads.data(), {x.data(), batch, in}, {y.data(), batch, out},
+                      {dy.data(), batch, out}, {first ? nullptr : dx.data(), batch, in}, GradMode::overwrite);
+      const double t2 = now_ms();
+      if (r < 5) continue;  // warm-up
+      fwd.push_back(t1 - t0);
+      bwd.push_back(t2 - t1);
+      both.push_back(t2 - t0);
+    }
+    const double ms = median(both);
+    total += ms;
+    std::printf("%-22s forward %7.3f  backward %7.3f  forward+backward %7.3f ms\n", c.name, median(fwd),
+                median(bwd), ms);
+    first = false;
+  }
+  std::printf("%-22s %7.3f ms  (%.0f samples/s for the four layers)\n", "sum", total,
+              double(batch) / total * 1e3);
+  std::printf("aevb, %d threads, batch %zu, median of %d, %s\n", threads, batch, repeats,
+              g_cpu_time ? "CPU time" : "wall time");
+}
