@@ -31,7 +31,10 @@ std::string names_and_shapes(const std::vector<ParameterInfo>& table) {
   std::string s;
   for (const ParameterInfo& p : table) {
     s += p.name + "[";
-    for (std::size_t i = 0; i < p.shape.size(); ++i) s += (i ? "," : "") + std::to_string(p.shape[i]);
+    for (std::size_t i = 0; i < p.shape.size(); ++i) {
+      if (i > 0) s += ',';
+      s += std::to_string(p.shape[i]);
+    }
     s += "] ";
   }
   return s;
