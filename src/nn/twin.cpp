@@ -37,9 +37,8 @@ void Twin<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> y) {
 }
 
 template <class T>
-void Twin<T>::backward(const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y, MatrixView<T> dy,
-                       MatrixView<T> dx, GradMode mode) {
-  (void)y;
+void Twin<T>::backward(const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> /*y: each part keeps its own*/,
+                       MatrixView<T> dy, MatrixView<T> dx, GradMode mode) {
   const std::size_t width = part_[0]->out_shape().size(), in = this->in_shape().size();
   for (int p = 0; p < 2; ++p) {
     const MatrixView<T> out{out_[p].data(), x.rows, width}, grad{grad_[p].data(), x.rows, width};
