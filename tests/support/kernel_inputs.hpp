@@ -3,6 +3,8 @@
 // parallel_sizes_test).
 #include "core/rng.hpp"
 
+#include <aevb/config.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -12,11 +14,25 @@
 namespace aevb::test {
 
 /// n standard normal draws from `seed`, times `scale`.
-inline std::vector<float> normals(std::size_t n, std::uint64_t seed, float scale) {
-  std::vector<float> v(n);
+template <class T>
+std::vector<T> normals(std::size_t n, std::uint64_t seed, T scale) {
+  std::vector<T> v(n);
   fill_normal(v.data(), n, seed, 0);
-  for (float& x : v) x *= scale;
+  for (T& x : v) x *= scale;
   return v;
+}
+
+/// A layer declaration field by field (what parse_layers makes of the CLI syntax).
+inline LayerSpec spec_of(LayerKind kind, std::size_t out, std::size_t kernel = 0, std::size_t stride = 1,
+                         std::size_t padding = 0, std::size_t output_padding = 0) {
+  LayerSpec s;
+  s.kind = kind;
+  s.out = out;
+  s.kernel = kernel;
+  s.stride = stride;
+  s.padding = padding;
+  s.output_padding = output_padding;
+  return s;
 }
 
 /// max |a - b| / max |b|: the reference test's measure.

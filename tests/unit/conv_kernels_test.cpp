@@ -38,18 +38,6 @@
 namespace aevb {
 namespace {
 
-LayerSpec spec_of(LayerKind kind, std::size_t out, std::size_t kernel = 0, std::size_t stride = 1,
-                  std::size_t padding = 0, std::size_t output_padding = 0) {
-  LayerSpec s;
-  s.kind = kind;
-  s.out = out;
-  s.kernel = kernel;
-  s.stride = stride;
-  s.padding = padding;
-  s.output_padding = output_padding;
-  return s;
-}
-
 // ---- Output shapes: PyTorch 1.13's, from
 //   nn.Conv2d(c, o, k, s, p)(torch.zeros(1, c, h, w)).shape[1:]
 //   nn.ConvTranspose2d(c, o, k, s, p, op)(torch.zeros(1, c, h, w)).shape[1:]
@@ -82,38 +70,38 @@ TEST(ConvShapes, MatchPyTorch) {
       {LayerKind::deconv, {1, 2, 2}, 1, 4, 2, 3, 1, {1, 1, 1}},
   };
   for (const ShapeCase& c : cases) {
-    const LayerSpec spec = spec_of(c.kind, c.out, c.kernel, c.stride, c.padding, c.output_padding);
+    const LayerSpec spec = test::spec_of(c.kind, c.out, c.kernel, c.stride, c.padding, c.output_padding);
     const Shape got = c.kind == LayerKind::conv ? Conv2d<float>::output_shape(c.in, spec)
                                                 : ConvTranspose2d<float>::output_shape(c.in, spec);
     EXPECT_EQ(got, c.torch) << to_string(spec) << " on " << to_string(c.in) << ": " << to_string(got) << ", torch "
                             << to_string(c.torch);
   }
-  EXPECT_EQ(Residual<float>::output_shape({32, 7, 7}, spec_of(LayerKind::residual, 16)), (Shape{32, 7, 7}));
+  EXPECT_EQ(Residual<float>::output_shape({32, 7, 7}, test::spec_of(LayerKind::residual, 16)), (Shape{32, 7, 7}));
 }
 
 TEST(ConvShapes, ErrorsSayWhatIsWrong) {
-  const LayerSpec conv = spec_of(LayerKind::conv, 64, 4, 2, 1);
+  const LayerSpec conv = test::spec_of(LayerKind::conv, 64, 4, 2, 1);
   EXPECT_ERROR_CONTAINS(Conv2d<float>::output_shape({256, 0, 0}, conv), "needs an image input, found [256]");
   EXPECT_ERROR_CONTAINS(ConvTranspose2d<float>::output_shape({256, 0, 0}, conv), "needs an image input, found [256]");
-  EXPECT_ERROR_CONTAINS(Residual<float>::output_shape({256, 0, 0}, spec_of(LayerKind::residual, 8)),
+  EXPECT_ERROR_CONTAINS(Residual<float>::output_shape({256, 0, 0}, test::spec_of(LayerKind::residual, 8)),
                         "needs an image input, found [256]");
   // PyTorch: "Kernel size can't be greater than actual input size", for both.
-  EXPECT_ERROR_CONTAINS(Conv2d<float>::output_shape({1, 3, 3}, spec_of(LayerKind::conv, 2, 5, 1, 0)),
+  EXPECT_ERROR_CONTAINS(Conv2d<float>::output_shape({1, 3, 3}, test::spec_of(LayerKind::conv, 2, 5, 1, 0)),
                         "kernel 5 is larger than the input [1, 3, 3] padded by 0");
-  EXPECT_ERROR_CONTAINS(Conv2d<float>::output_shape({1, 3, 9}, spec_of(LayerKind::conv, 2, 4, 1, 0)),
+  EXPECT_ERROR_CONTAINS(Conv2d<float>::output_shape({1, 3, 9}, test::spec_of(LayerKind::conv, 2, 4, 1, 0)),
                         "kernel 4 is larger than the input [1, 3, 9] padded by 0");
   // PyTorch: "Calculated output size per channel: (-1 x -1). Output size is too small".
-  EXPECT_ERROR_CONTAINS(ConvTranspose2d<float>::output_shape({1, 1, 1}, spec_of(LayerKind::deconv, 2, 1, 1, 1)),
+  EXPECT_ERROR_CONTAINS(ConvTranspose2d<float>::output_shape({1, 1, 1}, test::spec_of(LayerKind::deconv, 2, 1, 1, 1)),
                         "the output height (1 - 1) * 1 - 2 * 1 + 1 + 0 = -1 is below 1 (input [1, 1, 1])");
-  EXPECT_ERROR_CONTAINS(ConvTranspose2d<float>::output_shape({1, 4, 1}, spec_of(LayerKind::deconv, 2, 1, 1, 1)),
+  EXPECT_ERROR_CONTAINS(ConvTranspose2d<float>::output_shape({1, 4, 1}, test::spec_of(LayerKind::deconv, 2, 1, 1, 1)),
                         "the output width");
-  EXPECT_ERROR_CONTAINS(ConvTranspose2d<float>::output_shape({1, 3, 3}, spec_of(LayerKind::deconv, 2, 3, 2, 0, 2)),
+  EXPECT_ERROR_CONTAINS(ConvTranspose2d<float>::output_shape({1, 3, 3}, test::spec_of(LayerKind::deconv, 2, 3, 2, 0, 2)),
                         "the output padding 2 must be smaller than the stride 2");
-  EXPECT_ERROR_CONTAINS(Conv2d<float>::output_shape({1, 3, 3}, spec_of(LayerKind::conv, 2, 0, 1, 0)),
+  EXPECT_ERROR_CONTAINS(Conv2d<float>::output_shape({1, 3, 3}, test::spec_of(LayerKind::conv, 2, 0, 1, 0)),
                         "kernel and stride must be positive, found kernel 0 and stride 1");
-  EXPECT_ERROR_CONTAINS(Conv2d<float>::output_shape({1, 3, 3}, spec_of(LayerKind::conv, 0, 1, 1, 0)),
+  EXPECT_ERROR_CONTAINS(Conv2d<float>::output_shape({1, 3, 3}, test::spec_of(LayerKind::conv, 0, 1, 1, 0)),
                         "at least one output channel");
-  EXPECT_ERROR_CONTAINS(Residual<float>::output_shape({1, 3, 3}, spec_of(LayerKind::residual, 0)),
+  EXPECT_ERROR_CONTAINS(Residual<float>::output_shape({1, 3, 3}, test::spec_of(LayerKind::residual, 0)),
                         "at least one hidden channel");
   // The constructor checks before it registers anything.
   ParamLayout layout;
@@ -125,10 +113,10 @@ TEST(ConvShapes, ErrorsSayWhatIsWrong) {
 
 TEST(ConvParameters, RegisteredInPyTorchLayouts) {
   ParamLayout layout;
-  const Conv2d<float> conv(layout, "encoder.0", {1, 28, 28}, spec_of(LayerKind::conv, 32, 4, 2, 1), Act::relu, 0);
-  const ConvTranspose2d<float> deconv(layout, "decoder.1", {64, 7, 7}, spec_of(LayerKind::deconv, 32, 4, 2, 1),
+  const Conv2d<float> conv(layout, "encoder.0", {1, 28, 28}, test::spec_of(LayerKind::conv, 32, 4, 2, 1), Act::relu, 0);
+  const ConvTranspose2d<float> deconv(layout, "decoder.1", {64, 7, 7}, test::spec_of(LayerKind::deconv, 32, 4, 2, 1),
                                       Act::relu, 0);
-  const Residual<float> res(layout, "encoder.2", {32, 7, 7}, spec_of(LayerKind::residual, 16), Act::relu, 0);
+  const Residual<float> res(layout, "encoder.2", {32, 7, 7}, test::spec_of(LayerKind::residual, 16), Act::relu, 0);
   struct Expected {
     const char* name;
     std::vector<std::size_t> shape;
@@ -294,24 +282,24 @@ constexpr Shape kOdd{2, 7, 5};
 INSTANTIATE_TEST_SUITE_P(
     Layers, ConvSmall,
     ::testing::Values(
-        Config{"conv_s1_p0_tanh", LayerKind::conv, kOdd, spec_of(LayerKind::conv, 3, 3, 1, 0), Act::tanh},
-        Config{"conv_s1_p1_relu", LayerKind::conv, kOdd, spec_of(LayerKind::conv, 3, 3, 1, 1), Act::relu},
-        Config{"conv_s2_p0_identity", LayerKind::conv, kOdd, spec_of(LayerKind::conv, 3, 3, 2, 0), Act::identity},
-        Config{"conv_s2_p1_sigmoid", LayerKind::conv, kOdd, spec_of(LayerKind::conv, 3, 3, 2, 1), Act::sigmoid},
-        Config{"conv_k2_s3_p1_softplus", LayerKind::conv, kOdd, spec_of(LayerKind::conv, 4, 2, 3, 1), Act::softplus},
-        Config{"conv_k5_p3_leaky", LayerKind::conv, kOdd, spec_of(LayerKind::conv, 2, 5, 2, 3), Act::leaky_relu},
-        Config{"conv_k1", LayerKind::conv, kOdd, spec_of(LayerKind::conv, 3, 1, 1, 0), Act::tanh},
-        Config{"deconv_s1_p0_tanh", LayerKind::deconv, kOdd, spec_of(LayerKind::deconv, 3, 3, 1, 0), Act::tanh},
-        Config{"deconv_s1_p1_relu", LayerKind::deconv, kOdd, spec_of(LayerKind::deconv, 3, 3, 1, 1), Act::relu},
-        Config{"deconv_s2_p0_identity", LayerKind::deconv, kOdd, spec_of(LayerKind::deconv, 3, 3, 2, 0),
+        Config{"conv_s1_p0_tanh", LayerKind::conv, kOdd, test::spec_of(LayerKind::conv, 3, 3, 1, 0), Act::tanh},
+        Config{"conv_s1_p1_relu", LayerKind::conv, kOdd, test::spec_of(LayerKind::conv, 3, 3, 1, 1), Act::relu},
+        Config{"conv_s2_p0_identity", LayerKind::conv, kOdd, test::spec_of(LayerKind::conv, 3, 3, 2, 0), Act::identity},
+        Config{"conv_s2_p1_sigmoid", LayerKind::conv, kOdd, test::spec_of(LayerKind::conv, 3, 3, 2, 1), Act::sigmoid},
+        Config{"conv_k2_s3_p1_softplus", LayerKind::conv, kOdd, test::spec_of(LayerKind::conv, 4, 2, 3, 1), Act::softplus},
+        Config{"conv_k5_p3_leaky", LayerKind::conv, kOdd, test::spec_of(LayerKind::conv, 2, 5, 2, 3), Act::leaky_relu},
+        Config{"conv_k1", LayerKind::conv, kOdd, test::spec_of(LayerKind::conv, 3, 1, 1, 0), Act::tanh},
+        Config{"deconv_s1_p0_tanh", LayerKind::deconv, kOdd, test::spec_of(LayerKind::deconv, 3, 3, 1, 0), Act::tanh},
+        Config{"deconv_s1_p1_relu", LayerKind::deconv, kOdd, test::spec_of(LayerKind::deconv, 3, 3, 1, 1), Act::relu},
+        Config{"deconv_s2_p0_identity", LayerKind::deconv, kOdd, test::spec_of(LayerKind::deconv, 3, 3, 2, 0),
                Act::identity},
-        Config{"deconv_s2_p1_op1_sigmoid", LayerKind::deconv, kOdd, spec_of(LayerKind::deconv, 3, 3, 2, 1, 1),
+        Config{"deconv_s2_p1_op1_sigmoid", LayerKind::deconv, kOdd, test::spec_of(LayerKind::deconv, 3, 3, 2, 1, 1),
                Act::sigmoid},
-        Config{"deconv_k2_s3_p1_op2_softplus", LayerKind::deconv, kOdd, spec_of(LayerKind::deconv, 4, 2, 3, 1, 2),
+        Config{"deconv_k2_s3_p1_op2_softplus", LayerKind::deconv, kOdd, test::spec_of(LayerKind::deconv, 4, 2, 3, 1, 2),
                Act::softplus},
-        Config{"deconv_k5_p3_leaky", LayerKind::deconv, kOdd, spec_of(LayerKind::deconv, 2, 5, 2, 3), Act::leaky_relu},
-        Config{"residual_tanh", LayerKind::residual, Shape{3, 5, 4}, spec_of(LayerKind::residual, 4), Act::tanh},
-        Config{"residual_relu", LayerKind::residual, Shape{2, 1, 6}, spec_of(LayerKind::residual, 3), Act::relu}),
+        Config{"deconv_k5_p3_leaky", LayerKind::deconv, kOdd, test::spec_of(LayerKind::deconv, 2, 5, 2, 3), Act::leaky_relu},
+        Config{"residual_tanh", LayerKind::residual, Shape{3, 5, 4}, test::spec_of(LayerKind::residual, 4), Act::tanh},
+        Config{"residual_relu", LayerKind::residual, Shape{2, 1, 6}, test::spec_of(LayerKind::residual, 3), Act::relu}),
     config_name);
 
 // ---- The conv VAE's layers for 28x28 MNIST and a residual block, each at a
@@ -326,13 +314,13 @@ INSTANTIATE_TEST_SUITE_P(
 
 std::vector<Config> mnist_layers() {
   return {
-      Config{"conv_1_32_28", LayerKind::conv, {1, 28, 28}, spec_of(LayerKind::conv, 32, 4, 2, 1), Act::relu, 16},
-      Config{"conv_32_64_14", LayerKind::conv, {32, 14, 14}, spec_of(LayerKind::conv, 64, 4, 2, 1), Act::relu, 12},
-      Config{"deconv_64_32_7", LayerKind::deconv, {64, 7, 7}, spec_of(LayerKind::deconv, 32, 4, 2, 1), Act::relu,
+      Config{"conv_1_32_28", LayerKind::conv, {1, 28, 28}, test::spec_of(LayerKind::conv, 32, 4, 2, 1), Act::relu, 16},
+      Config{"conv_32_64_14", LayerKind::conv, {32, 14, 14}, test::spec_of(LayerKind::conv, 64, 4, 2, 1), Act::relu, 12},
+      Config{"deconv_64_32_7", LayerKind::deconv, {64, 7, 7}, test::spec_of(LayerKind::deconv, 32, 4, 2, 1), Act::relu,
              12},
-      Config{"deconv_32_1_14", LayerKind::deconv, {32, 14, 14}, spec_of(LayerKind::deconv, 1, 4, 2, 1),
+      Config{"deconv_32_1_14", LayerKind::deconv, {32, 14, 14}, test::spec_of(LayerKind::deconv, 1, 4, 2, 1),
              Act::identity, 48},
-      Config{"residual_32_32_7", LayerKind::residual, {32, 7, 7}, spec_of(LayerKind::residual, 32), Act::tanh, 24},
+      Config{"residual_32_32_7", LayerKind::residual, {32, 7, 7}, test::spec_of(LayerKind::residual, 32), Act::tanh, 24},
   };
 }
 
@@ -383,10 +371,10 @@ TEST(ConvActivations, EveryActivationOnPlanes) {
   set_threads(2);
   for (const Act act : {Act::identity, Act::tanh, Act::relu, Act::leaky_relu, Act::softplus, Act::sigmoid}) {
     const std::string name = "conv_act_" + std::to_string(static_cast<int>(act));
-    const Config conv{name.c_str(), LayerKind::conv, {3, 19, 23}, spec_of(LayerKind::conv, 8, 3, 1, 1), act};
+    const Config conv{name.c_str(), LayerKind::conv, {3, 19, 23}, test::spec_of(LayerKind::conv, 8, 3, 1, 1), act};
     compare_with_reference<float>(conv, 26, 26, kFloatU);
     const std::string dname = "de" + name;
-    const Config deconv{dname.c_str(), LayerKind::deconv, {3, 19, 23}, spec_of(LayerKind::deconv, 8, 3, 1, 1), act};
+    const Config deconv{dname.c_str(), LayerKind::deconv, {3, 19, 23}, test::spec_of(LayerKind::deconv, 8, 3, 1, 1), act};
     compare_with_reference<float>(deconv, 26, 26, kFloatU);
   }
   set_threads(0);
@@ -405,12 +393,12 @@ struct AdjointCase {
 
 template <class T>
 void expect_adjoint(const AdjointCase& a, std::size_t rows, double u) {
-  const LayerSpec conv_spec = spec_of(LayerKind::conv, a.out, a.kernel, a.stride, a.padding);
+  const LayerSpec conv_spec = test::spec_of(LayerKind::conv, a.out, a.kernel, a.stride, a.padding);
   const Shape mid = Conv2d<T>::output_shape(a.in, conv_spec);
   // The output padding that brings the transposed size back to the input's.
   const std::size_t op = (a.in.height + 2 * a.padding - a.kernel) % a.stride;
   ASSERT_EQ(op, (a.in.width + 2 * a.padding - a.kernel) % a.stride) << "a case needs one output padding";
-  const LayerSpec deconv_spec = spec_of(LayerKind::deconv, a.in.channels, a.kernel, a.stride, a.padding, op);
+  const LayerSpec deconv_spec = test::spec_of(LayerKind::deconv, a.in.channels, a.kernel, a.stride, a.padding, op);
   ParamLayout conv_layout, deconv_layout, abs_layout;
   Conv2d<T> conv(conv_layout, "c", a.in, conv_spec, Act::identity, 0);
   ConvTranspose2d<T> deconv(deconv_layout, "d", mid, deconv_spec, Act::identity, 0);

@@ -7,6 +7,7 @@
 // |L| ~ 1; these losses are sums of a few hundred terms of size ~1, |L| ~ 10,
 // which moves the rounding error to ~1e-9, still far inside 1e-6.
 #include "support/gradcheck.hpp"
+#include "support/kernel_inputs.hpp"
 
 #include "core/param_layout.hpp"
 #include "core/rng.hpp"
@@ -22,28 +23,9 @@
 namespace aevb {
 namespace {
 
-std::vector<double> normals(std::size_t n, std::uint64_t seed, double scale = 1.0) {
-  std::vector<double> v(n);
-  fill_normal(v.data(), n, seed, 0);
-  for (double& x : v) x *= scale;
-  return v;
-}
-
 double dot(const std::vector<double>& a, const std::vector<double>& b) {
   double s = 0;
   for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
-
-LayerSpec spec_of(LayerKind kind, std::size_t out, std::size_t kernel, std::size_t stride, std::size_t padding,
-                  std::size_t output_padding = 0) {
-  LayerSpec s;
-  s.kind = kind;
-  s.out = out;
-  s.kernel = kernel;
-  s.stride = stride;
-  s.padding = padding;
-  s.output_padding = output_padding;
   return s;
 }
 
@@ -55,9 +37,9 @@ void check_layer(const Make& make, std::size_t rows, const std::string& what) {
   ParamLayout layout;
   const std::unique_ptr<Layer<double>> layer = make(layout);
   const std::size_t in = layer->in_shape().size(), out = layer->out_shape().size();
-  std::vector<double> params = normals(layout.total(), 1, 0.3);
-  std::vector<double> x = normals(rows * in, 2);
-  const std::vector<double> upstream = normals(rows * out, 3);
+  std::vector<double> params = test::normals(layout.total(), 1, 0.3);
+  std::vector<double> x = test::normals(rows * in, 2, 1.0);
+  const std::vector<double> upstream = test::normals(rows * out, 3, 1.0);
   std::vector<double> y(rows * out);
   layer->plan(rows);
   const auto loss = [&] {
@@ -87,7 +69,7 @@ class ConvGradient : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ConvGradient, MatchesFiniteDifferences) {
   const Case& c = GetParam();
-  const LayerSpec spec = spec_of(c.kind, c.out, c.kernel, c.stride, c.padding, c.output_padding);
+  const LayerSpec spec = test::spec_of(c.kind, c.out, c.kernel, c.stride, c.padding, c.output_padding);
   const Make make = [&](ParamLayout& layout) -> std::unique_ptr<Layer<double>> {
     if (c.kind == LayerKind::conv) return std::make_unique<Conv2d<double>>(layout, "c", c.in, spec, c.act, 0.1f);
     if (c.kind == LayerKind::deconv)
@@ -132,7 +114,7 @@ TEST_P(ConvGradMode, OverwriteWritesAndAccumulateAdds) {
   const std::size_t rows = 3;
   const Shape in{3, 6, 5};
   const LayerKind kind = GetParam();
-  const LayerSpec spec = spec_of(kind, 4, 3, 2, 1, kind == LayerKind::deconv ? 1 : 0);
+  const LayerSpec spec = test::spec_of(kind, 4, 3, 2, 1, kind == LayerKind::deconv ? 1 : 0);
   ParamLayout layout;
   std::unique_ptr<Layer<double>> layer;
   if (kind == LayerKind::conv) layer = std::make_unique<Conv2d<double>>(layout, "c", in, spec, Act::tanh, 0);
@@ -140,8 +122,8 @@ TEST_P(ConvGradMode, OverwriteWritesAndAccumulateAdds) {
     layer = std::make_unique<ConvTranspose2d<double>>(layout, "c", in, spec, Act::tanh, 0);
   if (kind == LayerKind::residual) layer = std::make_unique<Residual<double>>(layout, "c", in, spec, Act::tanh, 0);
   const std::size_t n_in = in.size(), n_out = layer->out_shape().size(), n = layout.total();
-  const std::vector<double> params = normals(n, 4, 0.3), x = normals(rows * n_in, 5), g0 = normals(n, 6);
-  const std::vector<double> upstream = normals(rows * n_out, 7);
+  const std::vector<double> params = test::normals(n, 4, 0.3), x = test::normals(rows * n_in, 5, 1.0), g0 = test::normals(n, 6, 1.0);
+  const std::vector<double> upstream = test::normals(rows * n_out, 7, 1.0);
   std::vector<double> y(rows * n_out);
   layer->plan(rows);
   layer->forward(params.data(), {x.data(), rows, n_in}, {y.data(), rows, n_out});

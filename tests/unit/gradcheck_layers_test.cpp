@@ -1,5 +1,6 @@
 // Finite-difference checks of every layer and distribution kernel, in double.
 #include "support/gradcheck.hpp"
+#include "support/kernel_inputs.hpp"
 
 #include "core/rng.hpp"
 #include "nn/dense.hpp"
@@ -11,13 +12,6 @@
 
 namespace aevb {
 namespace {
-
-std::vector<double> normals(std::size_t n, std::uint64_t seed, double scale = 1.0) {
-  std::vector<double> v(n);
-  fill_normal(v.data(), n, seed, 0);
-  for (double& x : v) x *= scale;
-  return v;
-}
 
 // Grey data in [0, 1).
 std::vector<double> uniforms(std::size_t n, std::uint64_t seed) {
@@ -37,9 +31,9 @@ class DenseGradient : public ::testing::TestWithParam<Act> {};
 TEST_P(DenseGradient, MatchesFiniteDifferences) {
   const std::size_t rows = 4, in = 5, out = 3;
   Dense layer{in, out, 0, in * out, GetParam(), 0.1f};
-  std::vector<double> params = normals(in * out + out, 11, 0.7);
-  std::vector<double> x = normals(rows * in, 12);
-  const std::vector<double> upstream = normals(rows * out, 13);  // loss = sum upstream * y
+  std::vector<double> params = test::normals(in * out + out, 11, 0.7);
+  std::vector<double> x = test::normals(rows * in, 12, 1.0);
+  const std::vector<double> upstream = test::normals(rows * out, 13, 1.0);  // loss = sum upstream * y
   std::vector<double> y(rows * out);
   auto loss = [&] {
     dense_forward<double>(layer, params.data(), {x.data(), rows, in}, {y.data(), rows, out});
@@ -60,11 +54,11 @@ INSTANTIATE_TEST_SUITE_P(Activations, DenseGradient,
 TEST(DenseGradient, AccumulatesIntoExistingGradients) {
   const std::size_t rows = 2, in = 3, out = 2;
   Dense layer{in, out, 0, in * out, Act::tanh, 0};
-  std::vector<double> params = normals(in * out + out, 21), x = normals(rows * in, 22), y(rows * out);
+  std::vector<double> params = test::normals(in * out + out, 21, 1.0), x = test::normals(rows * in, 22, 1.0), y(rows * out);
   dense_forward<double>(layer, params.data(), {x.data(), rows, in}, {y.data(), rows, out});
   std::vector<double> once(params.size(), 0.0), twice(params.size(), 0.0);
   for (auto* g : {&once, &twice, &twice}) {
-    std::vector<double> dy = normals(rows * out, 23);
+    std::vector<double> dy = test::normals(rows * out, 23, 1.0);
     dense_backward<double>(layer, params.data(), g->data(), {x.data(), rows, in}, {y.data(), rows, out},
                            {dy.data(), rows, out}, {nullptr, 0, 0});
   }
@@ -81,9 +75,9 @@ class LikelihoodGradient : public ::testing::TestWithParam<LikelihoodCase> {};
 TEST_P(LikelihoodGradient, MatchesFiniteDifferences) {
   const std::size_t rows = 3, samples = 2, d = 6;
   const LikelihoodSpec spec{GetParam().kind, GetParam().sigmoid_mean, 0.3, d};
-  std::vector<double> out = normals(rows * samples * spec.output_width(), 31, 1.5);
+  std::vector<double> out = test::normals(rows * samples * spec.output_width(), 31, 1.5);
   const std::vector<double> x = uniforms(rows * d, 32);
-  const std::vector<double> weight = normals(rows * samples, 33);
+  const std::vector<double> weight = test::normals(rows * samples, 33, 1.0);
   std::vector<double> values(rows * samples), dout(out.size());
   auto loss = [&] {
     log_likelihood<double>(spec, {out.data(), rows * samples, spec.output_width()}, {x.data(), rows, d}, samples,
@@ -106,10 +100,10 @@ INSTANTIATE_TEST_SUITE_P(Kinds, LikelihoodGradient,
 
 TEST(PosteriorGradient, MatchesFiniteDifferences) {
   const std::size_t rows = 3, samples = 2, nz = 4, n = rows * samples;
-  std::vector<double> head = normals(rows * 2 * nz, 41, 0.8);
-  const std::vector<double> eps = normals(n * nz, 42);
+  std::vector<double> head = test::normals(rows * 2 * nz, 41, 0.8);
+  const std::vector<double> eps = test::normals(n * nz, 42, 1.0);
   // loss = sum a*z + sum b*(log p(z) - log q) + sum c*KL, eps held fixed.
-  const std::vector<double> a = normals(n * nz, 43), b = normals(n, 44), c = normals(rows, 45);
+  const std::vector<double> a = test::normals(n * nz, 43, 1.0), b = test::normals(n, 44, 1.0), c = test::normals(rows, 45, 1.0);
   std::vector<double> z(n * nz), log_q(n), log_prior(n), kl(rows);
   auto loss = [&] {
     reparameterize<double>({head.data(), rows, 2 * nz}, samples, eps.data(),
