@@ -152,6 +152,15 @@ TEST(IoConfigJson, OverlayKeepsAbsentKeys) {
   apply_json(json{{"latent", 9}, {"hidden", json::array()}}, c, "mem");
   EXPECT_EQ(c.latent, 9u);
   EXPECT_TRUE(c.hidden.empty());
+  // As on the command line: the MLP shorthand replaces the declared layers,
+  // and a new encoder alone gets the mirrored decoder.
+  EXPECT_TRUE(c.encoder.empty());
+  EXPECT_TRUE(c.decoder.empty());
+  ModelConfig e = unusual_model();
+  apply_json(json{{"encoder", "dense:9"}}, e, "mem");
+  EXPECT_EQ(to_string(e.encoder), "dense:9");
+  EXPECT_TRUE(e.decoder.empty());
+  EXPECT_EQ(e.hidden, unusual_model().hidden);
   EXPECT_EQ(c.input_dim, 1680u);
   EXPECT_EQ(c.activation, Activation::leaky_relu);
 
