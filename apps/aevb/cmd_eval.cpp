@@ -17,7 +17,7 @@ namespace aevb::cli {
 namespace {
 
 struct EvalFlags {
-  std::string model_path, estimator = "B", json_out, matmul_precision = "float32";
+  std::string model_path, estimator = "B", json_out, per_datapoint_out, matmul_precision = "float32";
   DataOptions data;
   std::size_t iw = 5000, samples = 1;
   std::uint64_t seed = 1;
@@ -25,9 +25,26 @@ struct EvalFlags {
   bool json = false;
 };
 
+// index,log_likelihood, one line per datapoint in the data's order: two
+// models evaluated on the same data and seed see the same binarized images,
+// so their files pair up line by line (a paired comparison's differences).
+std::string per_datapoint_csv(const std::vector<double>& log_likelihoods) {
+  std::string csv = "index,log_likelihood\n";
+  char line[64];
+  for (std::size_t i = 0; i < log_likelihoods.size(); ++i) {
+    std::snprintf(line, sizeof line, "%zu,%.10g\n", i, log_likelihoods[i]);
+    csv += line;
+  }
+  return csv;
+}
+
 void run_eval(const EvalFlags& f) {
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
+  if (!f.per_datapoint_out.empty() && (!model.has_prior() || f.iw == 0))
+    throw InputError("--per-datapoint writes each datapoint's log p(x), which needs --iw > 0 and a model with a "
+                     "prior; " + f.model_path + " is " + model.config().family + " with --iw " +
+                     std::to_string(f.iw));
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
   const Binarize binarize = evaluation_binarization(f.data.binarize, f.model_path);
@@ -71,6 +88,7 @@ void run_eval(const EvalFlags& f) {
     out["log_likelihood_stderr"] = r.log_likelihood_stderr;
   }
   if (!f.json_out.empty()) write_output(f.json_out, out.dump(2) + "\n");
+  if (!f.per_datapoint_out.empty()) write_output(f.per_datapoint_out, per_datapoint_csv(r.log_likelihoods));
   if (f.json) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
@@ -104,6 +122,8 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--json", flags->json, "print the results as JSON (keys include elbo, log_likelihood)");
   cmd->add_option("--out", flags->json_out, "also write the JSON results to this file (e.g. RUN/eval.json)");
+  cmd->add_option("--per-datapoint", flags->per_datapoint_out,
+                  "also write each datapoint's log p(x) to this CSV (index,log_likelihood), to pair two models");
   add_threads_option(*cmd, flags->threads);
   cmd->callback([flags] { run_eval(*flags); });
 }

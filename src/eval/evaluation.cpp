@@ -41,7 +41,7 @@ EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& op
     // noise under a seed derived from the run's seed and the slice's first
     // row: results depend on (seed, data) only, never on threads.
     constexpr std::size_t kSlice = 50;
-    std::vector<double> ll;
+    std::vector<double>& ll = result.log_likelihoods;
     ll.reserve(x.rows);
     for (std::size_t first = 0; first < x.rows; first += kSlice) {
       const std::size_t rows = std::min(kSlice, x.rows - first);

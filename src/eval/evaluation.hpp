@@ -25,6 +25,7 @@ struct EvalResult {
   Bound elbo;
   double log_likelihood = 0;        // mean over datapoints of L_k
   double log_likelihood_stderr = 0; // standard error of that mean over datapoints
+  std::vector<double> log_likelihoods; // L_k of each datapoint, in order (for paired comparisons)
   std::vector<double> activity;     // Cov_x E_q[z_j], one per latent dimension
   std::size_t active_units = 0;
 };

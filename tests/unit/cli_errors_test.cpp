@@ -268,6 +268,9 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        "the importance-weighted bound needs a prior; the autoencoder family has none", run_dir},
       {"sample from an autoencoder", {"sample", "--model", path("ae_run/model.safetensors"), "--out", png},
        "sample: the autoencoder family has no prior p(z)", png},
+      {"eval --per-datapoint of an autoencoder",
+       concat({"eval", "--model", path("ae_run/model.safetensors"), "--per-datapoint", path("never.csv")}, mnist),
+       "--per-datapoint writes each datapoint's log p(x), which needs --iw > 0 and a model with a prior", path("never.csv")},
       // cmd_train.cpp: config files
       {"--config missing", train({"--config", path("missing.toml")}), "cannot read " + path("missing.toml"), run_dir},
       {"--config of another format", train({"--config", path("settings.yaml")}),

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cmath>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -262,13 +263,30 @@ TEST(ExactLikelihood, AevbEvalPrintsTheExactValues) {
   dir.write("x.npy", npy_bytes(x, shape));
   const auto r = test::run_cli(cli,
                                {"eval", "--model", (dir.path / "linear.safetensors").string(), "--data",
-                                (dir.path / "x.npy").string(), "--scaling", "none", "--iw", "5000", "--json"},
+                                (dir.path / "x.npy").string(), "--scaling", "none", "--iw", "5000", "--json",
+                                "--per-datapoint", (dir.path / "ll.csv").string()},
                                dir.path);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["count"], kRows);
   EXPECT_NEAR(j["log_likelihood"].get<double>(), exact.mean, 2e-4);
   EXPECT_NEAR(j["log_likelihood_stderr"].get<double>(), exact.stderr_, 1e-4);
+  // --per-datapoint: each datapoint's own estimate, in order; with the exact
+  // posterior every importance weight is p(x), so each line is log p(x).
+  std::ifstream csv(dir.path / "ll.csv");
+  std::string line;
+  ASSERT_TRUE(std::getline(csv, line));
+  EXPECT_EQ(line, "index,log_likelihood");
+  std::size_t rows = 0;
+  while (std::getline(csv, line)) {
+    const std::size_t comma = line.find(',');
+    ASSERT_NE(comma, std::string::npos) << line;
+    EXPECT_EQ(std::stoul(line.substr(0, comma)), rows);
+    ASSERT_LT(rows, kRows);
+    EXPECT_NEAR(std::stod(line.substr(comma + 1)), exact.log_px[rows], 2e-4) << "datapoint " << rows;
+    ++rows;
+  }
+  EXPECT_EQ(rows, kRows);
   const MeanElbo elbo = exact_mean_elbo(vae, x, 1);
   EXPECT_NEAR(j["elbo"].get<double>(), elbo.mean, 4 * elbo.stderr_);
 }
