@@ -25,7 +25,7 @@ namespace {
 
 struct TrainFlags {
   std::string preset, config_file, data, binarize, scaling = "unit";
-  std::string family, algorithm, encoder, decoder;
+  std::string family, algorithm, rws_q, encoder, decoder;
   std::vector<std::size_t> hidden;
   std::size_t latent = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
   std::string activation, likelihood, init, estimator, optimizer, weight_decay, matmul_precision;
@@ -50,6 +50,7 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--binarize")) s.binarize = parse_binarize(f.binarize);
   if (f.given("--family")) s.model.family = f.family;
   if (f.given("--algorithm")) s.train.algorithm = f.algorithm;
+  if (f.given("--rws-q")) s.train.rws_q = f.rws_q;
   if (f.given("--hidden") && f.given("--encoder"))
     throw InputError("--hidden and --encoder both declare the encoder: give one (--hidden W is --encoder dense:W)");
   if (f.given("--hidden")) {  // the MLP shorthand replaces any declared layers
@@ -262,7 +263,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--validation", f.validation, "held-out datapoints: a count, a fraction < 1, or 0");
   cmd->add_option("--test-eval", f.test_eval, "test images evaluated after each epoch (0: none)");
   cmd->add_option("--family", f.family, "vae (the paper's) or autoencoder (a point z, no KL)");
-  cmd->add_option("--algorithm", f.algorithm, "aevb (Algorithm 1)");
+  cmd->add_option("--algorithm", f.algorithm,
+                  "aevb (Algorithm 1), wake-sleep (the paper's baseline) or rws (reweighted wake-sleep, K = --samples)");
+  cmd->add_option("--rws-q", f.rws_q, "what trains rws's encoder: wake (the data, default), sleep (dreams) or both");
   cmd->add_option("--hidden", f.hidden, "hidden layer widths of an MLP, encoder order (the decoder mirrors them)");
   cmd->add_option("--encoder", f.encoder,
                   "encoder layers, e.g. conv:32:4:2:1,conv:64:4:2:1,dense:256 (docs/architectures.md)");

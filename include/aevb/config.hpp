@@ -90,8 +90,12 @@ struct OptimizerConfig {
 };
 
 struct TrainConfig {
-  /// The training algorithm (src/train/algorithm.hpp): "aevb" (Algorithm 1).
+  /// The training algorithm (src/train/algorithm.hpp): "aevb" (Algorithm 1),
+  /// "wake-sleep" or "rws" (reweighted wake-sleep with K = objective.samples).
   std::string algorithm = "aevb";
+  /// What trains rws's encoder: "wake" (q-wake on the data), "sleep" (on
+  /// dreams, as wake-sleep) or "both" (their mean).
+  std::string rws_q = "wake";
   ObjectiveConfig objective;
   OptimizerConfig optimizer;
   std::size_t batch = 100;  // M

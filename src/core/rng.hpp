@@ -17,6 +17,8 @@ enum class RngPurpose : std::uint64_t {
   binarize = 5,    // dynamic binarization; index = epoch
   prior = 6,       // z ~ p(z) for sampling; index 0
   split = 7,       // train/validation split; index 0
+  dream_z = 8,     // the sleep phase's z' ~ p(z); index = training step
+  dream_x = 9,     // the sleep phase's x' ~ p(x|z'); index = training step
 };
 
 constexpr std::uint64_t rng_stream(RngPurpose purpose, std::uint64_t index) {

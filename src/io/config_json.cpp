@@ -82,6 +82,7 @@ json to_json(const OptimizerConfig& c) {
 
 json to_json(const TrainConfig& c) {
   return json{{"algorithm", c.algorithm},
+              {"rws_q", c.rws_q},
               {"objective", to_json(c.objective)},
               {"optimizer", to_json(c.optimizer)},
               {"batch", c.batch},
@@ -138,8 +139,10 @@ void apply_json(const json& j, OptimizerConfig& c, std::string_view where, std::
 
 void apply_json(const json& j, TrainConfig& c, std::string_view where, std::string_view path) {
   ObjectReader r(j, where, path,
-                 {"algorithm", "objective", "optimizer", "batch", "seed", "kl_warmup_steps", "matmul_precision"});
+                 {"algorithm", "rws_q", "objective", "optimizer", "batch", "seed", "kl_warmup_steps",
+                  "matmul_precision"});
   r.read("algorithm", c.algorithm);
+  r.read("rws_q", c.rws_q);
   r.read_object("objective", c.objective);
   r.read_object("optimizer", c.optimizer);
   r.read("batch", c.batch);

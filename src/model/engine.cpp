@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace aevb {
@@ -74,6 +75,7 @@ void Engine<T>::plan(std::size_t rows, std::size_t samples) {
   z_.assign(planned_draws_ * nz, T(0));
   dz_.assign(planned_draws_ * nz, T(0));
   kl_.assign(planned_rows_, T(0));
+  dream_x_.assign(planned_rows_ * config_.input_dim, T(0));
   kl_weight_.assign(planned_rows_, T(0));
 }
 
@@ -117,6 +119,70 @@ Bound Engine<T>::forward_backward(MatrixView<const T> x, const T* eps, const Obj
                     encoder_.output_grad());
   encoder_.backward(params(), grads(), x, MatrixView<T>{}, mode);
   return bound;
+}
+
+template <class T>
+Bound Engine<T>::wake(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective, WakeWeighting weighting,
+                      T q_scale, GradMode mode) {
+  forward_pass(x, eps, objective.samples);
+  const LikelihoodSpec spec = LikelihoodSpec::from(config_);
+  const std::size_t s = samples_, n = rows_ * s;
+  // a_ms / M into prior_weight_ (free here: the wake phases have no prior or KL gradient).
+  T* a = prior_weight_.data();
+  if (weighting == WakeWeighting::uniform) {
+    // Known before the likelihood: its values and gradient in one pass.
+    std::fill_n(a, n, T(1) / T(n));
+    for (std::size_t r = 0; r < n; ++r) lik_weight_[r] = -a[r];
+    log_likelihood_grad<T>(spec, decoder_output(), x, s, lik_weight_.data(), log_lik_.data(), decoder_.output_grad());
+  } else {
+    log_likelihood<T>(spec, decoder_output(), x, s, log_lik_.data());
+    importance_shares(a);
+    for (std::size_t r = 0; r < n; ++r) lik_weight_[r] = -a[r];
+    log_likelihood_grad<T>(spec, decoder_output(), x, s, lik_weight_.data(), log_lik_.data(), decoder_.output_grad());
+  }
+  const Bound bound = combine<T>(objective, rows_, terms(), nullptr);
+  decoder_.backward(params(), grads(), z(), MatrixView<T>{}, mode);  // z is a constant: no dL/dz
+  if (q_scale > T(0)) {
+    for (std::size_t r = 0; r < n; ++r) lik_weight_[r] = -q_scale * a[r];
+    latent_->log_density(encoder_output(), s, z_.data(), nullptr, lik_weight_.data(), encoder_.output_grad());
+    encoder_.backward(params(), grads(), x, MatrixView<T>{}, mode);
+  }
+  return bound;
+}
+
+template <class T>
+void Engine<T>::importance_shares(T* a) const {
+  const std::size_t s = samples_;
+  for (std::size_t m = 0; m < rows_; ++m) {
+    T* am = a + m * s;
+    T top = -std::numeric_limits<T>::infinity();
+    for (std::size_t k = 0; k < s; ++k) {
+      const std::size_t r = m * s + k;
+      am[k] = log_lik_[r] + log_prior_[r] - log_q_[r];
+      top = std::max(top, am[k]);
+    }
+    T total = 0;
+    for (std::size_t k = 0; k < s; ++k) total += am[k] = std::exp(am[k] - top);
+    for (std::size_t k = 0; k < s; ++k) am[k] /= total * T(rows_);
+  }
+}
+
+template <class T>
+T Engine<T>::sleep(const T* z_noise, const T* x_noise, std::size_t rows, T q_scale, GradMode mode) {
+  plan(rows, 1);
+  const std::size_t nz = latent_->dim();
+  const MatrixView<const T> dream_z{z_noise, rows, nz};  // z' ~ p(z) = N(0, I)
+  decoder_.forward(params(), dream_z);
+  dream_rows_ = rows;
+  const MatrixView<T> dreams{dream_x_.data(), rows, config_.input_dim};
+  likelihood_sample<T>(LikelihoodSpec::from(config_), decoder_output(), x_noise, dreams);
+  const MatrixView<T> head = encoder_.forward(params(), dreams);
+  std::fill_n(lik_weight_.begin(), rows, -q_scale / T(rows));
+  latent_->log_density(head, 1, z_noise, log_q_.data(), lik_weight_.data(), encoder_.output_grad());
+  encoder_.backward(params(), grads(), dreams, MatrixView<T>{}, mode);
+  double mean = 0;
+  for (std::size_t j = 0; j < rows; ++j) mean += double(log_q_[j]) / double(rows);
+  return static_cast<T>(mean);
 }
 
 template <class T>

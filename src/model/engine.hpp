@@ -22,6 +22,11 @@
 
 namespace aevb {
 
+/// How a wake phase weights the S samples of a datapoint: uniform (1/S each:
+/// wake-sleep), or by their normalized importance weights
+/// w_s / sum_s' w_s' with w = p(x, z) / q(z|x) (reweighted wake-sleep).
+enum class WakeWeighting { uniform, importance };
+
 template <class T>
 class Engine {
  public:
@@ -54,6 +59,25 @@ class Engine {
   /// parameter belongs to one layer, whose products write its slice).
   Bound forward_backward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective,
                          GradMode mode = GradMode::accumulate);
+  /// The wake phase of wake-sleep (Hinton et al. 1995; the paper's sec. 5
+  /// baseline) and of reweighted wake-sleep (Bornschein & Bengio 2015): z =
+  /// mu + sigma eps drawn from q(z|x) and held constant. Writes or adds the
+  /// decoder's gradient of loss = -(1/M) sum_m sum_s a_ms log p(x_m|z_ms)
+  /// (a_ms as `weighting` says; the prior has no parameters), and with
+  /// q_scale > 0 the encoder's gradient of -(q_scale/M) sum_ms a_ms
+  /// log q(z_ms|x_m) (RWS's q-wake); the encoder's slice is left alone
+  /// otherwise. Returns the ordinary bound of `objective` on the same draws.
+  Bound wake(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective, WakeWeighting weighting,
+             T q_scale, GradMode mode);
+  /// The sleep phase: `rows` dreams z' = z_noise ~ N(0, I) = p(z), x' ~
+  /// p(x|z') sampled from x_noise ([rows, D], uniform or standard normal as
+  /// LikelihoodSpec::samples_from_uniform says); writes or
+  /// adds the encoder's gradient of -(q_scale/rows) sum_j log q(z'_j|x'_j),
+  /// the decoder's slice left alone. Returns the mean log q(z'|x').
+  T sleep(const T* z_noise, const T* x_noise, std::size_t rows, T q_scale, GradMode mode);
+  /// The dreams of the last sleep(), [rows, D].
+  MatrixView<const T> dreams() const { return {dream_x_.data(), dream_rows_, config_.input_dim}; }
+
   /// The same values without gradients.
   Bound forward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective);
   /// log w = log p(x|z_s) + log p(z_s) - log q(z_s|x) per sample, [x.rows * samples].
@@ -73,6 +97,8 @@ class Engine {
  private:
   /// Encoder, reparameterization and decoder on x; fills every per-sample term but log p(x|z).
   void forward_pass(MatrixView<const T> x, const T* eps, std::size_t samples);
+  /// a_ms = w_ms / (M sum_s' w_ms'), w = p(x, z) / q(z|x), from the last forward's terms.
+  void importance_shares(T* a) const;
   ObjectiveTerms<T> terms() const { return {log_lik_.data(), log_prior_.data(), log_q_.data(), kl_.data()}; }
 
   ModelConfig config_;
@@ -84,6 +110,8 @@ class Engine {
   std::size_t planned_rows_ = 0, planned_draws_ = 0;  // datapoints, datapoints x samples
   std::size_t rows_ = 0, samples_ = 0;  // of the last forward
   std::vector<T> z_, dz_;
+  std::vector<T> dream_x_;  // the sleep phase's x' ~ p(x|z')
+  std::size_t dream_rows_ = 0;
   std::vector<T> log_lik_, log_prior_, log_q_, kl_;           // terms of the objective
   std::vector<T> lik_weight_, prior_weight_, kl_weight_;      // dL/d(term)
 };

@@ -7,6 +7,8 @@
 
 #include "nn/dense.hpp"
 
+#include <aevb/error.hpp>
+
 #include <algorithm>
 #include <limits>
 
@@ -41,6 +43,9 @@ class PointLatent final : public LatentSpace<T> {
         for (std::size_t j = 0; j < dim_; ++j) d[j] += dz[j];
       }
     }
+  }
+  void log_density(MatrixView<const T>, std::size_t, const T*, T*, const T*, MatrixView<T>) const override {
+    throw InputError("the autoencoder family's z is a point: it has no density q(z|x)");
   }
   void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
     for (std::size_t r = 0; r < head.rows; ++r) {

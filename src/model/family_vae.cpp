@@ -28,6 +28,10 @@ class GaussianLatent final : public LatentSpace<T> {
                 const PosteriorGrad<T>& grad, MatrixView<T> dhead) const override {
     reparameterize_backward<T>(head, samples, eps, z, grad, dhead);
   }
+  void log_density(MatrixView<const T> head, std::size_t samples, const T* z, T* log_q, const T* weight,
+                   MatrixView<T> dhead) const override {
+    gaussian_log_density<T>(head, samples, z, log_q, weight, dhead);
+  }
   void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
     for (std::size_t r = 0; r < head.rows; ++r) {
       std::copy_n(head.row(r), dim_, mean.row(r));

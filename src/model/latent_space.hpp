@@ -42,6 +42,12 @@ class LatentSpace {
   /// dependence on z and on the terms.
   virtual void backward(MatrixView<const T> head, std::size_t samples, const T* eps, const T* z,
                         const PosteriorGrad<T>& grad, MatrixView<T> dhead) const = 0;
+  /// log q(z|x) of given points z [M*S, dim] (not drawn by sample(): the
+  /// sleep phase's dreams, a wake phase's held samples) into log_q unless it
+  /// is null, and with dhead.data set, dhead = sum_s weight[ms] d log q / d head
+  /// with z held constant. Throws InputError for a family without a density.
+  virtual void log_density(MatrixView<const T> head, std::size_t samples, const T* z, T* log_q, const T* weight,
+                           MatrixView<T> dhead) const = 0;
   /// The encoding a user reads: q(z|x)'s mean [M, dim] and log-variance
   /// [M, dim] (-inf for a point mass).
   virtual void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const = 0;

@@ -4,6 +4,7 @@
 #include "core/scalar_math.hpp"
 #include "core/thread_pool.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -105,6 +106,36 @@ void reparameterize_backward(MatrixView<const T> head, std::size_t samples, cons
   pool::for_ranges(head.rows, rows, head.rows * samples * nz >= kParallelLatents);
 }
 
+template <class T>
+void gaussian_log_density(MatrixView<const T> head, std::size_t samples, const T* z, T* log_q, const T* weight,
+                          MatrixView<T> dhead) {
+  const std::size_t nz = head.cols / 2;
+  const auto rows = [&](std::size_t first, std::size_t last) {
+    for (std::size_t m = first; m < last; ++m) {
+      const T* mu = head.row(m);
+      const T* logvar = mu + nz;
+      T* dmu = dhead.data ? dhead.row(m) : nullptr;
+      if (dmu) std::fill_n(dmu, 2 * nz, T(0));
+      for (std::size_t s = 0; s < samples; ++s) {
+        const std::size_t r = m * samples + s;
+        const T* zr = z + r * nz;
+        const T w = dmu ? weight[r] : T(0);
+        double value = 0;
+        for (std::size_t j = 0; j < nz; ++j) {
+          const T inv_var = exp_of(-logvar[j]), diff = zr[j] - mu[j], scaled = diff * diff * inv_var;
+          value += -0.5 * (kLog2Pi + logvar[j] + double(scaled));
+          if (dmu) {
+            dmu[j] += w * diff * inv_var;
+            dmu[nz + j] += w * T(0.5) * (scaled - T(1));
+          }
+        }
+        if (log_q) log_q[r] = static_cast<T>(value);
+      }
+    }
+  };
+  pool::for_ranges(head.rows, rows, head.rows * samples * nz >= kParallelLatents);
+}
+
 template void reparameterize<float>(MatrixView<const float>, std::size_t, const float*, const PosteriorSample<float>&);
 template void reparameterize<double>(MatrixView<const double>, std::size_t, const double*,
                                      const PosteriorSample<double>&);
@@ -112,5 +143,10 @@ template void reparameterize_backward<float>(MatrixView<const float>, std::size_
                                              const PosteriorGrad<float>&, MatrixView<float>);
 template void reparameterize_backward<double>(MatrixView<const double>, std::size_t, const double*, const double*,
                                               const PosteriorGrad<double>&, MatrixView<double>);
+
+template void gaussian_log_density<float>(MatrixView<const float>, std::size_t, const float*, float*, const float*,
+                                          MatrixView<float>);
+template void gaussian_log_density<double>(MatrixView<const double>, std::size_t, const double*, double*,
+                                           const double*, MatrixView<double>);
 
 }  // namespace aevb

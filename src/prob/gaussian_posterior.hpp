@@ -21,4 +21,13 @@ template <class T>
 void reparameterize_backward(MatrixView<const T> head, std::size_t samples, const T* eps, const T* z,
                              const PosteriorGrad<T>& grad, MatrixView<T> dhead);
 
+/// log q(z|x) of given points z [M*S, Nz] (row m*S + s, not drawn through
+/// eps: the sleep phase's dreams, wake phases' held samples), into log_q
+/// unless it is null; and when dhead.data is set, dhead [M, 2*Nz] = sum_s
+/// weight[ms] d log q(z_ms|x_m) / d(mu | log sigma^2), z held constant:
+///   d/dmu = (z - mu) / sigma^2,  d/dlogvar = ((z - mu)^2 / sigma^2 - 1) / 2.
+template <class T>
+void gaussian_log_density(MatrixView<const T> head, std::size_t samples, const T* z, T* log_q, const T* weight,
+                          MatrixView<T> dhead);
+
 }  // namespace aevb

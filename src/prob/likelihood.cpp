@@ -204,6 +204,44 @@ void likelihood_mean(const LikelihoodSpec& spec, MatrixView<const T> out, Matrix
   pool::for_ranges(out.rows, rows, out.rows * spec.dim >= kParallelElements);
 }
 
+// Float takes the vectorizable approximation, double libm.
+template <class T>
+T sigmoid_of(T x) {
+  if constexpr (kFast<T>) {
+    return vmath::sigmoid(x);
+  } else {
+    return sigmoid(x);
+  }
+}
+
+template <class T>
+void likelihood_sample(const LikelihoodSpec& spec, MatrixView<const T> out, const T* noise, MatrixView<T> x) {
+  const std::size_t d = spec.dim;
+  const bool squash = spec.kind == Likelihood::bernoulli || spec.sigmoid_mean;
+  const T fixed_sd = static_cast<T>(std::sqrt(spec.fixed_variance));
+  const auto rows = [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) {
+      const T* o = out.row(r);
+      const T* n = noise + r * d;
+      T* xr = x.row(r);
+      switch (spec.kind) {
+        case Likelihood::bernoulli:
+#pragma omp simd
+          for (std::size_t i = 0; i < d; ++i) xr[i] = n[i] < sigmoid_of(o[i]) ? T(1) : T(0);
+          break;
+        case Likelihood::gaussian:
+          for (std::size_t i = 0; i < d; ++i)
+            xr[i] = (squash ? sigmoid_of(o[i]) : o[i]) + std::exp(T(0.5) * o[d + i]) * n[i];
+          break;
+        case Likelihood::gaussian_fixed:
+          for (std::size_t i = 0; i < d; ++i) xr[i] = (squash ? sigmoid_of(o[i]) : o[i]) + fixed_sd * n[i];
+          break;
+      }
+    }
+  };
+  pool::for_ranges(out.rows, rows, out.rows * d >= kParallelElements);
+}
+
 namespace reference {
 template <class T>
 void log_likelihood_grad(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<const T> x,
@@ -218,6 +256,7 @@ void log_likelihood_grad(const LikelihoodSpec& spec, MatrixView<const T> out, Ma
   template void log_likelihood_grad<T>(const LikelihoodSpec&, MatrixView<const T>, MatrixView<const T>,         \
                                        std::size_t, const T*, T*, MatrixView<T>);                               \
   template void likelihood_mean<T>(const LikelihoodSpec&, MatrixView<const T>, MatrixView<T>);                  \
+  template void likelihood_sample<T>(const LikelihoodSpec&, MatrixView<const T>, const T*, MatrixView<T>);      \
   template void reference::log_likelihood_grad<T>(const LikelihoodSpec&, MatrixView<const T>,                   \
                                                   MatrixView<const T>, std::size_t, const T*, T*, MatrixView<T>);
 AEVB_INSTANTIATE(float)

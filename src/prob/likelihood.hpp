@@ -21,6 +21,8 @@ struct LikelihoodSpec {
   static LikelihoodSpec from(const ModelConfig& config);
   /// Decoder output width: D, or 2D for a learned variance.
   std::size_t output_width() const { return kind == Likelihood::gaussian ? 2 * dim : dim; }
+  /// The noise likelihood_sample reads: uniform in [0, 1) (bernoulli), else standard normal.
+  bool samples_from_uniform() const { return kind == Likelihood::bernoulli; }
 };
 
 /// log_lik[r] = log p(x_{r/samples} | z_r).
@@ -32,6 +34,14 @@ void log_likelihood(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixV
 template <class T>
 void log_likelihood_grad(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<const T> x,
                          std::size_t samples, const T* weight, T* log_lik, MatrixView<T> dout);
+
+/// x ~ p(x|z) for each row of `out`, from noise [rows, D] (the sleep phase's
+/// dreams, which are sampled, not the mean):
+///   bernoulli:      x = 1 where noise < sigmoid(l), else 0 (noise uniform in [0, 1));
+///   gaussian:       x = m + exp(lv / 2) noise;   gaussian_fixed: x = m + sqrt(c) noise
+///                   (noise standard normal).
+template <class T>
+void likelihood_sample(const LikelihoodSpec& spec, MatrixView<const T> out, const T* noise, MatrixView<T> x);
 
 /// The plain loops over libm that the fast float path (vectorizable
 /// approximations, backend/cpu/vector_math.hpp) is tested against. With

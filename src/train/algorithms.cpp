@@ -10,9 +10,15 @@
 namespace aevb {
 namespace {
 
-const std::array<AlgorithmInfo, 1> kAlgorithms{{
+const std::array<AlgorithmInfo, 3> kAlgorithms{{
     {"aevb", "Auto-Encoding Variational Bayes (Algorithm 1): both networks follow the SGVB estimator's gradient",
      &make_aevb},
+    {"wake-sleep", "wake-sleep (Hinton et al. 1995), the paper's baseline: the decoder learns from z ~ q(z|x), "
+     "the encoder from dreams (z, x) ~ p",
+     &make_wake_sleep},
+    {"rws", "reweighted wake-sleep (Bornschein & Bengio 2015): K = --samples importance-weighted draws; "
+     "the encoder learns on the data (--rws-q wake), on dreams (sleep) or both",
+     &make_rws},
 }};
 
 }  // namespace

@@ -5,5 +5,8 @@
 namespace aevb {
 
 std::unique_ptr<TrainingAlgorithm> make_aevb(const TrainConfig& config, Engine<float>& engine);  // algorithm_aevb.cpp
+// algorithm_wake_sleep.cpp
+std::unique_ptr<TrainingAlgorithm> make_wake_sleep(const TrainConfig& config, Engine<float>& engine);
+std::unique_ptr<TrainingAlgorithm> make_rws(const TrainConfig& config, Engine<float>& engine);
 
 }  // namespace aevb
