@@ -51,6 +51,8 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--family")) s.model.family = f.family;
   if (f.given("--algorithm")) s.train.algorithm = f.algorithm;
   if (f.given("--rws-q")) s.train.rws_q = f.rws_q;
+  if (f.given("--rws-q") && s.train.algorithm != "rws")
+    throw InputError("--rws-q chooses what trains rws's encoder; the algorithm is " + s.train.algorithm);
   if (f.given("--hidden") && f.given("--encoder"))
     throw InputError("--hidden and --encoder both declare the encoder: give one (--hidden W is --encoder dense:W)");
   if (f.given("--hidden")) {  // the MLP shorthand replaces any declared layers
