@@ -11,6 +11,9 @@
 //   train/paper the paper's MNIST model: 784-500-20 tanh, Adagrad 0.02 with the
 //              N(0, I) prior as weight decay, M = 100,
 //              dynamically binarized MNIST (Kingma & Welling 2013, sec. 5)
+//   train/paper_ws   the paper's model trained by wake-sleep (--algorithm
+//              wake-sleep, the paper's baseline), timed beside AEVB: its rate
+//              over train/paper's says what the baseline costs per sample
 //   train/peer_bf16  the peer model with matmul_precision bfloat16 (products
 //              on AMX; only where the CPU has AMX-BF16)
 //   iw         log p(x) by importance sampling, k = 5000, on MNIST test images
@@ -559,7 +562,8 @@ std::string cpu_model() {
 int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--threads N] [--repeats R] [--steps S] [--iw-images N] [--iw-k K] [--gemm-size N]\n"
-               "          [--conv-steps S] [--only sgemm|peer|paper|peer_bf16|conv|iw|iw_bf16] [--json PATH]\n",
+               "          [--conv-steps S] [--only SECTION[,SECTION...]] [--json PATH]\n"
+               "sections: sgemm peer paper paper_ws peer_bf16 conv iw iw_bf16\n",
                argv0);
   return 2;
 }
@@ -601,6 +605,9 @@ int main(int argc, char** argv) {
   paper.train.optimizer.lr = 0.02f;
   paper.train.optimizer.weight_decay = 1.0f / 60000;  // the N(0, I) prior over N = 60,000 (as the preset)
   paper.train.batch = 100;
+  TrainCase paper_ws = paper;
+  paper_ws.name = "paper_ws";
+  paper_ws.train.algorithm = "wake-sleep";
   TrainCase peer_bf16 = peer;  // the peer model with its products in bfloat16 on AMX
   peer_bf16.name = "peer_bf16";
   peer_bf16.train.matmul_precision = aevb::MatmulPrecision::bfloat16;
@@ -611,10 +618,17 @@ int main(int argc, char** argv) {
   std::printf("aevb_bench: %s, %d threads, %d repeats, OpenBLAS core %s\n", cpu_model().c_str(), o.threads, o.repeats,
               openblas_get_corename());
   std::map<std::string, std::string> results;
-  auto want = [&](const char* s) { return o.only.empty() || o.only == s; };
+  // --only takes one section or a comma-separated list of them.
+  auto want = [&](const char* s) {
+    return o.only.empty() || ("," + o.only + ",").find("," + std::string(s) + ",") != std::string::npos;
+  };
   if (want("sgemm")) results["sgemm"] = in_child(with_threads([&] { return section_sgemm(o); }));
   if (want("peer")) results["train_peer"] = in_child(with_threads([&] { return section_train(o, peer); }));
   if (want("paper")) results["train_paper"] = in_child(with_threads([&] { return section_train(o, paper); }));
+  if (want("paper_ws")) results["train_paper_ws"] = in_child(with_threads([&] { return section_train(o, paper_ws); }));
+  if (results.count("train_paper") && results.count("train_paper_ws"))
+    std::printf("  wake-sleep trains at %.2fx AEVB's samples/s on the paper's model (same networks and batch)\n",
+                json_number(results["train_paper_ws"], "samples_per_s") / json_number(results["train_paper"], "samples_per_s"));
   if (want("peer_bf16") && aevb::backend::bf16_products_available())
     results["train_peer_bf16"] = in_child(with_threads([&] { return section_train(o, peer_bf16); }));
   if (want("conv")) results["train_conv"] = in_child(with_threads([&] { return section_train(o, conv); }));
