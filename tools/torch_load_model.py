@@ -208,6 +208,10 @@ def load_model(path):
     tensors, metadata = read_safetensors(path)
     tensors.pop("optimizer.state", None)  # a checkpoint
     model = AevbModel(json.loads(metadata["aevb_config"]))
+    # A full-VB model (weight_posterior): each decoder tensor T holds the mean
+    # of q(theta), T_log_sigma its log sigma. The module is the mean network;
+    # model.log_sigma keeps the scales (theta = mean + exp(log_sigma) * zeta).
+    model.log_sigma = {k[: -len("_log_sigma")]: tensors.pop(k) for k in list(tensors) if k.endswith("_log_sigma")}
     model.load_state_dict(tensors, strict=True)
     return model
 

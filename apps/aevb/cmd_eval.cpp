@@ -19,7 +19,7 @@ namespace {
 struct EvalFlags {
   std::string model_path, estimator = "B", json_out, per_datapoint_out, matmul_precision = "float32";
   DataOptions data;
-  std::size_t iw = 5000, samples = 1;
+  std::size_t iw = 5000, samples = 1, weight_samples = Vae::kWeightSamples;
   std::uint64_t seed = 1;
   int threads = 0;
   bool json = false;
@@ -57,6 +57,7 @@ void run_eval(const EvalFlags& f) {
   const std::size_t iw = model.has_prior() ? f.iw : 0;
   options.iw_samples = iw;
   options.seed = f.seed;
+  options.weight_samples = f.weight_samples;
   options.matmul_precision = parse_matmul_precision(f.matmul_precision);
   const auto start = std::chrono::steady_clock::now();
   Progress progress("log p(x), k = " + std::to_string(iw), "datapoints");
@@ -83,6 +84,7 @@ void run_eval(const EvalFlags& f) {
                         {"seed", f.seed},
                         {"matmul_precision", f.matmul_precision},
                         {"seconds", seconds}};
+  if (model.has_weight_posterior()) out["weight_samples"] = f.weight_samples;
   if (iw > 0) {
     out["log_likelihood"] = r.log_likelihood;
     out["log_likelihood_stderr"] = r.log_likelihood_stderr;
@@ -117,6 +119,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--estimator", flags->estimator, "bound estimator: A, B or iw")->capture_default_str();
   cmd->add_option("--samples", flags->samples, "samples L per datapoint for the bound")->capture_default_str();
   cmd->add_option("--seed", flags->seed, "seed of the evaluation noise")->capture_default_str();
+  cmd->add_option("--weight-samples", flags->weight_samples,
+                  "decoders theta ~ q(theta) to average over, for a full-VB model")
+      ->capture_default_str();
   cmd->add_option("--matmul-precision", flags->matmul_precision,
                   "float32, or bfloat16: products on AMX (about 3x faster log p(x))")
       ->capture_default_str();

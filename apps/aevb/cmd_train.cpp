@@ -35,7 +35,7 @@ struct TrainFlags {
   int threads = 0;
   std::string out = "runs/latest", resume;
   bool overwrite = false, no_report = false;
-  bool grey = false;
+  bool grey = false, full_vb = false;
   CLI::App* cmd = nullptr;
 
   bool given(const char* name) const { return cmd->count(name) > 0; }
@@ -90,6 +90,18 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
       }
     }
   }
+  if (f.given("--full-vb")) {
+    // App. F: the weight posterior is the model's, its training the algorithm's.
+    if (f.given("--algorithm") && f.algorithm != "full-vb")
+      throw InputError("--full-vb trains with its own algorithm; --algorithm " + f.algorithm + " cannot train it");
+    if (f.given("--weight-decay"))
+      throw InputError("--full-vb's prior on the decoder is its KL term and the encoder's parameters have none "
+                       "(App. F): --weight-decay does not apply");
+    s.model.weight_posterior = true;
+    s.train.algorithm = "full-vb";
+    s.prior_weight_decay = false;  // a preset's MAP prior, replaced by the KL
+    s.train.optimizer.weight_decay = 0;
+  }
   if (f.given("--batch")) s.train.batch = f.batch;
   if (f.given("--epochs")) s.epochs = f.epochs;
   if (f.given("--seed")) s.train.seed = f.seed;
@@ -140,6 +152,7 @@ void complete_for_data(RunSettings& s, const Dataset& train) {
   s.model.image_width = train.width;
   s.model.image_channels = train.channels;
   if (s.prior_weight_decay) s.train.optimizer.weight_decay = static_cast<float>(1.0 / double(train.count));
+  s.train.datapoints = train.count;
   // Negative or NaN would turn into a huge step count below: a KL weight near 0 for the whole run.
   if (!(s.kl_warmup_epochs >= 0))
     throw InputError("--kl-warmup: expected a number of epochs >= 0, found " + std::to_string(s.kl_warmup_epochs));
@@ -261,6 +274,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--limit", f.limit, "use only the first N training datapoints");
   cmd->add_option("--scaling", f.scaling, "float data: unit, minmax or none")->capture_default_str();
   cmd->add_flag("--grey", f.grey, "read colour images as grey (Rec. 709 luminance)");
+  cmd->add_flag("--full-vb", f.full_vb,
+                "full VB (App. F): a Gaussian q(theta) over the decoder's parameters, trained with the encoder");
   cmd->add_option("--binarize", f.binarize, "none, dynamic (resampled every epoch) or fixed");
   cmd->add_option("--validation", f.validation, "held-out datapoints: a count, a fraction < 1, or 0");
   cmd->add_option("--test-eval", f.test_eval, "test images evaluated after each epoch (0: none)");

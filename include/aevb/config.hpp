@@ -62,6 +62,11 @@ struct ModelConfig {
   Init init = Init::paper;
   std::size_t image_height = 0, image_width = 0;  // 0: not images (figures and conv layers need them)
   std::size_t image_channels = 1;                 // planar (NCHW) rows: channels * height * width = input_dim
+  /// Full VB (App. F): a diagonal Gaussian q(theta) = N(mu, sigma^2) over
+  /// every decoder parameter, the tensor T holding mu and T_log_sigma beside
+  /// it log sigma; trained by --algorithm full-vb, evaluated by averaging over
+  /// theta ~ q(theta). The encoder's parameters stay point estimates.
+  bool weight_posterior = false;
 
   bool operator==(const ModelConfig&) const = default;
 };
@@ -96,6 +101,9 @@ struct TrainConfig {
   /// What trains rws's encoder: "wake" (q-wake on the data), "sleep" (on
   /// dreams, as wake-sleep) or "both" (their mean).
   std::string rws_q = "wake";
+  /// N, the training set's size: full VB weighs KL(q(theta) || p(theta)) by
+  /// 1/N per datapoint (App. F, eq. 24 divided by N). 0: not known.
+  std::size_t datapoints = 0;
   ObjectiveConfig objective;
   OptimizerConfig optimizer;
   std::size_t batch = 100;  // M

@@ -52,11 +52,22 @@ class Vae {
   void decode(ConstMatrix z, Matrix mean) const;
   /// z ~ p(z) = N(0, I) decoded to E[x|z]; out has out.rows samples.
   void sample(std::uint64_t seed, Matrix out) const;
-  /// The bound averaged over the rows of x (per datapoint, nats).
-  Bound evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64_t seed) const;
+  /// The bound averaged over the rows of x (per datapoint, nats). With a
+  /// weight posterior (full VB), its mean over `weight_samples` decoders
+  /// theta ~ q(theta): E_q(theta) ELBO(x; theta), a bound on log E_q(theta) p(x|theta).
+  Bound evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64_t seed,
+                 std::size_t weight_samples = kWeightSamples) const;
   /// log p(x) per row by importance sampling with q as proposal: L_k with
   /// k samples (k = 5000 is the standard test estimator), computed in chunks.
-  std::vector<double> log_likelihood(ConstMatrix x, std::size_t k, std::uint64_t seed) const;
+  /// With a weight posterior, the k samples are spread over `weight_samples`
+  /// decoders theta_d ~ q(theta), so that the mean weight estimates the
+  /// predictive E_q(theta) p(x|theta) (App. F; k >= weight_samples).
+  std::vector<double> log_likelihood(ConstMatrix x, std::size_t k, std::uint64_t seed,
+                                     std::size_t weight_samples = kWeightSamples) const;
+  /// Decoders drawn from q(theta) by default when evaluating a weight posterior.
+  static constexpr std::size_t kWeightSamples = 10;
+  /// Whether the model has full VB's weight posterior q(theta) (ModelConfig::weight_posterior).
+  bool has_weight_posterior() const;
 
   Engine<float>& engine();
   const Engine<float>& engine() const;

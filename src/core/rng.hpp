@@ -19,6 +19,8 @@ enum class RngPurpose : std::uint64_t {
   split = 7,       // train/validation split; index 0
   dream_z = 8,     // the sleep phase's z' ~ p(z); index = training step
   dream_x = 9,     // the sleep phase's x' ~ p(x|z'); index = training step
+  weights = 10,    // full VB's zeta for theta ~ q(theta); index = training step
+  eval_weights = 11,  // the evaluation's theta ~ q(theta); index = draw
 };
 
 constexpr std::uint64_t rng_stream(RngPurpose purpose, std::uint64_t index) {

@@ -35,7 +35,7 @@ EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& op
   result.count = x.rows;
   ObjectiveConfig objective = options.objective;
   objective.beta = 1.0f;  // the reported bound is the true bound
-  result.elbo = model.evaluate(x, objective, options.seed);
+  result.elbo = model.evaluate(x, objective, options.seed, options.weight_samples);
   if (options.iw_samples > 0) {
     // In slices, so that a caller can show progress. Each slice draws its
     // noise under a seed derived from the run's seed and the slice's first
@@ -46,7 +46,7 @@ EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& op
     for (std::size_t first = 0; first < x.rows; first += kSlice) {
       const std::size_t rows = std::min(kSlice, x.rows - first);
       const auto part = model.log_likelihood({x.row(first), rows, x.cols}, options.iw_samples,
-                                             options.seed ^ (std::uint64_t(first) << 20));
+                                             options.seed ^ (std::uint64_t(first) << 20), options.weight_samples);
       ll.insert(ll.end(), part.begin(), part.end());
       if (progress) progress(first + rows, x.rows);
     }

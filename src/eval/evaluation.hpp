@@ -18,6 +18,8 @@ struct EvalOptions {
   /// bfloat16: the products on AMX (3x faster log p(x); on the paper's MNIST
   /// model it moved the mean by 0.003 nats, its standard error being 2).
   MatmulPrecision matmul_precision = MatmulPrecision::float32;
+  /// Decoders theta ~ q(theta) averaged over for a weight posterior (full VB).
+  std::size_t weight_samples = Vae::kWeightSamples;
 };
 
 struct EvalResult {

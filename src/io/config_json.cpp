@@ -46,21 +46,24 @@ json toml_to_json(const toml::node& node, const std::string& where, const std::s
 }  // namespace
 
 json to_json(const ModelConfig& c) {
-  return json{{"family", c.family},
-              {"input_dim", c.input_dim},
-              {"hidden", c.hidden},
-              {"encoder", to_string(c.encoder)},
-              {"decoder", to_string(c.decoder)},
-              {"latent", c.latent},
-              {"activation", std::string(to_string(c.activation))},
-              {"leaky_slope", float_json(c.leaky_slope)},
-              {"likelihood", std::string(to_string(c.likelihood))},
-              {"sigmoid_mean", c.sigmoid_mean},
-              {"fixed_variance", float_json(c.fixed_variance)},
-              {"init", std::string(to_string(c.init))},
-              {"image_height", c.image_height},
-              {"image_width", c.image_width},
-              {"image_channels", c.image_channels}};
+  json j{{"family", c.family},
+         {"input_dim", c.input_dim},
+         {"hidden", c.hidden},
+         {"encoder", to_string(c.encoder)},
+         {"decoder", to_string(c.decoder)},
+         {"latent", c.latent},
+         {"activation", std::string(to_string(c.activation))},
+         {"leaky_slope", float_json(c.leaky_slope)},
+         {"likelihood", std::string(to_string(c.likelihood))},
+         {"sigmoid_mean", c.sigmoid_mean},
+         {"fixed_variance", float_json(c.fixed_variance)},
+         {"init", std::string(to_string(c.init))},
+         {"image_height", c.image_height},
+         {"image_width", c.image_width},
+         {"image_channels", c.image_channels}};
+  // Written only when set, so that every other model's file reads as before.
+  if (c.weight_posterior) j["weight_posterior"] = true;
+  return j;
 }
 
 json to_json(const ObjectiveConfig& c) {
@@ -83,6 +86,7 @@ json to_json(const OptimizerConfig& c) {
 json to_json(const TrainConfig& c) {
   return json{{"algorithm", c.algorithm},
               {"rws_q", c.rws_q},
+              {"datapoints", c.datapoints},
               {"objective", to_json(c.objective)},
               {"optimizer", to_json(c.optimizer)},
               {"batch", c.batch},
@@ -95,7 +99,7 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   ObjectReader r(j, where, path,
                  {"family", "input_dim", "hidden", "encoder", "decoder", "latent", "activation", "leaky_slope",
                   "likelihood", "sigmoid_mean", "fixed_variance", "init", "image_height", "image_width",
-                  "image_channels"});
+                  "image_channels", "weight_posterior"});
   r.read("family", c.family);
   r.read("input_dim", c.input_dim);
   // As on the command line: the MLP shorthand replaces declared layers, and a
@@ -115,6 +119,7 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   r.read("image_height", c.image_height);
   r.read("image_width", c.image_width);
   r.read("image_channels", c.image_channels);
+  r.read("weight_posterior", c.weight_posterior);
 }
 
 void apply_json(const json& j, ObjectiveConfig& c, std::string_view where, std::string_view path) {
@@ -139,10 +144,11 @@ void apply_json(const json& j, OptimizerConfig& c, std::string_view where, std::
 
 void apply_json(const json& j, TrainConfig& c, std::string_view where, std::string_view path) {
   ObjectReader r(j, where, path,
-                 {"algorithm", "rws_q", "objective", "optimizer", "batch", "seed", "kl_warmup_steps",
-                  "matmul_precision"});
+                 {"algorithm", "rws_q", "datapoints", "objective", "optimizer", "batch", "seed",
+                  "kl_warmup_steps", "matmul_precision"});
   r.read("algorithm", c.algorithm);
   r.read("rws_q", c.rws_q);
+  r.read("datapoints", c.datapoints);
   r.read_object("objective", c.objective);
   r.read_object("optimizer", c.optimizer);
   r.read("batch", c.batch);

@@ -189,11 +189,20 @@ void build_networks(const ModelConfig& config, const LatentSpace<T>& latent, Par
                               slope));
   encoder.add(latent.make_head(layout, enc_shapes.back()));
 
+  const std::size_t first_decoder_tensor = layout.table().size();
   const std::vector<Shape> dec_shapes = shapes_through(Shape{latent.dim(), 0, 0}, dec, "decoder");
   for (std::size_t i = 0; i + 1 < dec.size(); ++i)
     decoder.add(make_layer<T>(layout, "decoder." + std::to_string(i), dec_shapes[i], dec_shapes[i + 1], dec[i], act,
                               slope));
   decoder.add(make_output_layer<T>(layout, config, dec_shapes[dec.size() - 1], dec.back()));
+  if (config.weight_posterior) {
+    // Full VB (App. F): log sigma of q(theta) beside each decoder tensor, which holds its mean.
+    const std::size_t decoder_tensors = layout.table().size();
+    for (std::size_t t = first_decoder_tensor; t < decoder_tensors; ++t) {
+      const ParameterInfo mean = layout.table()[t];  // a copy: add() grows the table
+      layout.add(mean.name + "_log_sigma", mean.shape);
+    }
+  }
 }
 
 std::vector<ParameterInfo> parameter_table(const ModelConfig& config) {

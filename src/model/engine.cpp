@@ -3,6 +3,7 @@
 #include "core/rng.hpp"
 #include "model/architecture.hpp"
 #include "prob/likelihood.hpp"
+#include "prob/weight_posterior.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,8 @@
 
 namespace aevb {
 namespace {
+
+constexpr double kInitialLogSigma = -5.0;
 
 const ModelConfig& validated(const ModelConfig& config) {
   validate(config);
@@ -27,6 +30,18 @@ Engine<T>::Engine(const ModelConfig& config)
   build_networks<T>(config_, *latent_, layout_, encoder_, decoder_);
   params_.assign(layout_.total(), T(0));
   grads_.assign(layout_.total(), T(0));
+  if (config_.weight_posterior) {
+    if (!family_.has_prior)
+      throw InputError("model: full VB's weight posterior needs a family with a prior; the " + config_.family +
+                       " family has none");
+    // build_networks put the decoder's tensors (the means) last before their log sigmas.
+    for (const ParameterInfo& p : layout_.table()) {
+      if (weights_.mean == 0 && p.name.rfind("decoder.", 0) == 0) weights_.mean = p.offset;
+      if (weights_.scale == 0 && p.name.ends_with("_log_sigma")) weights_.scale = p.offset;
+    }
+    weights_.count = weights_.scale - weights_.mean;
+    weight_kl_blocks_.assign(weight_kl_blocks(weights_.count), 0.0);
+  }
 }
 
 template <class T>
@@ -38,6 +53,13 @@ void Engine<T>::initialize(std::uint64_t seed) {
   for (std::size_t t = 0; t < table.size(); ++t) {
     const ParameterInfo& p = table[t];
     T* dst = params_.data() + p.offset;
+    if (has_weight_posterior() && p.offset >= weights_.scale) {
+      // q(theta) starts nearly at its mean: sigma = e^-5 ~ 0.007, below the
+      // paper's N(0, 0.01^2) init, as weight posteriors need small initial
+      // variances to train (Blundell et al. 2015; docs/paper.md).
+      std::fill(dst, dst + p.size(), T(kInitialLogSigma));
+      continue;
+    }
     const bool is_bias = p.shape.size() == 1;
     double stddev = 0.01;  // the paper's N(0, 0.01^2) for every parameter (sec. 5)
     if (config_.init != Init::paper) {
@@ -89,7 +111,7 @@ void Engine<T>::forward_pass(MatrixView<const T> x, const T* eps, std::size_t sa
   samples_ = samples;
   const MatrixView<T> head = encoder_.forward(params(), x);
   latent_->sample(head, samples, eps, {z_.data(), log_q_.data(), log_prior_.data(), kl_.data()});
-  decoder_.forward(params(), z());
+  decoder_.forward(decoder_params(), z());
 }
 
 template <class T>
@@ -114,7 +136,7 @@ Bound Engine<T>::forward_backward(MatrixView<const T> x, const T* eps, const Obj
                            decoder_.output_grad());
   }
   const MatrixView<T> dz{dz_.data(), n, latent_->dim()};
-  decoder_.backward(params(), grads(), z(), dz, mode);
+  decoder_.backward(decoder_params(), grads(), z(), dz, mode);
   latent_->backward(encoder_output(), samples_, eps, z_.data(), {dz_.data(), prior_weight_.data(), kl_weight_.data()},
                     encoder_.output_grad());
   encoder_.backward(params(), grads(), x, MatrixView<T>{}, mode);
@@ -141,7 +163,7 @@ Bound Engine<T>::wake(MatrixView<const T> x, const T* eps, const ObjectiveConfig
     log_likelihood_grad<T>(spec, decoder_output(), x, s, lik_weight_.data(), log_lik_.data(), decoder_.output_grad());
   }
   const Bound bound = combine<T>(objective, rows_, terms(), nullptr);
-  decoder_.backward(params(), grads(), z(), MatrixView<T>{}, mode);  // z is a constant: no dL/dz
+  decoder_.backward(decoder_params(), grads(), z(), MatrixView<T>{}, mode);  // z is a constant: no dL/dz
   if (q_scale > T(0)) {
     for (std::size_t r = 0; r < n; ++r) lik_weight_[r] = -q_scale * a[r];
     latent_->log_density(encoder_output(), s, z_.data(), nullptr, lik_weight_.data(), encoder_.output_grad());
@@ -172,7 +194,7 @@ T Engine<T>::sleep(const T* z_noise, const T* x_noise, std::size_t rows, T q_sca
   plan(rows, 1);
   const std::size_t nz = latent_->dim();
   const MatrixView<const T> dream_z{z_noise, rows, nz};  // z' ~ p(z) = N(0, I)
-  decoder_.forward(params(), dream_z);
+  decoder_.forward(decoder_params(), dream_z);
   dream_rows_ = rows;
   const MatrixView<T> dreams{dream_x_.data(), rows, config_.input_dim};
   likelihood_sample<T>(LikelihoodSpec::from(config_), decoder_output(), x_noise, dreams);
@@ -183,6 +205,28 @@ T Engine<T>::sleep(const T* z_noise, const T* x_noise, std::size_t rows, T q_sca
   double mean = 0;
   for (std::size_t j = 0; j < rows; ++j) mean += double(log_q_[j]) / double(rows);
   return static_cast<T>(mean);
+}
+
+template <class T>
+void Engine<T>::draw_decoders(const T* zeta, std::size_t count) {
+  const std::size_t stride = weights_.mean + weights_.count;
+  if (draws_.size() < count * stride) draws_.resize(count * stride, T(0));
+  for (std::size_t d = 0; d < count; ++d)
+    sample_weights<T>(params_.data() + weights_.mean, params_.data() + weights_.scale, zeta + d * weights_.count,
+                      weights_.count, draws_.data() + d * stride + weights_.mean);
+  selected_ = 0;
+}
+
+template <class T>
+void Engine<T>::select_decoder(std::ptrdiff_t d) {
+  selected_ = d;
+}
+
+template <class T>
+double Engine<T>::weight_posterior_grad(const T* zeta, T kl_weight) {
+  return aevb::weight_posterior_grad<T>(params_.data() + weights_.mean, params_.data() + weights_.scale, zeta,
+                                        weights_.count, kl_weight, grads_.data() + weights_.mean,
+                                        grads_.data() + weights_.scale, weight_kl_blocks_.data());
 }
 
 template <class T>
@@ -208,7 +252,7 @@ void Engine<T>::encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> lo
 template <class T>
 void Engine<T>::decode_mean(MatrixView<const T> z_in, MatrixView<T> mean) {
   decoder_.plan(z_in.rows);
-  decoder_.forward(params(), z_in);
+  decoder_.forward(decoder_params(), z_in);
   likelihood_mean<T>(LikelihoodSpec::from(config_), decoder_output(), mean);
 }
 

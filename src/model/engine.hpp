@@ -78,6 +78,22 @@ class Engine {
   /// The dreams of the last sleep(), [rows, D].
   MatrixView<const T> dreams() const { return {dream_x_.data(), dream_rows_, config_.input_dim}; }
 
+  /// Full VB (App. F; config.weight_posterior): the decoder's parameters
+  /// hold the means mu of q(theta), the block after them log sigma.
+  bool has_weight_posterior() const { return weights_.count > 0; }
+  /// Decoder parameters under q(theta) (0 without a weight posterior).
+  std::size_t weight_count() const { return weights_.count; }
+  /// Draws `count` decoders theta_d = mu + sigma zeta_d (zeta [count,
+  /// weight_count()]) and selects the first: every pass reads the selected
+  /// decoder until select_decoder(-1) selects the means again.
+  void draw_decoders(const T* zeta, std::size_t count);
+  void select_decoder(std::ptrdiff_t d);
+  /// After forward_backward with a drawn decoder (its gradient in theta_d at
+  /// mu's offsets): writes the gradients in mu and log sigma of that loss
+  /// plus kl_weight * KL(q(theta) || p(theta)), p(theta) = N(0, I); returns
+  /// that KL at the current mu and sigma.
+  double weight_posterior_grad(const T* zeta, T kl_weight);
+
   /// The same values without gradients.
   Bound forward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective);
   /// log w = log p(x|z_s) + log p(z_s) - log q(z_s|x) per sample, [x.rows * samples].
@@ -110,6 +126,21 @@ class Engine {
   std::size_t planned_rows_ = 0, planned_draws_ = 0;  // datapoints, datapoints x samples
   std::size_t rows_ = 0, samples_ = 0;  // of the last forward
   std::vector<T> z_, dz_;
+  /// The parameters the decoder's layers read: the means, or a drawn decoder.
+  const T* decoder_params() const {
+    return selected_ < 0 ? params_.data() : draws_.data() + std::size_t(selected_) * (weights_.mean + weights_.count);
+  }
+
+  // Full VB: where mu and log sigma lie (mu: the decoder's own tensors), and
+  // the drawn decoders, each laid out as the parameters up to mu's end so
+  // that the layers' offsets hold (its encoder part unused).
+  struct WeightPosterior {
+    std::size_t mean = 0, scale = 0, count = 0;
+  };
+  WeightPosterior weights_;
+  std::vector<T> draws_;
+  std::ptrdiff_t selected_ = -1;
+  std::vector<double> weight_kl_blocks_;
   std::vector<T> dream_x_;  // the sleep phase's x' ~ p(x|z')
   std::size_t dream_rows_ = 0;
   std::vector<T> log_lik_, log_prior_, log_q_, kl_;           // terms of the objective

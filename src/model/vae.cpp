@@ -29,6 +29,26 @@ void fill_eval_noise(float* eps, std::size_t first_row, std::size_t rows, std::s
                 first_sample * latent);
 }
 
+// Draws the `count` decoders theta_d ~ q(theta) an evaluation uses (draw d
+// from its own stream: the same draws for any chunking) and selects the
+// first; select_decoder(-1) returns to the means.
+void draw_eval_decoders(Engine<float>& engine, std::size_t count, std::uint64_t seed, std::vector<float>& zeta) {
+  const std::size_t n = engine.weight_count();
+  zeta.resize(count * n);
+  for (std::size_t d = 0; d < count; ++d) fill_normal(zeta.data() + d * n, n, seed, rng_stream(RngPurpose::eval_weights, d));
+  engine.draw_decoders(zeta.data(), count);
+}
+
+// Every other use of the model reads the means: an evaluation leaves them selected, whatever happens.
+struct MeansOnExit {
+  Engine<float>& engine;
+  ~MeansOnExit() { engine.select_decoder(-1); }
+};
+
+void require_weight_samples(std::size_t weight_samples) {
+  if (weight_samples == 0) throw InputError("evaluate: a weight posterior needs at least 1 weight sample");
+}
+
 }  // namespace
 
 Vae::Vae(const ModelConfig& config, std::uint64_t seed) : engine_(std::make_unique<Engine<float>>(config)) {
@@ -42,6 +62,7 @@ const ModelConfig& Vae::config() const { return engine_->config(); }
 std::span<float> Vae::parameters() { return {engine_->params(), engine_->param_count()}; }
 std::span<const float> Vae::parameters() const { return {engine_->params(), engine_->param_count()}; }
 bool Vae::has_prior() const { return engine_->family().has_prior; }
+bool Vae::has_weight_posterior() const { return engine_->has_weight_posterior(); }
 
 void Vae::require_prior(const char* what) const {
   if (!has_prior())
@@ -75,30 +96,53 @@ void Vae::sample(std::uint64_t seed, Matrix out) const {
   decode({z.data(), out.rows, config().latent}, out);
 }
 
-Bound Vae::evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64_t seed) const {
+Bound Vae::evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64_t seed,
+                    std::size_t weight_samples) const {
   validate(objective);
   if (objective.estimator == Estimator::iw) require_prior("evaluate with the importance-weighted bound");
   check_shape(x, config().input_dim, "evaluate input");
   const std::size_t s = objective.samples, nz = engine_->noise_dim();
   const std::size_t chunk = std::max<std::size_t>(1, kEvalDraws / s);
-  std::vector<float> eps(std::min(chunk, x.rows) * s * nz);
-  Bound total;
-  for (std::size_t first = 0; first < x.rows; first += chunk) {
-    const std::size_t rows = std::min(chunk, x.rows - first);
-    fill_eval_noise(eps.data(), first, rows, 0, s, nz, seed);
-    const Bound b = engine_->forward({x.row(first), rows, x.cols}, eps.data(), objective);
-    total.bound += b.bound * double(rows);
-    total.reconstruction += b.reconstruction * double(rows);
-    total.kl += b.kl * double(rows);
+  std::vector<float> eps(std::min(chunk, x.rows) * s * nz), zeta;
+  const std::size_t decoders = has_weight_posterior() ? weight_samples : 1;
+  if (has_weight_posterior()) {
+    require_weight_samples(weight_samples);
+    draw_eval_decoders(*engine_, decoders, seed, zeta);
   }
-  const double n = double(std::max<std::size_t>(x.rows, 1));
+  const MeansOnExit restore{*engine_};
+  Bound total;
+  for (std::size_t d = 0; d < decoders; ++d) {
+    if (has_weight_posterior()) engine_->select_decoder(std::ptrdiff_t(d));
+    for (std::size_t first = 0; first < x.rows; first += chunk) {
+      const std::size_t rows = std::min(chunk, x.rows - first);
+      fill_eval_noise(eps.data(), first, rows, 0, s, nz, seed);
+      const Bound b = engine_->forward({x.row(first), rows, x.cols}, eps.data(), objective);
+      total.bound += b.bound * double(rows);
+      total.reconstruction += b.reconstruction * double(rows);
+      total.kl += b.kl * double(rows);
+    }
+  }
+  const double n = double(std::max<std::size_t>(x.rows, 1)) * double(decoders);
   return {total.bound / n, total.reconstruction / n, total.kl / n};
 }
 
-std::vector<double> Vae::log_likelihood(ConstMatrix x, std::size_t k, std::uint64_t seed) const {
+std::vector<double> Vae::log_likelihood(ConstMatrix x, std::size_t k, std::uint64_t seed,
+                                        std::size_t weight_samples) const {
   require_prior("log_likelihood");
   check_shape(x, config().input_dim, "log_likelihood input");
   if (k == 0) throw InputError("log_likelihood: the number of importance samples must be at least 1");
+  // Samples [group_first(d), group_first(d + 1)) use decoder d: one group without a weight posterior.
+  const std::size_t groups = has_weight_posterior() ? weight_samples : 1;
+  std::vector<float> zeta;
+  if (has_weight_posterior()) {
+    require_weight_samples(weight_samples);
+    if (k < groups)
+      throw InputError("log_likelihood: " + std::to_string(k) + " importance samples cannot be spread over " +
+                       std::to_string(groups) + " weight samples");
+    draw_eval_decoders(*engine_, groups, seed, zeta);
+  }
+  const MeansOnExit restore{*engine_};
+  auto group_first = [&](std::size_t d) { return d * k / groups; };
   const std::size_t nz = engine_->noise_dim();
   // Datapoints per chunk, and samples per chunk when one datapoint's k exceed it.
   const std::size_t rows_per_chunk = std::max<std::size_t>(1, kEvalDraws / k);
@@ -109,12 +153,15 @@ std::vector<double> Vae::log_likelihood(ConstMatrix x, std::size_t k, std::uint6
   std::vector<double> result(x.rows);
   for (std::size_t first = 0; first < x.rows; first += rows_per_chunk) {
     const std::size_t rows = std::min(rows_per_chunk, x.rows - first);
-    for (std::size_t s0 = 0; s0 < k; s0 += samples_per_chunk) {
-      const std::size_t s = std::min(samples_per_chunk, k - s0);
-      fill_eval_noise(eps.data(), first, rows, s0, s, nz, seed);
-      engine_->log_weights({x.row(first), rows, x.cols}, eps.data(), s, chunk_weights.data());
-      for (std::size_t m = 0; m < rows; ++m)
-        std::copy_n(chunk_weights.data() + m * s, s, log_w.data() + m * k + s0);
+    for (std::size_t d = 0; d < groups; ++d) {
+      if (has_weight_posterior()) engine_->select_decoder(std::ptrdiff_t(d));
+      for (std::size_t s0 = group_first(d), end = group_first(d + 1); s0 < end; s0 += samples_per_chunk) {
+        const std::size_t s = std::min(samples_per_chunk, end - s0);
+        fill_eval_noise(eps.data(), first, rows, s0, s, nz, seed);
+        engine_->log_weights({x.row(first), rows, x.cols}, eps.data(), s, chunk_weights.data());
+        for (std::size_t m = 0; m < rows; ++m)
+          std::copy_n(chunk_weights.data() + m * s, s, log_w.data() + m * k + s0);
+      }
     }
     for (std::size_t m = 0; m < rows; ++m)
       result[first + m] = log_sum_exp(log_w.data() + m * k, k) - std::log(double(k));

@@ -30,6 +30,9 @@ struct AlgorithmInfo {
   std::string_view name;
   std::string_view summary;
   std::unique_ptr<TrainingAlgorithm> (*make)(const TrainConfig&, Engine<float>&) = nullptr;
+  /// Trains a weight posterior q(theta) (full VB): the model must have one
+  /// (ModelConfig::weight_posterior), and every other algorithm refuses it.
+  bool trains_weight_posterior = false;
 };
 
 std::span<const AlgorithmInfo> algorithms();

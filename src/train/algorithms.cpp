@@ -10,7 +10,7 @@
 namespace aevb {
 namespace {
 
-const std::array<AlgorithmInfo, 3> kAlgorithms{{
+const std::array<AlgorithmInfo, 4> kAlgorithms{{
     {"aevb", "Auto-Encoding Variational Bayes (Algorithm 1): both networks follow the SGVB estimator's gradient",
      &make_aevb},
     {"wake-sleep", "wake-sleep (Hinton et al. 1995), the paper's baseline: the decoder learns from z ~ q(z|x), "
@@ -19,6 +19,9 @@ const std::array<AlgorithmInfo, 3> kAlgorithms{{
     {"rws", "reweighted wake-sleep (Bornschein & Bengio 2015): K = --samples importance-weighted draws; "
      "the encoder learns on the data (--rws-q wake), on dreams (sleep) or both",
      &make_rws},
+    {"full-vb", "full variational Bayes (App. F): AEVB with a Gaussian q(theta) over the decoder's parameters, "
+     "one theta per minibatch",
+     &make_full_vb, true},
 }};
 
 }  // namespace

@@ -8,5 +8,6 @@ std::unique_ptr<TrainingAlgorithm> make_aevb(const TrainConfig& config, Engine<f
 // algorithm_wake_sleep.cpp
 std::unique_ptr<TrainingAlgorithm> make_wake_sleep(const TrainConfig& config, Engine<float>& engine);
 std::unique_ptr<TrainingAlgorithm> make_rws(const TrainConfig& config, Engine<float>& engine);
+std::unique_ptr<TrainingAlgorithm> make_full_vb(const TrainConfig& config, Engine<float>& engine);  // algorithm_full_vb.cpp
 
 }  // namespace aevb

@@ -28,8 +28,14 @@ Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_
     throw InputError("train: the importance-weighted bound needs a prior; the " + model_.config().family +
                      " family has none (use estimator B)");
   if (config_.matmul_precision == MatmulPrecision::bfloat16) backend::require_bf16_products("train");
-  state_ = std::make_unique<State>(State{Optimizer<float>(config_.optimizer, model_.parameters().size()),
-                                         find_algorithm(config_.algorithm).make(config_, model_.engine())});
+  const AlgorithmInfo& algorithm = find_algorithm(config_.algorithm);
+  if (algorithm.trains_weight_posterior != model_.config().weight_posterior)
+    throw InputError(model_.config().weight_posterior
+                         ? "train: the model has a weight posterior q(theta), which only full-vb trains (--full-vb)"
+                         : "train: " + config_.algorithm + " trains a weight posterior q(theta), which the model "
+                           "lacks (--full-vb declares both)");
+  state_ = std::make_unique<State>(
+      State{Optimizer<float>(config_.optimizer, model_.parameters().size()), algorithm.make(config_, model_.engine())});
   model_.engine().plan(config_.batch, config_.objective.samples);
 }
 
