@@ -3,6 +3,10 @@
 // budget, as the paper's Fig. 2 finds, by a paired per-image comparison.
 #include "support/cli_run_fixture.hpp"
 
+#include "io/model_file.hpp"
+
+#include <aevb/vae.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -33,11 +37,12 @@ class CliAlgorithms : public test::CliRunTest {
   }
 };
 
-TEST_F(CliAlgorithms, WakeSleepAndRwsResumeExactly) {
-  for (const char* algorithm : {"wake-sleep", "rws"}) {
+TEST_F(CliAlgorithms, WakeSleepRwsAndFullVbResumeExactly) {
+  for (const char* algorithm : {"wake-sleep", "rws", "full-vb"}) {
     SCOPED_TRACE(algorithm);
     const fs::path whole = dir_ / (std::string(algorithm) + "_whole"), parts = dir_ / (std::string(algorithm) + "_parts");
-    const std::vector<std::string> extra = {"--algorithm", algorithm, "--samples", "2", "--no-report"};
+    std::vector<std::string> extra = {"--algorithm", algorithm, "--samples", "2", "--no-report"};
+    if (std::string(algorithm) == "full-vb") extra.push_back("--full-vb");
     auto with = [&](std::vector<std::string> args, const char* epochs) {
       args.insert(args.end(), extra.begin(), extra.end());
       args.insert(args.end(), {"--epochs", epochs});
@@ -52,6 +57,29 @@ TEST_F(CliAlgorithms, WakeSleepAndRwsResumeExactly) {
     ASSERT_EQ(m.size(), 2u);
     EXPECT_GT(m[1]["test_bound"].get<double>(), -784 * std::log(2.0)) << "the ordinary bound, per datapoint";
   }
+}
+
+// A full-VB model's file holds log sigma beside each decoder tensor, and
+// `aevb eval` averages its estimates over --weight-samples decoders.
+TEST_F(CliAlgorithms, FullVbModelsKeepTheirScalesAndEvaluateOverThetaDraws) {
+  const fs::path out = dir_ / "full_vb";
+  ASSERT_EQ(run(small_run(out, {"--full-vb", "--epochs", "1", "--no-report"})).exit_code, 0);
+  const Vae model = load_model(out / "model.safetensors");
+  ASSERT_TRUE(model.config().weight_posterior);
+  std::size_t scales = 0;
+  for (const ParameterInfo& p : model.parameter_table()) scales += p.name.ends_with("_log_sigma");
+  EXPECT_EQ(scales, 4u) << "decoder.0 and decoder.logits, weight and bias each";
+  auto eval = [&](const char* draws) {
+    const auto r = run({"eval", "--model", (out / "model.safetensors").string(), "--data", "mnist", "--limit", "50",
+                        "--iw", "20", "--weight-samples", draws, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  const auto one = eval("1"), ten = eval("10");
+  EXPECT_EQ(ten["weight_samples"], 10);
+  EXPECT_NE(one["log_likelihood"].get<double>(), ten["log_likelihood"].get<double>()) << "theta is drawn";
+  EXPECT_NEAR(one["log_likelihood"].get<double>(), ten["log_likelihood"].get<double>(),
+              4 * ten["log_likelihood_stderr"].get<double>());
 }
 
 // The paper's MNIST setup (500 tanh units, Adagrad, N(0, 0.01) init) with
