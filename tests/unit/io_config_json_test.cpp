@@ -40,6 +40,7 @@ ModelConfig unusual_model() {
   c.input_dim = 3 * 28 * 20;
   c.image_channels = 3;
   c.family = "autoencoder";
+  c.weight_posterior = true;
   c.encoder = parse_layers("conv:8:3:2:1,residual:4,dense:7", "test");
   c.decoder = parse_layers("dense:7,dense:784,unflatten:16:7:7,deconv:3:4:4:0:1", "test");
   return c;
@@ -48,6 +49,8 @@ ModelConfig unusual_model() {
 TrainConfig unusual_train() {
   TrainConfig t;
   t.algorithm = "wake-sleep";
+  t.rws_q = "both";
+  t.datapoints = 12345;
   t.objective.estimator = Estimator::iw;
   t.objective.samples = 50;
   t.objective.beta = 0.7f;
@@ -123,7 +126,7 @@ TEST(IoConfigJson, EveryFieldIsCovered) {
                        m.fixed_variance != md.fixed_variance, m.init != md.init,
                        m.image_height != md.image_height, m.image_width != md.image_width,
                        m.image_channels != md.image_channels, m.family != md.family, m.encoder != md.encoder,
-                       m.decoder != md.decoder})
+                       m.decoder != md.decoder, m.weight_posterior != md.weight_posterior})
     EXPECT_TRUE(differs) << "a ModelConfig field of unusual_model() is at its default";
   const TrainConfig t = unusual_train(), td;
   EXPECT_EQ(train_config_from_json(json::parse(to_json(t).dump()), "mem"), t);
@@ -133,10 +136,12 @@ TEST(IoConfigJson, EveryFieldIsCovered) {
                        o.momentum != od.momentum, o.beta1 != od.beta1, o.beta2 != od.beta2, o.eps != od.eps,
                        o.weight_decay != od.weight_decay, o.clip_norm != od.clip_norm, t.batch != td.batch,
                        t.seed != td.seed, t.kl_warmup_steps != td.kl_warmup_steps,
-                       t.matmul_precision != td.matmul_precision, t.algorithm != td.algorithm})
+                       t.matmul_precision != td.matmul_precision, t.algorithm != td.algorithm,
+                       t.rws_q != td.rws_q, t.datapoints != td.datapoints})
     EXPECT_TRUE(differs) << "a TrainConfig field of unusual_train() is at its default";
-  EXPECT_EQ(to_json(ModelConfig{}).size(), 15u);
-  EXPECT_EQ(to_json(TrainConfig{}).size(), 7u);
+  EXPECT_EQ(to_json(ModelConfig{}).size(), 15u);  // weight_posterior is written only when set
+  EXPECT_EQ(to_json(unusual_model()).size(), 16u);
+  EXPECT_EQ(to_json(TrainConfig{}).size(), 9u);
 }
 
 TEST(IoConfigJson, FloatsAreWrittenShortest) {

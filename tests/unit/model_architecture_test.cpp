@@ -161,7 +161,8 @@ TEST(Families, RegistryAndErrors) {
   ModelConfig c;
   c.family = "gmvae";
   EXPECT_ERROR_CONTAINS(Vae(c, 1), "model family: expected one of vae, autoencoder, found 'gmvae'");
-  EXPECT_ERROR_CONTAINS(find_algorithm("wake-sleep"), "training algorithm: expected one of aevb, found 'wake-sleep'");
+  EXPECT_ERROR_CONTAINS(find_algorithm("mcem-hmc"),
+                        "training algorithm: expected one of aevb, wake-sleep, rws, full-vb, found 'mcem-hmc'");
 }
 
 TEST(Families, AutoencoderHasAPointLatentAndNoPrior) {
