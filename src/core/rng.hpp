@@ -17,6 +17,7 @@ enum class RngPurpose : std::uint64_t {
   binarize = 5,    // dynamic binarization; index = epoch
   prior = 6,       // z ~ p(z) for sampling; index 0
   split = 7,       // train/validation split; index 0
+  hmc = 8,         // HMC chains (src/prob/hmc.hpp): index = 4 * chain id + which draw (hmc_stream)
 };
 
 constexpr std::uint64_t rng_stream(RngPurpose purpose, std::uint64_t index) {
