@@ -4,7 +4,9 @@
 // against their definitions, its determinism across thread counts, and its
 // refusals.
 #include "eval/hmc_likelihood.hpp"
+#include "io/model_file.hpp"
 #include "prob/fitted_density.hpp"
+#include "support/cli_runner.hpp"
 #include "support/linear_gaussian.hpp"
 #include "support/scratch.hpp"
 #include "train/epoch_runner.hpp"
@@ -13,7 +15,9 @@
 #include <aevb/vae.hpp>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <vector>
@@ -200,6 +204,64 @@ TEST(AppDEstimate, IsTheHarmonicMeanOverTheSecondHalf) {
   for (double v : log_pi) s2 += (v - m) * (v - m) / 4;
   EXPECT_NEAR(e.log_likelihood, -std::log(ratio_sum / 4), 1e-12);
   EXPECT_NEAR(e.variance, s2 / 4 + s2 * s2 / 3, 1e-12);
+}
+
+// aevb eval --hmc on the linear-Gaussian model: the App. D keys beside the
+// importance-sampling ones (which keep their values: with the exact
+// posterior as q, L_k is log p(x)), and the estimate within two of its
+// standard errors of the exact mean.
+TEST(HmcLikelihood, AevbEvalHmcReportsBesideImportanceSampling) {
+  const std::string cli = test::cli_path();
+  if (cli.empty()) GTEST_SKIP() << "no CLI in this build";
+  const test::TempDir dir;
+  save_model(dir.path / "linear.safetensors", linear_gaussian_vae(1.0));
+  const std::vector<float> x = data_from_the_model();
+  const Exact exact = exact_log_likelihoods(x);
+  const std::array<std::size_t, 2> shape{kRows, kD};
+  dir.write("x.npy", npy_bytes(x, shape));
+  const auto r = test::run_cli(cli,
+                               {"eval", "--model", (dir.path / "linear.safetensors").string(), "--data",
+                                (dir.path / "x.npy").string(), "--scaling", "none", "--iw", "100", "--hmc",
+                                "--hmc-samples", "40", "--hmc-burn-in", "60", "--json"},
+                               dir.path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "") << "no warning at 2 latent dimensions";
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"elbo", "log_likelihood", "log_likelihood_stderr", "active_units", "seconds"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_NEAR(j["log_likelihood"].get<double>(), exact.mean, 2e-4);
+  const double hmc = j["log_likelihood_hmc"].get<double>(), stderr_ = j["log_likelihood_hmc_stderr"].get<double>();
+  EXPECT_NEAR(hmc, exact.mean, 2 * stderr_);
+  EXPECT_NEAR(stderr_, j["log_likelihood_stderr"].get<double>(), 0.2 * stderr_) << "both over the same datapoints";
+  EXPECT_EQ(j["hmc_samples"], 40);
+  EXPECT_EQ(j["hmc_leapfrog_steps"], 4);
+  EXPECT_EQ(j["hmc_burn_in"], 60);
+  EXPECT_GT(j["hmc_acceptance"].get<double>(), 0.5);
+}
+
+// Above 5 latent dimensions the paper found the estimator unreliable (sec.
+// 5): aevb eval --hmc still runs, and says so on stderr.
+TEST(HmcLikelihood, AevbEvalHmcWarnsAboveFiveLatentDimensions) {
+  const std::string cli = test::cli_path();
+  if (cli.empty()) GTEST_SKIP() << "no CLI in this build";
+  const test::TempDir dir;
+  ModelConfig c;
+  c.input_dim = 6;
+  c.hidden = {8};
+  c.latent = 6;
+  c.likelihood = Likelihood::gaussian_fixed;
+  save_model(dir.path / "six.safetensors", Vae(c, 2));
+  const std::vector<float> x(20 * 6, 0.25f);
+  const std::array<std::size_t, 2> shape{20, 6};
+  dir.write("x.npy", npy_bytes(x, shape));
+  const auto r = test::run_cli(cli,
+                               {"eval", "--model", (dir.path / "six.safetensors").string(), "--data",
+                                (dir.path / "x.npy").string(), "--scaling", "none", "--iw", "0", "--hmc", "--json"},
+                               dir.path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "aevb: warning: --hmc with 6 latent dimensions: the paper found the estimator unreliable above 5 "
+                   "latent dimensions\n");
+  EXPECT_TRUE(std::isfinite(nlohmann::json::parse(r.out)["log_likelihood_hmc"].get<double>()));
 }
 
 TEST(HmcLikelihood, RefusesWhatItCannotServe) {
