@@ -1,10 +1,12 @@
-// aevb eval: the bound, the importance-sampled marginal likelihood and the
-// active latent units of a model on a dataset.
+// aevb eval: the bound, the importance-sampled marginal likelihood, with
+// --hmc the paper's App. D estimate of it, and the active latent units of a
+// model on a dataset.
 #include "commands.hpp"
 #include "common.hpp"
 #include "progress.hpp"
 
 #include "eval/evaluation.hpp"
+#include "eval/hmc_likelihood.hpp"
 #include "io/model_file.hpp"
 
 #include <nlohmann/json.hpp>
@@ -22,7 +24,8 @@ struct EvalFlags {
   std::size_t iw = 5000, samples = 1, weight_samples = Vae::kWeightSamples;
   std::uint64_t seed = 1;
   int threads = 0;
-  bool json = false;
+  bool json = false, hmc = false;
+  HmcLikelihoodOptions hmc_options;
 };
 
 // index,log_likelihood, one line per datapoint in the data's order: two
@@ -41,6 +44,10 @@ std::string per_datapoint_csv(const std::vector<double>& log_likelihoods) {
 void run_eval(const EvalFlags& f) {
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
+  if (f.hmc && !model.has_prior())
+    throw InputError("--hmc estimates log p(x), which needs a model with a prior; " + f.model_path + " is " +
+                     model.config().family);
+  if (f.hmc) validate(f.hmc_options);
   if (!f.per_datapoint_out.empty() && (!model.has_prior() || f.iw == 0))
     throw InputError("--per-datapoint writes each datapoint's log p(x), which needs --iw > 0 and a model with a "
                      "prior; " + f.model_path + " is " + model.config().family + " with --iw " +
@@ -66,6 +73,20 @@ void run_eval(const EvalFlags& f) {
                                         if (!f.json) progress.update(done, total, NAN);
                                       });
   if (!f.json && iw > 0) progress.finish();
+  HmcLikelihood hmc;
+  if (f.hmc) {
+    if (model.config().latent > 5)
+      std::fprintf(stderr, "aevb: warning: --hmc with %zu latent dimensions: the paper found the estimator "
+                           "unreliable above 5 latent dimensions\n", model.config().latent);
+    HmcLikelihoodOptions hmc_options = f.hmc_options;
+    hmc_options.seed = f.seed;
+    Progress hmc_progress("log p(x), App. D (HMC)", "datapoints");
+    hmc = hmc_log_likelihood(model, {x.data(), data.count, data.dim}, hmc_options,
+                             [&](std::size_t done, std::size_t total) {
+                               if (!f.json) hmc_progress.update(done, total, NAN);
+                             });
+    if (!f.json) hmc_progress.finish();
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   nlohmann::json out = {{"model", f.model_path},
@@ -89,6 +110,14 @@ void run_eval(const EvalFlags& f) {
     out["log_likelihood"] = r.log_likelihood;
     out["log_likelihood_stderr"] = r.log_likelihood_stderr;
   }
+  if (f.hmc) {
+    out["log_likelihood_hmc"] = hmc.mean;
+    out["log_likelihood_hmc_stderr"] = hmc.stderr_;
+    out["hmc_samples"] = f.hmc_options.samples;
+    out["hmc_leapfrog_steps"] = f.hmc_options.hmc.leapfrog_steps;
+    out["hmc_burn_in"] = f.hmc_options.burn_in;
+    out["hmc_acceptance"] = hmc.acceptance;
+  }
   if (!f.json_out.empty()) write_output(f.json_out, out.dump(2) + "\n");
   if (!f.per_datapoint_out.empty()) write_output(f.per_datapoint_out, per_datapoint_csv(r.log_likelihoods));
   if (f.json) {
@@ -105,6 +134,9 @@ void run_eval(const EvalFlags& f) {
   if (iw > 0)
     std::printf("  log p(x) (importance sampling, k = %zu)   %10.3f +- %.3f nats\n", iw, r.log_likelihood,
                 r.log_likelihood_stderr);
+  if (f.hmc)
+    std::printf("  log p(x) (App. D: HMC, %zu samples, %zu leapfrog steps)   %10.3f +- %.3f nats  (acceptance %.2f)\n",
+                f.hmc_options.samples, f.hmc_options.hmc.leapfrog_steps, hmc.mean, hmc.stderr_, hmc.acceptance);
   std::printf("  active latent units (Cov_x E_q[z_j] > 0.01)   %zu of %zu\n", r.active_units, r.activity.size());
 }
 
@@ -129,6 +161,15 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--out", flags->json_out, "also write the JSON results to this file (e.g. RUN/eval.json)");
   cmd->add_option("--per-datapoint", flags->per_datapoint_out,
                   "also write each datapoint's log p(x) to this CSV (index,log_likelihood), to pair two models");
+  cmd->add_flag("--hmc", flags->hmc,
+                "also estimate log p(x) as the paper's App. D does (HMC posterior samples, KDE, harmonic mean)");
+  cmd->add_option("--hmc-samples", flags->hmc_options.samples, "--hmc: posterior samples per datapoint")
+      ->capture_default_str();
+  cmd->add_option("--hmc-leapfrog", flags->hmc_options.hmc.leapfrog_steps, "--hmc: leapfrog steps per HMC transition")
+      ->capture_default_str();
+  cmd->add_option("--hmc-burn-in", flags->hmc_options.burn_in,
+                  "--hmc: HMC transitions before the samples (step sizes adapt only here)")
+      ->capture_default_str();
   add_threads_option(*cmd, flags->threads);
   cmd->callback([flags] { run_eval(*flags); });
 }

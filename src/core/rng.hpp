@@ -21,6 +21,7 @@ enum class RngPurpose : std::uint64_t {
   dream_x = 9,     // the sleep phase's x' ~ p(x|z'); index = training step
   weights = 10,    // full VB's zeta for theta ~ q(theta); index = training step
   eval_weights = 11,  // the evaluation's theta ~ q(theta); index = draw
+  hmc = 12,        // HMC chains (src/prob/hmc.hpp): index = 4 * chain id + which draw (hmc_stream)
 };
 
 constexpr std::uint64_t rng_stream(RngPurpose purpose, std::uint64_t index) {

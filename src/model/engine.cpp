@@ -2,12 +2,14 @@
 
 #include "core/rng.hpp"
 #include "model/architecture.hpp"
+#include "prob/gaussian_posterior.hpp"
 #include "prob/likelihood.hpp"
 #include "prob/weight_posterior.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 namespace aevb {
@@ -18,6 +20,13 @@ constexpr double kInitialLogSigma = -5.0;
 const ModelConfig& validated(const ModelConfig& config) {
   validate(config);
   return config;
+}
+
+template <class T>
+void require_width(MatrixView<const T> x, const ModelConfig& config) {
+  if (x.cols != config.input_dim)
+    throw InputError("data has " + std::to_string(x.cols) + " values per datapoint, the model expects " +
+                     std::to_string(config.input_dim));
 }
 
 }  // namespace
@@ -103,9 +112,7 @@ void Engine<T>::plan(std::size_t rows, std::size_t samples) {
 
 template <class T>
 void Engine<T>::forward_pass(MatrixView<const T> x, const T* eps, std::size_t samples) {
-  if (x.cols != config_.input_dim)
-    throw InputError("data has " + std::to_string(x.cols) + " values per datapoint, the model expects " +
-                     std::to_string(config_.input_dim));
+  require_width(x, config_);
   plan(x.rows, samples);
   rows_ = x.rows;
   samples_ = samples;
@@ -241,6 +248,28 @@ void Engine<T>::log_weights(MatrixView<const T> x, const T* eps, std::size_t sam
   forward_pass(x, eps, samples);
   log_likelihood<T>(LikelihoodSpec::from(config_), decoder_output(), x, samples_, log_lik_.data());
   for (std::size_t r = 0; r < rows_ * samples_; ++r) out[r] = log_lik_[r] + log_prior_[r] - log_q_[r];
+}
+
+template <class T>
+void Engine<T>::log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std::size_t samples, T* log_joint,
+                               MatrixView<T> dz) {
+  if (!family_.has_prior) throw InputError("log p(x, z): the " + config_.family + " family has no prior p(z)");
+  require_width(x, config_);
+  const std::size_t n = x.rows * samples;
+  if (z.rows != n || z.cols != latent_->dim() || (dz.data != nullptr && (dz.rows != n || dz.cols != latent_->dim())))
+    throw std::logic_error("Engine::log_joint_grad: z and dz must be [x.rows * samples, latent]");
+  plan(x.rows, samples);
+  decoder_.forward(decoder_params(), z);
+  const LikelihoodSpec spec = LikelihoodSpec::from(config_);
+  if (dz.data == nullptr) {
+    log_likelihood<T>(spec, decoder_output(), x, samples, log_joint);
+  } else {
+    // log p(x|z) and its gradient with respect to the decoder's output, weight 1 per row.
+    std::fill_n(lik_weight_.begin(), n, T(1));
+    log_likelihood_grad<T>(spec, decoder_output(), x, samples, lik_weight_.data(), log_joint, decoder_.output_grad());
+    decoder_.backward(decoder_params(), grads(), z, dz, GradMode::none);
+  }
+  add_standard_normal_log_density<T>(z, log_joint, dz);
 }
 
 template <class T>

@@ -99,6 +99,18 @@ class Engine {
   /// log w = log p(x|z_s) + log p(z_s) - log q(z_s|x) per sample, [x.rows * samples].
   void log_weights(MatrixView<const T> x, const T* eps, std::size_t samples, T* out);
 
+  /// log p(x, z) = log p(x|z) + log p(z) for each row of z [x.rows * samples,
+  /// latent] (row m * samples + s belongs to datapoint m) into log_joint, and
+  /// its gradient with respect to z into dz: the unnormalized log posterior
+  /// that HMC samples (App. D and E). Runs the decoder only (no encoder: a
+  /// Monte Carlo EM model has no trained one) and forms no parameter
+  /// gradient (GradMode::none); grads() is left as it was. p(z) = N(0, I),
+  /// the prior of every family that has one; a family without one
+  /// (FamilyInfo::has_prior false) throws InputError. With dz.data null, the
+  /// values only (no backward pass).
+  void log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std::size_t samples, T* log_joint,
+                      MatrixView<T> dz);
+
   /// q(z|x)'s mean and log-variance (-inf for a point latent).
   void encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar);
   /// E[x|z] (sigmoid of the logits, or the Gaussian mean).

@@ -172,9 +172,10 @@ void transpose_planes(const T* src, T* dst, std::size_t rows, std::size_t channe
 
 // The bias gradient from the per-plane sums [rows, channels]: each channel
 // summed over the datapoints in order, then written or added once (as a
-// product adds to C).
+// product adds to C); nothing with GradMode::none.
 template <class T>
 void bias_gradient(const T* plane_sums, std::size_t rows, std::size_t channels, T* db, GradMode mode) {
+  if (mode == GradMode::none) return;
   for (std::size_t c = 0; c < channels; ++c) {
     T sum = 0;
     for (std::size_t n = 0; n < rows; ++n) sum += plane_sums[n * channels + c];
@@ -278,8 +279,9 @@ void ConvCore<T>::backward(const T* params, T* grads, MatrixView<const T> y, Mat
   });
   bias_gradient(sums, rows, out_, grads + bias_, mode);
   // dW (+)= product cols^T; beta = 0 writes it.
-  gemm<T>(Trans::no, Trans::yes, out_, k, ld, T(1), product, ld, cols_.data(), ld,
-          mode == GradMode::overwrite ? T(0) : T(1), grads + weight_, k);
+  if (mode != GradMode::none)
+    gemm<T>(Trans::no, Trans::yes, out_, k, ld, T(1), product, ld, cols_.data(), ld,
+            mode == GradMode::overwrite ? T(0) : T(1), grads + weight_, k);
   if (dx.data == nullptr) return;
   // dcols = W^T product, summed back into images.
   gemm<T>(Trans::yes, Trans::no, k, ld, out_, T(1), params + weight_, k, product, ld, T(0), dcols_.data(), ld);
@@ -378,8 +380,9 @@ void ConvTranspose2d<T>::backward(const T* params, T* grads, MatrixView<const T>
   bias_gradient(sums, rows, channels, grads + bias_, mode);
   im2col(geometry_, rows, dy.data, cols_.data(), padded_.data());
   // dW [in, out k k] (+)= x_cols cols^T.
-  gemm<T>(Trans::no, Trans::yes, in_channels_, k, ld, T(1), x_cols_.data(), ld, cols_.data(), ld,
-          mode == GradMode::overwrite ? T(0) : T(1), grads + weight_, k);
+  if (mode != GradMode::none)
+    gemm<T>(Trans::no, Trans::yes, in_channels_, k, ld, T(1), x_cols_.data(), ld, cols_.data(), ld,
+            mode == GradMode::overwrite ? T(0) : T(1), grads + weight_, k);
   if (dx.data == nullptr) return;
   gemm<T>(Trans::no, Trans::no, in_channels_, ld, k, T(1), params + weight_, k, cols_.data(), ld, T(0),
           dx_cols_.data(), ld);
@@ -446,7 +449,7 @@ template class Residual<double>;
 namespace reference {
 namespace {
 
-// The gradient buffers' starting values for `mode`.
+// The gradient buffers' starting values for `mode` (untouched unless overwrite).
 template <class T>
 void start_gradient(T* g, std::size_t n, GradMode mode) {
   if (mode == GradMode::overwrite) std::fill_n(g, n, T(0));
@@ -506,6 +509,7 @@ void Conv2d<T>::backward(const T* params, T* grads, MatrixView<const T> x, Matri
   start_gradient(grads + weight_, out.channels * in.channels * spec_.kernel * spec_.kernel, mode);
   start_gradient(grads + bias_, out.channels, mode);
   if (dx.data) std::fill_n(dx.data, dx.size(), T(0));
+  const bool parameters = mode != GradMode::none;
   const T* w = params + weight_;
   T* dw = grads + weight_;
   for (std::size_t n = 0; n < dy.rows; ++n)
@@ -513,7 +517,7 @@ void Conv2d<T>::backward(const T* params, T* grads, MatrixView<const T> x, Matri
       for (std::size_t i = 0; i < out.height; ++i)
         for (std::size_t j = 0; j < out.width; ++j) {
           const T g = dy.row(n)[(o * out.height + i) * out.width + j];
-          grads[bias_ + o] += g;
+          if (parameters) grads[bias_ + o] += g;
           for (std::size_t c = 0; c < in.channels; ++c)
             for (std::int64_t p = 0; p < k; ++p)
               for (std::int64_t q = 0; q < k; ++q) {
@@ -521,7 +525,7 @@ void Conv2d<T>::backward(const T* params, T* grads, MatrixView<const T> x, Matri
                 if (r < 0 || r >= H || t < 0 || t >= W) continue;
                 const std::size_t wi = ((o * in.channels + c) * spec_.kernel + p) * spec_.kernel + q;
                 const std::size_t xi = (c * in.height + r) * in.width + t;
-                dw[wi] += g * x.row(n)[xi];
+                if (parameters) dw[wi] += g * x.row(n)[xi];
                 if (dx.data) dx.row(n)[xi] += g * w[wi];
               }
         }
@@ -579,11 +583,12 @@ void ConvTranspose2d<T>::backward(const T* params, T* grads, MatrixView<const T>
   aevb::reference::activation_backward<T>(dy, y, act_, slope_);
   start_gradient(grads + weight_, in.channels * out.channels * spec_.kernel * spec_.kernel, mode);
   start_gradient(grads + bias_, out.channels, mode);
+  const bool parameters = mode != GradMode::none;
   const T* w = params + weight_;
   T* dw = grads + weight_;
   for (std::size_t n = 0; n < dy.rows; ++n) {
     const T* g = dy.row(n);
-    for (std::size_t o = 0; o < out.channels; ++o)
+    for (std::size_t o = 0; o < out.channels && parameters; ++o)
       for (std::size_t i = 0; i < out.height * out.width; ++i) grads[bias_ + o] += g[o * out.height * out.width + i];
     for (std::size_t c = 0; c < in.channels; ++c)
       for (std::size_t i = 0; i < in.height; ++i)
@@ -597,7 +602,7 @@ void ConvTranspose2d<T>::backward(const T* params, T* grads, MatrixView<const T>
                 if (r < 0 || r >= H || t < 0 || t >= W) continue;
                 const std::size_t wi = ((c * out.channels + o) * spec_.kernel + p) * spec_.kernel + q;
                 const T gy = g[(o * out.height + r) * out.width + t];
-                dw[wi] += x.row(n)[xi] * gy;
+                if (parameters) dw[wi] += x.row(n)[xi] * gy;
                 sum += w[wi] * gy;
               }
           if (dx.data) dx.row(n)[xi] = sum;

@@ -21,14 +21,15 @@ void dense_forward(const Dense& layer, const T* params, MatrixView<const T> x, M
 template <class T>
 void dense_backward(const Dense& layer, const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y,
                     MatrixView<T> dy, MatrixView<T> dx, GradMode mode) {
-  const bool overwrite = mode == GradMode::overwrite;
+  const bool overwrite = mode == GradMode::overwrite, parameters = mode != GradMode::none;
   // dL/d(pre-activation) in place, and db += its column sums, in one pass.
   if (overwrite) std::fill_n(grads + layer.bias, layer.out, T(0));
-  activation_backward(dy, y, layer.act, static_cast<T>(layer.slope), grads + layer.bias);
+  activation_backward(dy, y, layer.act, static_cast<T>(layer.slope), parameters ? grads + layer.bias : nullptr);
   // dW (+)= dy^T x: with beta = 0 the BLAS writes dW, tile by tile, instead of
   // adding to a buffer zeroed in a separate pass.
-  gemm<T>(Trans::yes, Trans::no, layer.out, layer.in, x.rows, T(1), dy.data, layer.out, x.data, layer.in,
-          overwrite ? T(0) : T(1), grads + layer.weight, layer.in);
+  if (parameters)
+    gemm<T>(Trans::yes, Trans::no, layer.out, layer.in, x.rows, T(1), dy.data, layer.out, x.data, layer.in,
+            overwrite ? T(0) : T(1), grads + layer.weight, layer.in);
   if (dx.data != nullptr) {
     gemm<T>(Trans::no, Trans::no, x.rows, layer.in, layer.out, T(1), dy.data, layer.out, params + layer.weight,
             layer.in, T(0), dx.data, layer.in);

@@ -28,8 +28,8 @@ template <class T>
 void dense_forward(const Dense& layer, const T* params, MatrixView<const T> x, MatrixView<T> y);
 
 /// Given dy = dL/dy (overwritten with dL/d(pre-activation)), the layer's input
-/// x and output y: grads += dL/dW, dL/db (grads = ... with GradMode::overwrite);
-/// dx = dL/dx unless dx.data is null.
+/// x and output y: grads += dL/dW, dL/db (grads = ... with GradMode::overwrite,
+/// untouched with GradMode::none); dx = dL/dx unless dx.data is null.
 template <class T>
 void dense_backward(const Dense& layer, const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y,
                     MatrixView<T> dy, MatrixView<T> dx, GradMode mode = GradMode::accumulate);

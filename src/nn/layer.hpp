@@ -44,8 +44,9 @@ class Layer {
   /// y [rows, out.size()] from x [rows, in.size()] (rows <= planned).
   virtual void forward(const T* params, MatrixView<const T> x, MatrixView<T> y) = 0;
   /// Given the forward's x and y and dy = dL/dy (the layer may overwrite dy):
-  /// adds dL/d(its parameters) to grads (writes them with GradMode::overwrite)
-  /// and writes dx = dL/dx unless dx.data is null.
+  /// adds dL/d(its parameters) to grads (writes them with GradMode::overwrite,
+  /// leaves grads untouched with GradMode::none) and writes dx = dL/dx unless
+  /// dx.data is null.
   virtual void backward(const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y, MatrixView<T> dy,
                         MatrixView<T> dx, GradMode mode) = 0;
 

@@ -136,6 +136,24 @@ void gaussian_log_density(MatrixView<const T> head, std::size_t samples, const T
   pool::for_ranges(head.rows, rows, head.rows * samples * nz >= kParallelLatents);
 }
 
+template <class T>
+void add_standard_normal_log_density(MatrixView<const T> z, T* log_prior, MatrixView<T> dz) {
+  const auto rows = [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) {
+      const T* zr = z.row(r);
+      double log_p = 0;
+#pragma omp simd reduction(+ : log_p)
+      for (std::size_t j = 0; j < z.cols; ++j) log_p += -0.5 * (kLog2Pi + double(zr[j]) * zr[j]);
+      if (dz.data != nullptr) {
+        T* g = dz.row(r);
+        for (std::size_t j = 0; j < z.cols; ++j) g[j] -= zr[j];
+      }
+      log_prior[r] = static_cast<T>(log_prior[r] + log_p);
+    }
+  };
+  pool::for_ranges(z.rows, rows, z.size() >= kParallelLatents);
+}
+
 template void reparameterize<float>(MatrixView<const float>, std::size_t, const float*, const PosteriorSample<float>&);
 template void reparameterize<double>(MatrixView<const double>, std::size_t, const double*,
                                      const PosteriorSample<double>&);
@@ -143,6 +161,8 @@ template void reparameterize_backward<float>(MatrixView<const float>, std::size_
                                              const PosteriorGrad<float>&, MatrixView<float>);
 template void reparameterize_backward<double>(MatrixView<const double>, std::size_t, const double*, const double*,
                                               const PosteriorGrad<double>&, MatrixView<double>);
+template void add_standard_normal_log_density<float>(MatrixView<const float>, float*, MatrixView<float>);
+template void add_standard_normal_log_density<double>(MatrixView<const double>, double*, MatrixView<double>);
 
 template void gaussian_log_density<float>(MatrixView<const float>, std::size_t, const float*, float*, const float*,
                                           MatrixView<float>);

@@ -30,4 +30,11 @@ template <class T>
 void gaussian_log_density(MatrixView<const T> head, std::size_t samples, const T* z, T* log_q, const T* weight,
                           MatrixView<T> dhead);
 
+/// The prior at given z [n, Nz] (not a draw of q): log_prior[r] += sum_j
+/// -1/2 (log 2pi + z_j^2) and dz[r] += -z_r, the prior's share of
+/// log p(x, z) and of its z-gradient (the HMC target of App. D and E); the
+/// values only when dz.data is null.
+template <class T>
+void add_standard_normal_log_density(MatrixView<const T> z, T* log_prior, MatrixView<T> dz);
+
 }  // namespace aevb

@@ -1,12 +1,10 @@
 #pragma once
-// The linear-Gaussian VAE, the one model whose marginal likelihood and
-// posterior are known in closed form (no hidden layers, gaussian-fixed
-// decoder without sigmoid):
-//   p(z) = N(0, I),  p(x|z) = N(W z + b, c I)   =>   p(x) = N(b, W W^T + c I),
-//   p(z|x) = N(Sigma W^T (x - b) / c, Sigma),  Sigma = (I + W^T W / c)^-1.
-// W has orthogonal columns, so the true posterior is diagonal and the
-// encoder can represent it exactly. Used by the evaluation tests and by the
-// training algorithms' tests (wake-sleep's sleep phase must find Sigma).
+// The linear-Gaussian VAE whose log p(x) is known in closed form (no hidden
+// layers, gaussian-fixed decoder without sigmoid):
+//   p(z) = N(0, I),  p(x|z) = N(W z + b, c I)   =>   p(x) = N(b, W W^T + c I).
+// W has orthogonal columns, so the true posterior is diagonal and the encoder
+// can represent it exactly. Shared by the tests of the importance-sampled
+// log p(x) and of the App. D estimator.
 #include <aevb/vae.hpp>
 
 #include <gtest/gtest.h>
@@ -17,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace aevb::linear_gaussian {
+namespace aevb::test::linear_gaussian {
 
 constexpr std::size_t kD = 6, kNz = 2, kRows = 200;
 constexpr double kC = 0.5;  // the decoder's fixed variance
@@ -107,4 +105,19 @@ inline std::vector<float> data_from_the_model() {
   return x;
 }
 
-}  // namespace aevb::linear_gaussian
+struct Exact {
+  std::vector<double> log_px;
+  double mean = 0, stderr_ = 0;  // over datapoints, as evaluate_model reports them
+};
+
+inline Exact exact_log_likelihoods(const std::vector<float>& x) {
+  Exact e;
+  for (std::size_t r = 0; r < kRows; ++r) e.log_px.push_back(exact_log_px(x.data() + r * kD));
+  for (double v : e.log_px) e.mean += v / double(kRows);
+  double ss = 0;
+  for (double v : e.log_px) ss += (v - e.mean) * (v - e.mean);
+  e.stderr_ = std::sqrt(ss / double(kRows - 1) / double(kRows));
+  return e;
+}
+
+}  // namespace aevb::test::linear_gaussian

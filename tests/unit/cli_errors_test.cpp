@@ -285,6 +285,14 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
       {"eval --per-datapoint of an autoencoder",
        concat({"eval", "--model", path("ae_run/model.safetensors"), "--per-datapoint", path("never.csv")}, mnist),
        "--per-datapoint writes each datapoint's log p(x), which needs --iw > 0 and a model with a prior", path("never.csv")},
+      {"eval --hmc of an autoencoder",
+       concat({"eval", "--model", path("ae_run/model.safetensors"), "--hmc", "--out", path("never.json")}, mnist),
+       "--hmc estimates log p(x), which needs a model with a prior; " + path("ae_run/model.safetensors") +
+           " is autoencoder",
+       path("never.json")},
+      {"eval --hmc with too few samples",
+       concat({"eval", "--model", images, "--hmc", "--hmc-samples", "3", "--out", path("never.json")}, mnist),
+       "the App. D estimator needs at least 4 samples per datapoint, found 3", path("never.json")},
       // cmd_train.cpp: config files
       {"--config missing", train({"--config", path("missing.toml")}), "cannot read " + path("missing.toml"), run_dir},
       {"--config of another format", train({"--config", path("settings.yaml")}),

@@ -1,11 +1,9 @@
 // log p(x) and the ELBO that users read, against values computed here in
 // closed form, not against other aevb numbers. The model is linear-Gaussian
-// (no hidden layers, gaussian-fixed decoder without sigmoid):
-//   p(z) = N(0, I),  p(x|z) = N(W z + b, c I)   =>   p(x) = N(b, W W^T + c I).
-// W has orthogonal columns, so the true posterior is diagonal and the encoder
-// can represent it exactly: then every importance weight equals p(x) and L_k
-// is log p(x) for every k. With q wider than the posterior, L_k converges to
-// log p(x) at a rate known in closed form.
+// (support/linear_gaussian.hpp): its encoder can be the exact posterior, and
+// then every importance weight equals p(x) and L_k is log p(x) for every k.
+// With q wider than the posterior, L_k converges to log p(x) at a rate known
+// in closed form.
 #include "eval/evaluation.hpp"
 #include "io/model_file.hpp"
 #include "support/cli_runner.hpp"
@@ -28,22 +26,7 @@
 namespace aevb {
 namespace {
 
-using namespace linear_gaussian;
-
-struct Exact {
-  std::vector<double> log_px;
-  double mean = 0, stderr_ = 0;  // over datapoints, as evaluate_model reports them
-};
-
-Exact exact_log_likelihoods(const std::vector<float>& x) {
-  Exact e;
-  for (std::size_t r = 0; r < kRows; ++r) e.log_px.push_back(exact_log_px(x.data() + r * kD));
-  for (double v : e.log_px) e.mean += v / double(kRows);
-  double ss = 0;
-  for (double v : e.log_px) ss += (v - e.mean) * (v - e.mean);
-  e.stderr_ = std::sqrt(ss / double(kRows - 1) / double(kRows));
-  return e;
-}
+using namespace test::linear_gaussian;
 
 // The ELBO of estimator B in closed form for this model (App. B for the KL):
 //   E_q log p(x|z) = -D/2 log(2 pi c) - (|x - b - W mu|^2 + sum_j sigma_j^2 |W_j|^2) / (2c),

@@ -10,7 +10,10 @@
 #include "backend/cpu/gemm_bf16_amx.hpp"
 #include "core/param_layout.hpp"
 #include "core/rng.hpp"
+#include "model/engine.hpp"
+#include "model/posterior_target.hpp"
 #include "nn/conv.hpp"
+#include "prob/hmc.hpp"
 
 #include <gtest/gtest.h>
 
@@ -224,6 +227,39 @@ TEST(NoAllocation, ConvLayersAfterPlan) {
   }
   set_threads(0);
   EXPECT_EQ(allocations, 0) << "operator new called in a planned conv forward/backward";
+}
+
+// HMC on p(z|x) (src/prob/hmc.hpp over Engine::log_joint_grad, as the App.
+// D estimator and MCEM run it): once the first transition has planned the
+// sampler and the engine, transitions allocate nothing, adapting or not.
+TEST(NoAllocation, HmcTransitionsAfterTheFirst) {
+  set_threads(2);
+  ModelConfig model;
+  model.input_dim = 784;
+  model.hidden = {100};
+  model.latent = 3;
+  Engine<float> engine(model);
+  engine.initialize(1);
+  const std::size_t chains = 200, d = model.latent;
+  std::vector<float> x(chains * model.input_dim), z(chains * d), grad(chains * d), log_joint(chains);
+  fill_uniform(x.data(), x.size(), 2, 0);
+  fill_normal(z.data(), z.size(), 3, 0);
+  std::vector<double> step(chains, 0.1);
+  std::vector<std::uint64_t> id(chains);
+  for (std::size_t c = 0; c < chains; ++c) id[c] = c;
+  const HmcChains<float> batch{{z.data(), chains, d}, log_joint.data(), {grad.data(), chains, d}, step.data(), id.data()};
+  PosteriorTarget<float> target(engine, {x.data(), chains, model.input_dim});
+  target.log_density_grad(batch.z, log_joint.data(), batch.grad);
+  Hmc<float> hmc(d, HmcOptions{});
+  hmc.transition(target, batch, 1, 0, true);
+  long allocations = 0;
+  {
+    const CountAllocations counter;
+    for (std::uint64_t t = 1; t < 4; ++t) hmc.transition(target, batch, 1, t, t < 2);
+    allocations = counter.count();
+  }
+  set_threads(0);
+  EXPECT_EQ(allocations, 0) << "operator new called in a planned HMC transition";
 }
 
 // The counter itself works (a test of the test).

@@ -262,7 +262,7 @@ TEST(WakeSleep, RwsWithOneSampleAndSleepUpdatesIsWakeSleep) {
 // the encoder's optimum, argmin E_p(x) KL(p(z|x) || q(z|x)), is the exact
 // posterior, which the linear encoder can represent.
 TEST(WakeSleep, SleepPhaseFindsTheExactPosteriorOfTheLinearGaussianModel) {
-  using namespace linear_gaussian;
+  using namespace test::linear_gaussian;
   Vae vae = linear_gaussian_vae(1.0);
   set(vae, "encoder.mu.weight", std::vector<double>(kNz * kD, 0.0));  // q(z|x) = N(0, I): the prior
   set(vae, "encoder.mu.bias", std::vector<double>(kNz, 0.0));
