@@ -125,13 +125,6 @@ HmcLikelihood hmc_log_likelihood(const Vae& model, ConstMatrix x, const HmcLikel
   validate(options);
   if (!model.has_prior())
     throw InputError("the App. D estimator needs a prior p(z); the " + model.config().family + " family has none");
-  if (x.cols != model.config().input_dim) {
-    std::string message = "the App. D estimator: the data has ";
-    message += std::to_string(x.cols);
-    message += " values per datapoint, the model expects ";
-    message += std::to_string(model.config().input_dim);
-    throw InputError(message);
-  }
   // An engine of its own: the model stays const, and the workspace is this
   // estimator's chunk of chains.
   Engine<float> engine(model.config());

@@ -88,7 +88,6 @@ template <class T>
 class Hmc {
  public:
   Hmc(std::size_t dim, const HmcOptions& options);
-  const HmcOptions& options() const { return options_; }
 
   /// Sizes the scratch for up to `chains` chains (grows only); transition()
   /// calls it, and after the first call for a batch size never allocates.

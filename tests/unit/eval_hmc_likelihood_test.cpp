@@ -278,7 +278,7 @@ TEST(HmcLikelihood, RefusesWhatItCannotServe) {
   HmcLikelihoodOptions few;
   few.samples = 3;
   EXPECT_ERROR_CONTAINS(hmc_log_likelihood(vae, {x.data(), 1, 6}, few), "at least 4 samples per datapoint, found 3");
-  EXPECT_ERROR_CONTAINS(hmc_log_likelihood(vae, {x.data(), 2, 3}, {}), "the data has 3 values per datapoint");
+  EXPECT_ERROR_CONTAINS(hmc_log_likelihood(vae, {x.data(), 2, 3}, {}), "data has 3 values per datapoint, the model expects 6");
 }
 
 }  // namespace
