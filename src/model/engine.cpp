@@ -44,10 +44,10 @@ Engine<T>::Engine(const ModelConfig& config)
       throw InputError("model: full VB's weight posterior needs a family with a prior; the " + config_.family +
                        " family has none");
     // build_networks put the decoder's tensors (the means) last before their log sigmas.
-    for (const ParameterInfo& p : layout_.table()) {
-      if (weights_.mean == 0 && p.name.rfind("decoder.", 0) == 0) weights_.mean = p.offset;
-      if (weights_.scale == 0 && p.name.ends_with("_log_sigma")) weights_.scale = p.offset;
-    }
+    const auto& table = layout_.table();
+    const auto first = [&](auto&& is) { return std::find_if(table.begin(), table.end(), is)->offset; };
+    weights_.mean = first([](const ParameterInfo& p) { return p.name.rfind("decoder.", 0) == 0; });
+    weights_.scale = first([](const ParameterInfo& p) { return p.name.ends_with("_log_sigma"); });
     weights_.count = weights_.scale - weights_.mean;
     weight_kl_blocks_.assign(weight_kl_blocks(weights_.count), 0.0);
   }
