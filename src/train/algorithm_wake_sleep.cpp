@@ -35,8 +35,8 @@ class WakeSleep final : public TrainingAlgorithm {
         q_wake_(q_wake),
         q_sleep_(q_sleep),
         eps_(config.batch * config.objective.samples * engine.noise_dim()),
-        dream_z_(config.batch * engine.config().latent),
-        dream_x_(config.batch * engine.config().input_dim) {}
+        dream_z_noise_(config.batch * engine.config().latent),
+        dream_noise_(config.batch * engine.config().input_dim) {}
 
   Bound gradient(Engine<float>& engine, ConstMatrix batch, std::uint64_t step, float kl_weight) override {
     fill_normal(eps_.data(), batch.rows * objective_.samples * engine.noise_dim(), seed_,
@@ -46,14 +46,14 @@ class WakeSleep final : public TrainingAlgorithm {
     const Bound bound = engine.wake(batch, eps_.data(), objective, weighting_, q_wake_, GradMode::overwrite);
     if (q_sleep_ > 0) {
       // As many dreams as datapoints (the authors' step_wakesleep).
-      fill_normal(dream_z_.data(), batch.rows * engine.config().latent, seed_, rng_stream(RngPurpose::dream_z, step));
+      fill_normal(dream_z_noise_.data(), batch.rows * engine.config().latent, seed_, rng_stream(RngPurpose::dream_z, step));
       const std::size_t values = batch.rows * engine.config().input_dim;
       const std::uint64_t stream = rng_stream(RngPurpose::dream_x, step);
       if (LikelihoodSpec::from(engine.config()).samples_from_uniform())
-        fill_uniform(dream_x_.data(), values, seed_, stream);
+        fill_uniform(dream_noise_.data(), values, seed_, stream);
       else
-        fill_normal(dream_x_.data(), values, seed_, stream);
-      engine.sleep(dream_z_.data(), dream_x_.data(), batch.rows, q_sleep_,
+        fill_normal(dream_noise_.data(), values, seed_, stream);
+      engine.sleep(dream_z_noise_.data(), dream_noise_.data(), batch.rows, q_sleep_,
                    q_wake_ > 0 ? GradMode::accumulate : GradMode::overwrite);
     }
     return bound;
@@ -64,7 +64,7 @@ class WakeSleep final : public TrainingAlgorithm {
   std::uint64_t seed_;
   WakeWeighting weighting_;
   float q_wake_, q_sleep_;
-  std::vector<float> eps_, dream_z_, dream_x_;
+  std::vector<float> eps_, dream_z_noise_, dream_noise_;  // eps; z' ~ p(z); the noise x' ~ p(x|z') is drawn from
 };
 
 // What both algorithms need of the model and the objective.
