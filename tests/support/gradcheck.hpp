@@ -2,14 +2,25 @@
 // Central finite differences in double precision (the Caffe gradient checker's
 // approach): perturb each coordinate by +-h, re-evaluate the scalar loss with
 // all randomness held fixed, compare with the analytic derivative.
+#include "core/rng.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 
 namespace aevb::testing {
+
+/// Every parameter (biases too) drawn from N(0, scale^2), so that no ReLU
+/// sits exactly on its kink and no gradient is trivially zero.
+template <class Engine>
+void randomize_parameters(Engine& engine, std::uint64_t seed, double scale = 0.5) {
+  fill_normal(engine.params(), engine.param_count(), seed, 0);
+  for (std::size_t i = 0; i < engine.param_count(); ++i) engine.params()[i] *= scale;
+}
 
 /// Checks analytic[i] against (f(x + h e_i) - f(x - h e_i)) / 2h for every i.
 /// The truncation error is O(h^2 f''') ~ 1e-10 and the rounding error

@@ -73,8 +73,7 @@ class FullVbGradient : public ::testing::TestWithParam<Likelihood> {};
 TEST_P(FullVbGradient, MatchesFiniteDifferencesInEveryParameter) {
   const ModelConfig model = small_model(GetParam(), true);
   Engine<double> engine(model);
-  fill_normal(engine.params(), engine.param_count(), 5, 0);
-  for (std::size_t i = 0; i < engine.param_count(); ++i) engine.params()[i] *= 0.5;
+  testing::randomize_parameters(engine, 5);
   const std::size_t n = engine.weight_count(), mean = engine.layout().find("decoder.0.weight").offset;
   const std::size_t scale = engine.layout().find("decoder.0.weight_log_sigma").offset;
   for (std::size_t i = 0; i < n; ++i) engine.params()[scale + i] = -1.0 + 0.3 * engine.params()[scale + i];

@@ -57,8 +57,7 @@ TEST_P(JointGradient, MatchesFiniteDifferencesAndLeavesParameterGradientsAlone) 
   model.likelihood = c.likelihood;
   model.fixed_variance = 0.5f;
   Engine<double> engine(model);
-  fill_normal(engine.params(), engine.param_count(), 5, 0);
-  for (std::size_t i = 0; i < engine.param_count(); ++i) engine.params()[i] *= 0.5;
+  testing::randomize_parameters(engine, 5);
   const std::size_t rows = 3, n = rows * c.samples, nz = model.latent;
   std::vector<float> x_float(rows * model.input_dim);
   fill_uniform(x_float.data(), x_float.size(), 7, 0);

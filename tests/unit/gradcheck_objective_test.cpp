@@ -55,9 +55,7 @@ TEST_P(ObjectiveGradient, MatchesFiniteDifferences) {
   model.likelihood = c.likelihood;
   model.fixed_variance = 0.5f;
   Engine<double> engine(model);
-  // Every parameter (biases too) random, so no ReLU sits exactly on its kink.
-  fill_normal(engine.params(), engine.param_count(), 5, 0);
-  for (std::size_t i = 0; i < engine.param_count(); ++i) engine.params()[i] *= 0.5;
+  testing::randomize_parameters(engine, 5);
   const std::size_t rows = 4;
   const ObjectiveConfig objective{c.estimator, c.samples, c.beta};
 

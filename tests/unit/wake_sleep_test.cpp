@@ -81,8 +81,7 @@ class Phases : public ::testing::TestWithParam<PhaseCase> {
   void SetUp() override {
     model = model_of(GetParam());
     engine = std::make_unique<Engine<double>>(model);
-    fill_normal(engine->params(), engine->param_count(), 5, 0);
-    for (std::size_t i = 0; i < engine->param_count(); ++i) engine->params()[i] *= 0.5;
+    testing::randomize_parameters(*engine, 5);
     split = decoder_offset(*engine);
     std::vector<float> x_float(kRows * model.input_dim);
     fill_uniform(x_float.data(), x_float.size(), 7, 0);
