@@ -48,10 +48,15 @@ void run_eval(const EvalFlags& f) {
     throw InputError("--hmc estimates log p(x), which needs a model with a prior; " + f.model_path + " is " +
                      model.config().family);
   if (f.hmc) validate(f.hmc_options);
-  if (!f.per_datapoint_out.empty() && (!model.has_prior() || f.iw == 0))
-    throw InputError("--per-datapoint writes each datapoint's log p(x), which needs --iw > 0 and a model with a "
-                     "prior; " + f.model_path + " is " + model.config().family + " with --iw " +
-                     std::to_string(f.iw));
+  // A decoder-only model (MCEM's) has no q(z|x): no bound, no importance sampling.
+  const bool has_encoder = !model.config().decoder_only;
+  if (!has_encoder && !f.hmc)
+    throw InputError(f.model_path + " is decoder-only (trained by mcem): its bound and importance-sampled log p(x) "
+                     "need an encoder; --hmc estimates log p(x) without one");
+  if (!f.per_datapoint_out.empty() && (!model.has_prior() || f.iw == 0 || !has_encoder))
+    throw InputError("--per-datapoint writes each datapoint's importance-sampled log p(x), which needs --iw > 0 and "
+                     "a model with a prior and an encoder; " + f.model_path + " is " +
+                     (has_encoder ? model.config().family : "decoder-only") + " with --iw " + std::to_string(f.iw));
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
   const Binarize binarize = evaluation_binarization(f.data.binarize, f.model_path);
@@ -61,18 +66,20 @@ void run_eval(const EvalFlags& f) {
   options.objective = {parse_estimator(f.estimator), f.samples, 1.0f};
   validate(options.objective);
   // A family without a prior (the autoencoder) has no log p(x) to estimate.
-  const std::size_t iw = model.has_prior() ? f.iw : 0;
+  const std::size_t iw = model.has_prior() && has_encoder ? f.iw : 0;
   options.iw_samples = iw;
   options.seed = f.seed;
   options.weight_samples = f.weight_samples;
   options.matmul_precision = parse_matmul_precision(f.matmul_precision);
   const auto start = std::chrono::steady_clock::now();
-  Progress progress("log p(x), k = " + std::to_string(iw), "datapoints");
-  const EvalResult r = evaluate_model(model, {x.data(), data.count, data.dim}, options,
-                                      [&](std::size_t done, std::size_t total) {
-                                        if (!f.json) progress.update(done, total, NAN);
-                                      });
-  if (!f.json && iw > 0) progress.finish();
+  EvalResult r;
+  if (has_encoder) {
+    Progress progress("log p(x), k = " + std::to_string(iw), "datapoints");
+    r = evaluate_model(model, {x.data(), data.count, data.dim}, options, [&](std::size_t done, std::size_t total) {
+      if (!f.json) progress.update(done, total, NAN);
+    });
+    if (!f.json && iw > 0) progress.finish();
+  }
   HmcLikelihood hmc;
   if (f.hmc) {
     if (model.config().latent > 5)
@@ -91,20 +98,24 @@ void run_eval(const EvalFlags& f) {
 
   nlohmann::json out = {{"model", f.model_path},
                         {"data", data.source},
-                        {"count", r.count},
+                        {"count", data.count},
                         {"binarize", std::string(to_string(binarize))},
-                        {"estimator", f.estimator},
-                        {"samples", f.samples},
-                        {"elbo", r.elbo.bound},
-                        {"reconstruction", r.elbo.reconstruction},
-                        {"kl", r.elbo.kl},
                         {"family", model.config().family},
-                        {"iw_samples", iw},
-                        {"active_units", r.active_units},
-                        {"activity", r.activity},
                         {"seed", f.seed},
                         {"matmul_precision", f.matmul_precision},
                         {"seconds", seconds}};
+  if (has_encoder) {
+    out.update({{"estimator", f.estimator},
+                {"samples", f.samples},
+                {"elbo", r.elbo.bound},
+                {"reconstruction", r.elbo.reconstruction},
+                {"kl", r.elbo.kl},
+                {"iw_samples", iw},
+                {"active_units", r.active_units},
+                {"activity", r.activity}});
+  } else {
+    out["decoder_only"] = true;
+  }
   if (model.has_weight_posterior()) out["weight_samples"] = f.weight_samples;
   if (iw > 0) {
     out["log_likelihood"] = r.log_likelihood;
@@ -124,11 +135,12 @@ void run_eval(const EvalFlags& f) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
-  std::printf("%s: %zu datapoints (%s binarization)\n", data.source.c_str(), r.count, to_string(binarize).data());
-  if (model.has_prior())
+  std::printf("%s: %zu datapoints (%s binarization)%s\n", data.source.c_str(), data.count,
+              to_string(binarize).data(), has_encoder ? "" : ", a decoder-only model");
+  if (has_encoder && model.has_prior())
     std::printf("  ELBO (estimator %s, L = %zu)   %10.3f nats  (reconstruction %.3f, KL %.3f)\n", f.estimator.c_str(),
                 f.samples, r.elbo.bound, r.elbo.reconstruction, r.elbo.kl);
-  else
+  else if (has_encoder)
     std::printf("  reconstruction log p(x|z)   %10.3f nats  (no log p(x): the %s family has no prior)\n",
                 r.elbo.reconstruction, model.config().family.c_str());
   if (iw > 0)
@@ -137,7 +149,8 @@ void run_eval(const EvalFlags& f) {
   if (f.hmc)
     std::printf("  log p(x) (App. D: HMC, %zu samples, %zu leapfrog steps)   %10.3f +- %.3f nats  (acceptance %.2f)\n",
                 f.hmc_options.samples, f.hmc_options.hmc.leapfrog_steps, hmc.mean, hmc.stderr_, hmc.acceptance);
-  std::printf("  active latent units (Cov_x E_q[z_j] > 0.01)   %zu of %zu\n", r.active_units, r.activity.size());
+  if (has_encoder)
+    std::printf("  active latent units (Cov_x E_q[z_j] > 0.01)   %zu of %zu\n", r.active_units, r.activity.size());
 }
 
 }  // namespace

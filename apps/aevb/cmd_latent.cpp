@@ -38,6 +38,7 @@ void run_encode(const EncodeFlags& f) {
   const TableFormat format = format_of(f.out, "--out");
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
+  require_encoder(model, f.model_path, "encode");
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
   const Binarize binarize = evaluation_binarization(f.data.binarize, f.model_path);

@@ -32,6 +32,7 @@ void run_reconstruct(const ReconstructFlags& f) {
   if (f.count == 0) throw InputError("--count must be at least 1");
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
+  require_encoder(model, f.model_path, "reconstruct");
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
   const auto [h, w, channels] = image_size(model, "reconstruct");
@@ -83,6 +84,7 @@ void run_interpolate(const InterpolateFlags& f) {
   if (f.steps < 2 || f.steps > 200) throw InputError("--steps " + std::to_string(f.steps) + ": expected 2 to 200");
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
+  require_encoder(model, f.model_path, "interpolate");
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
   const auto [h, w, channels] = image_size(model, "interpolate");

@@ -103,6 +103,11 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
     s.train.optimizer.weight_decay = 0;
   }
   if (f.given("--batch")) s.train.batch = f.batch;
+  // The algorithm decides whether the model has an encoder (MCEM's has none).
+  const AlgorithmInfo& algorithm = find_algorithm(s.train.algorithm);
+  s.model.decoder_only = !algorithm.trains_encoder;
+  if (algorithm.batch_method && f.given("--batch"))
+    throw InputError("--batch: " + s.train.algorithm + " is a batch method; its minibatch is the whole training set");
   if (f.given("--epochs")) s.epochs = f.epochs;
   if (f.given("--seed")) s.train.seed = f.seed;
   if (f.given("--matmul-precision")) s.train.matmul_precision = parse_matmul_precision(f.matmul_precision);
@@ -153,6 +158,7 @@ void complete_for_data(RunSettings& s, const Dataset& train) {
   s.model.image_channels = train.channels;
   if (s.prior_weight_decay) s.train.optimizer.weight_decay = static_cast<float>(1.0 / double(train.count));
   s.train.datapoints = train.count;
+  if (find_algorithm(s.train.algorithm).batch_method) s.train.batch = train.count;
   // Negative or NaN would turn into a huge step count below: a KL weight near 0 for the whole run.
   if (!(s.kl_warmup_epochs >= 0))
     throw InputError("--kl-warmup: expected a number of epochs >= 0, found " + std::to_string(s.kl_warmup_epochs));
@@ -166,7 +172,7 @@ void complete_for_data(RunSettings& s, const Dataset& train) {
 }
 
 std::optional<Bound> evaluate_on(const Vae& model, const std::vector<float>& x, const RunSettings& s) {
-  if (x.empty()) return std::nullopt;
+  if (x.empty() || model.config().decoder_only) return std::nullopt;  // no encoder, no bound
   ObjectiveConfig objective = s.train.objective;
   objective.beta = 1.0f;
   return model.evaluate({x.data(), x.size() / s.model.input_dim, s.model.input_dim}, objective, s.train.seed);
@@ -174,16 +180,20 @@ std::optional<Bound> evaluate_on(const Vae& model, const std::vector<float>& x, 
 
 nlohmann::json epoch_metrics(std::uint64_t epoch, const Trainer& trainer, std::uint64_t samples_seen,
                              const EpochResult& r, const std::optional<Bound>& validation,
-                             const std::optional<Bound>& test) {
+                             const std::optional<Bound>& test, bool decoder_only) {
   nlohmann::json m = {{"epoch", epoch},
                       {"step", trainer.steps()},
                       {"samples", samples_seen},
                       {"seconds", r.seconds},
                       {"samples_per_second", double(r.samples) / r.seconds},
                       {"kl_weight", trainer.kl_weight()},
-                      {"train_bound", r.train.bound},
-                      {"train_reconstruction", r.train.reconstruction},
-                      {"train_kl", r.train.kl}};
+                      {"train_reconstruction", r.train.reconstruction}};
+  if (decoder_only) {  // MCEM: log p(x, z) at the chains, not a bound (src/train/algorithm_mcem.cpp)
+    m["train_log_joint"] = r.train.bound;
+  } else {
+    m["train_bound"] = r.train.bound;
+    m["train_kl"] = r.train.kl;
+  }
   auto add = [&](const char* name, const std::optional<Bound>& b) {
     if (!b) return;
     m[std::string(name) + "_bound"] = b->bound;
@@ -245,12 +255,17 @@ void run_training(TrainFlags& f) {
     samples_seen += r.samples;
     const auto validation = evaluate_on(model, data.validation_x, s);
     const auto test = evaluate_on(model, data.test_x, s);
-    metrics.push_back(epoch_metrics(epoch + 1, trainer, samples_seen, r, validation, test));
+    metrics.push_back(epoch_metrics(epoch + 1, trainer, samples_seen, r, validation, test, s.model.decoder_only));
     save_run_state(paths, model, trainer, s, metrics, epoch + 1, data.train.source);
-    std::printf("epoch %llu: train bound %.2f (recon %.2f, KL %.2f)%s%s, %.0f samples/s\n",
-                static_cast<unsigned long long>(epoch + 1), r.train.bound, r.train.reconstruction, r.train.kl,
-                validation ? (", validation " + std::to_string(validation->bound)).c_str() : "",
-                test ? (", test " + std::to_string(test->bound)).c_str() : "", double(r.samples) / r.seconds);
+    if (s.model.decoder_only)
+      std::printf("epoch %llu: train log p(x, z) at the chains %.2f (log p(x|z) %.2f), %.0f samples/s\n",
+                  static_cast<unsigned long long>(epoch + 1), r.train.bound, r.train.reconstruction,
+                  double(r.samples) / r.seconds);
+    else
+      std::printf("epoch %llu: train bound %.2f (recon %.2f, KL %.2f)%s%s, %.0f samples/s\n",
+                  static_cast<unsigned long long>(epoch + 1), r.train.bound, r.train.reconstruction, r.train.kl,
+                  validation ? (", validation " + std::to_string(validation->bound)).c_str() : "",
+                  test ? (", test " + std::to_string(test->bound)).c_str() : "", double(r.samples) / r.seconds);
     std::fflush(stdout);
   }
   if (!f.no_report) {
@@ -281,7 +296,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--test-eval", f.test_eval, "test images evaluated after each epoch (0: none)");
   cmd->add_option("--family", f.family, "vae (the paper's) or autoencoder (a point z, no KL)");
   cmd->add_option("--algorithm", f.algorithm,
-                  "aevb (Algorithm 1), wake-sleep (the paper's baseline) or rws (reweighted wake-sleep, K = --samples)");
+                  "aevb (Algorithm 1), wake-sleep (the paper's baseline), rws (reweighted wake-sleep, K = --samples), "
+                  "full-vb (App. F, with --full-vb) or mcem (Monte Carlo EM, App. E: no encoder, whole-set batches)");
   cmd->add_option("--rws-q", f.rws_q, "what trains rws's encoder: wake (the data, default), sleep (dreams) or both");
   cmd->add_option("--hidden", f.hidden, "hidden layer widths of an MLP, encoder order (the decoder mirrors them)");
   cmd->add_option("--encoder", f.encoder,
@@ -303,7 +319,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--momentum", f.momentum, "SGD momentum");
   cmd->add_option("--weight-decay", f.weight_decay, "L2 weight per datapoint, or 'prior' for 1/N: the N(0, I) prior");
   cmd->add_option("--clip-norm", f.clip_norm, "clip the gradient norm (0: off)");
-  cmd->add_option("--batch", f.batch, "minibatch size M");
+  cmd->add_option("--batch", f.batch, "minibatch size M (mcem: always the whole training set)");
   cmd->add_option("--matmul-precision", f.matmul_precision,
                   "float32, or bfloat16: training products on AMX (evaluation stays float32)");
   cmd->add_option("--epochs", f.epochs, "epochs (with --resume: the new total)");

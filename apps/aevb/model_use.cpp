@@ -61,6 +61,12 @@ std::uint32_t checked_index(std::size_t index, std::size_t count, const std::str
   return static_cast<std::uint32_t>(index);
 }
 
+void require_encoder(const Vae& model, const std::string& model_path, const std::string& command) {
+  if (model.config().decoder_only)
+    throw InputError(command + " encodes datapoints with q(z|x); " + model_path +
+                     " is decoder-only (trained by mcem) and has no encoder");
+}
+
 ImageShape image_size(const Vae& model, const std::string& command) {
   return image_shape(model.config(), command);
 }

@@ -42,6 +42,10 @@ std::vector<float> decode_rows(const Vae& model, std::span<const float> z);
 /// the flag: "--from 25: out of range, DATA has 20 datapoints (0 to 19)".
 std::uint32_t checked_index(std::size_t index, std::size_t count, const std::string& flag, const std::string& source);
 
+/// Throws InputError naming the file and `command` when the model has no
+/// encoder (a decoder-only model, trained by mcem).
+void require_encoder(const Vae& model, const std::string& model_path, const std::string& command);
+
 /// The model's image shape, for a command that draws one.
 ImageShape image_size(const Vae& model, const std::string& command);
 

@@ -67,6 +67,11 @@ struct ModelConfig {
   /// it log sigma; trained by --algorithm full-vb, evaluated by averaging over
   /// theta ~ q(theta). The encoder's parameters stay point estimates.
   bool weight_posterior = false;
+  /// The generative model p(z) p(x|z) alone, without an encoder q(z|x): what
+  /// Monte Carlo EM (App. E) trains. Its posterior is reached by HMC only
+  /// (aevb eval --hmc); encoding, the bound and importance sampling refuse it.
+  /// The encoder's layers (or `hidden`) still declare the mirrored decoder.
+  bool decoder_only = false;
 
   bool operator==(const ModelConfig&) const = default;
 };
@@ -96,13 +101,15 @@ struct OptimizerConfig {
 
 struct TrainConfig {
   /// The training algorithm (src/train/algorithm.hpp): "aevb" (Algorithm 1),
-  /// "wake-sleep" or "rws" (reweighted wake-sleep with K = objective.samples).
+  /// "wake-sleep", "rws" (reweighted wake-sleep with K = objective.samples),
+  /// "full-vb" (App. F) or "mcem" (Monte Carlo EM, App. E).
   std::string algorithm = "aevb";
   /// What trains rws's encoder: "wake" (q-wake on the data), "sleep" (on
   /// dreams, as wake-sleep) or "both" (their mean).
   std::string rws_q = "wake";
   /// N, the training set's size: full VB weighs KL(q(theta) || p(theta)) by
-  /// 1/N per datapoint (App. F, eq. 24 divided by N). 0: not known.
+  /// 1/N per datapoint (App. F, eq. 24 divided by N), and Monte Carlo EM
+  /// keeps one chain per datapoint. 0: not known.
   std::size_t datapoints = 0;
   ObjectiveConfig objective;
   OptimizerConfig optimizer;

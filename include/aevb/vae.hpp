@@ -86,15 +86,23 @@ class Trainer {
   /// One step on a minibatch (rows <= config.batch): draws eps, computes the
   /// bound and its gradient, updates the parameters. Returns the batch's bound
   /// before the update. Throws NumericError, parameters untouched, when the
-  /// loss or the gradient is not finite.
-  Bound step(ConstMatrix batch);
+  /// loss or the gradient is not finite. `indices` are the rows' indices in
+  /// the training set (required by MCEM, whose chains they key). An algorithm
+  /// with several updates per batch (MCEM's 5 M steps) makes them all here:
+  /// steps() grows by that many, the first update's bound is returned, and a
+  /// NumericError keeps the updates before the one that diverged.
+  Bound step(ConstMatrix batch, std::span<const std::uint32_t> indices = {});
 
   std::uint64_t steps() const { return step_; }
   /// The KL weight the next step uses (beta, ramped during the warm-up).
   float kl_weight() const;
   /// Optimizer moments, one flat buffer (checkpoints save it whole).
   std::span<float> optimizer_state();
-  void restore(std::uint64_t steps, std::span<const float> optimizer_state);
+  /// The algorithm's own state between steps (MCEM's chains), flat; empty
+  /// for most algorithms. Checkpoints save it whole.
+  std::span<float> algorithm_state();
+  void restore(std::uint64_t steps, std::span<const float> optimizer_state,
+               std::span<const float> algorithm_state = {});
   const TrainConfig& config() const { return config_; }
 
  private:

@@ -22,6 +22,7 @@ enum class RngPurpose : std::uint64_t {
   weights = 10,    // full VB's zeta for theta ~ q(theta); index = training step
   eval_weights = 11,  // the evaluation's theta ~ q(theta); index = draw
   hmc = 12,        // HMC chains (src/prob/hmc.hpp): index = 4 * chain id + which draw (hmc_stream)
+  mcem = 13,       // Monte Carlo EM's chains, laid out as hmc's: training's own, never an evaluation's
 };
 
 constexpr std::uint64_t rng_stream(RngPurpose purpose, std::uint64_t index) {

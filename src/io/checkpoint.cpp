@@ -17,8 +17,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kOptimizerTensor = "optimizer.state";
-
 /// A non-negative integer field of the "aevb_state" object.
 std::uint64_t state_u64(const json& state, const char* key, const std::string& where) {
   const auto it = state.find(key);
@@ -28,10 +26,28 @@ std::uint64_t state_u64(const json& state, const char* key, const std::string& w
   throw InputError(where + ": aevb_state." + key + ": expected a non-negative integer, found " + it->dump());
 }
 
+// A 1-D tensor of finite values, or empty when it is absent and not `required`.
+std::vector<float> flat_state(const safetensors::File& file, std::string_view name, const std::string& source,
+                              bool required) {
+  const safetensors::Tensor* t = file.find(name);
+  const std::string what = source + ": tensor '" + std::string(name) + "'";
+  if (!t) {
+    if (required) throw InputError(what + " is missing");
+    return {};
+  }
+  if (t->shape.size() != 1)
+    throw InputError(what + " should be 1-D, found " + std::to_string(t->shape.size()) + " dimensions");
+  const auto bad = std::find_if(t->data.begin(), t->data.end(), [](float v) { return !std::isfinite(v); });
+  if (bad != t->data.end())
+    throw InputError(what + " holds a non-finite value at index " + std::to_string(bad - t->data.begin()));
+  return t->data;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& path, const Vae& model, const TrainConfig& train,
-                     std::uint64_t step, std::span<const float> optimizer_state, const LoopState& loop) {
+                     std::uint64_t step, std::span<const float> optimizer_state,
+                     std::span<const float> algorithm_state, const LoopState& loop) {
   if (!loop.extra.is_object() && !loop.extra.is_null())
     throw std::invalid_argument("save_checkpoint: LoopState::extra must be a JSON object");
   safetensors::Metadata metadata;
@@ -49,12 +65,15 @@ void save_checkpoint(const std::filesystem::path& path, const Vae& model, const 
   std::vector<safetensors::TensorRef> tensors;
   for (const ParameterInfo& p : model.parameter_table())
     tensors.push_back({p.name, p.shape, params.subspan(p.offset, p.size())});
-  tensors.push_back({kOptimizerTensor, {optimizer_state.size()}, optimizer_state});
+  tensors.push_back({std::string(kOptimizerStateTensor), {optimizer_state.size()}, optimizer_state});
+  if (!algorithm_state.empty())  // only algorithms with state of their own write it
+    tensors.push_back({std::string(kAlgorithmStateTensor), {algorithm_state.size()}, algorithm_state});
   safetensors::write_file(path, tensors, metadata);
 }
 
 void save_checkpoint(const std::filesystem::path& path, const Vae& model, Trainer& trainer, const LoopState& loop) {
-  save_checkpoint(path, model, trainer.config(), trainer.steps(), trainer.optimizer_state(), loop);
+  save_checkpoint(path, model, trainer.config(), trainer.steps(), trainer.optimizer_state(), trainer.algorithm_state(),
+                  loop);
 }
 
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
@@ -63,7 +82,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   Checkpoint ck;
   ck.model = read_model_config(file, source, {kCheckpointFormat});
   const std::vector<ParameterInfo> table = parameter_table(ck.model);
-  check_parameter_tensors(file, table, source, {kOptimizerTensor});
+  check_parameter_tensors(file, table, source, {kOptimizerStateTensor, kAlgorithmStateTensor});
 
   const std::string where = source + " (__metadata__)";
   const auto train_text = file.metadata.find("aevb_train_config");
@@ -93,16 +112,8 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     ck.loop.extra = state["loop"];
   }
 
-  const safetensors::Tensor* opt = file.find(kOptimizerTensor);
-  if (!opt) throw InputError(source + ": tensor '" + std::string(kOptimizerTensor) + "' is missing");
-  if (opt->shape.size() != 1)
-    throw InputError(source + ": tensor '" + std::string(kOptimizerTensor) + "' should be 1-D, found " +
-                     std::to_string(opt->shape.size()) + " dimensions");
-  const auto bad = std::find_if(opt->data.begin(), opt->data.end(), [](float v) { return !std::isfinite(v); });
-  if (bad != opt->data.end())
-    throw InputError(source + ": tensor '" + std::string(kOptimizerTensor) + "' holds a non-finite value at index " +
-                     std::to_string(bad - opt->data.begin()));
-  ck.optimizer_state = opt->data;
+  ck.optimizer_state = flat_state(file, kOptimizerStateTensor, source, true);
+  ck.algorithm_state = flat_state(file, kAlgorithmStateTensor, source, false);
 
   std::size_t total = 0;
   for (const ParameterInfo& p : table) total += p.size();  // no overflow: checked against the file
@@ -130,8 +141,8 @@ void restore_checkpoint(const Checkpoint& ck, Vae& model, Trainer& trainer) {
     throw InputError("checkpoint: the optimizer state has " + std::to_string(ck.optimizer_state.size()) +
                      " values, the trainer's " + std::string(to_string(ck.train.optimizer.kind)) + " optimizer expects " +
                      std::to_string(expected));
+  trainer.restore(ck.step, ck.optimizer_state, ck.algorithm_state);  // checks the states' sizes first
   std::copy(ck.parameters.begin(), ck.parameters.end(), params.begin());
-  trainer.restore(ck.step, ck.optimizer_state);
 }
 
 }  // namespace aevb

@@ -33,14 +33,16 @@ struct Checkpoint {
   LoopState loop;
   std::vector<float> parameters;         // flat, in Vae::parameter_table() order
   std::vector<float> optimizer_state;    // Trainer::optimizer_state(), flat
+  std::vector<float> algorithm_state;    // Trainer::algorithm_state(), flat (empty for most algorithms)
 };
 
 /// Writes a checkpoint of `model` trained by `trainer` (atomically).
 void save_checkpoint(const std::filesystem::path& path, const Vae& model, Trainer& trainer,
                      const LoopState& loop);
-/// The same from parts (the trainer's step, config and optimizer state).
+/// The same from parts (the trainer's step, config and states).
 void save_checkpoint(const std::filesystem::path& path, const Vae& model, const TrainConfig& train,
-                     std::uint64_t step, std::span<const float> optimizer_state, const LoopState& loop);
+                     std::uint64_t step, std::span<const float> optimizer_state,
+                     std::span<const float> algorithm_state, const LoopState& loop);
 
 /// Reads and checks a checkpoint; InputError naming the file on any problem.
 Checkpoint load_checkpoint(const std::filesystem::path& path);

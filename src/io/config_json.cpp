@@ -63,6 +63,7 @@ json to_json(const ModelConfig& c) {
          {"image_channels", c.image_channels}};
   // Written only when set, so that every other model's file reads as before.
   if (c.weight_posterior) j["weight_posterior"] = true;
+  if (c.decoder_only) j["decoder_only"] = true;
   return j;
 }
 
@@ -99,7 +100,7 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   ObjectReader r(j, where, path,
                  {"family", "input_dim", "hidden", "encoder", "decoder", "latent", "activation", "leaky_slope",
                   "likelihood", "sigmoid_mean", "fixed_variance", "init", "image_height", "image_width",
-                  "image_channels", "weight_posterior"});
+                  "image_channels", "weight_posterior", "decoder_only"});
   r.read("family", c.family);
   r.read("input_dim", c.input_dim);
   // As on the command line: the MLP shorthand replaces declared layers, and a
@@ -120,6 +121,7 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   r.read("image_width", c.image_width);
   r.read("image_channels", c.image_channels);
   r.read("weight_posterior", c.weight_posterior);
+  r.read("decoder_only", c.decoder_only);
 }
 
 void apply_json(const json& j, ObjectiveConfig& c, std::string_view where, std::string_view path) {

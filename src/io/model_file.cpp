@@ -98,6 +98,19 @@ void save_model(const std::filesystem::path& path, const Vae& model, const safet
   safetensors::write_file(path, tensors, metadata);
 }
 
+namespace {
+
+// A model file holds the parameters; a checkpoint also its training state.
+void check_file_tensors(const safetensors::File& file, const std::vector<ParameterInfo>& table,
+                        const std::string& source) {
+  if (file.metadata.at("format") == kCheckpointFormat)
+    check_parameter_tensors(file, table, source, {kOptimizerStateTensor, kAlgorithmStateTensor});
+  else
+    check_parameter_tensors(file, table, source);
+}
+
+}  // namespace
+
 ModelFileInfo inspect_model(const std::filesystem::path& path) {
   const std::string source = path.string();
   const safetensors::File file = safetensors::read_file(path);
@@ -106,10 +119,7 @@ ModelFileInfo inspect_model(const std::filesystem::path& path) {
   info.format = file.metadata.at("format");
   info.metadata = file.metadata;
   const std::vector<ParameterInfo> table = parameter_table(info.config);
-  if (info.format == kCheckpointFormat)
-    check_parameter_tensors(file, table, source, {"optimizer.state"});
-  else
-    check_parameter_tensors(file, table, source);
+  check_file_tensors(file, table, source);
   info.tensors = table;
   for (const ParameterInfo& p : table) info.parameter_count += p.size();
   return info;
@@ -121,10 +131,7 @@ Vae load_model(const std::filesystem::path& path) {
   const ModelConfig config = read_model_config(file, source, {kModelFormat, kCheckpointFormat});
   // Checked against the file before the network is allocated: its size is
   // now bounded by the file's.
-  if (file.metadata.at("format") == kCheckpointFormat)
-    check_parameter_tensors(file, parameter_table(config), source, {"optimizer.state"});
-  else
-    check_parameter_tensors(file, parameter_table(config), source);
+  check_file_tensors(file, parameter_table(config), source);
   Vae model(config);
   copy_parameters(file, model);
   return model;

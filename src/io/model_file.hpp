@@ -15,6 +15,10 @@ namespace aevb {
 
 inline constexpr std::string_view kModelFormat = "aevb-vae";
 inline constexpr std::string_view kCheckpointFormat = "aevb-checkpoint";
+/// A checkpoint's tensors beside the parameters: the optimizer's state, and
+/// the training algorithm's own (MCEM's chains; absent where it has none).
+inline constexpr std::string_view kOptimizerStateTensor = "optimizer.state";
+inline constexpr std::string_view kAlgorithmStateTensor = "algorithm.state";
 inline constexpr std::string_view kFormatVersion = "1";
 
 /// Writes `model` to `path` atomically. `extra` adds metadata entries (string

@@ -184,10 +184,12 @@ void build_networks(const ModelConfig& config, const LatentSpace<T>& latent, Par
   const float slope = config.leaky_slope;
   const std::vector<LayerSpec> enc = encoder_layers(config), dec = decoder_layers(config);
   const std::vector<Shape> enc_shapes = shapes_through(data_shape(config), enc, "encoder");
-  for (std::size_t i = 0; i < enc.size(); ++i)
-    encoder.add(make_layer<T>(layout, "encoder." + std::to_string(i), enc_shapes[i], enc_shapes[i + 1], enc[i], act,
-                              slope));
-  encoder.add(latent.make_head(layout, enc_shapes.back()));
+  if (!config.decoder_only) {  // a decoder-only model's encoder layers only shape the mirrored decoder
+    for (std::size_t i = 0; i < enc.size(); ++i)
+      encoder.add(make_layer<T>(layout, "encoder." + std::to_string(i), enc_shapes[i], enc_shapes[i + 1], enc[i],
+                                act, slope));
+    encoder.add(latent.make_head(layout, enc_shapes.back()));
+  }
 
   const std::size_t first_decoder_tensor = layout.table().size();
   const std::vector<Shape> dec_shapes = shapes_through(Shape{latent.dim(), 0, 0}, dec, "decoder");

@@ -208,6 +208,10 @@ void validate(const ModelConfig& c) {
               (c.image_height == 0 || c.image_channels * c.image_height * c.image_width == c.input_dim),
           "model: image_channels * image_height * image_width must equal input_dim (" +
               std::to_string(c.input_dim) + ")");
+  require(!c.decoder_only || find_family(c.family).has_prior,
+          "model: a decoder-only model needs a prior p(z) to sample its posterior; the " + c.family + " family has none");
+  require(!(c.decoder_only && c.weight_posterior),
+          "model: decoder_only (Monte Carlo EM) and weight_posterior (full VB) are different algorithms' models");
 }
 
 void validate(const ObjectiveConfig& c) {

@@ -111,7 +111,15 @@ void Engine<T>::plan(std::size_t rows, std::size_t samples) {
 }
 
 template <class T>
+void Engine<T>::require_encoder(const char* what) const {
+  if (config_.decoder_only)
+    throw InputError(std::string(what) + " needs the encoder q(z|x), and the model is decoder-only (Monte Carlo EM "
+                     "trains none): its posterior is reached by HMC (aevb eval --hmc)");
+}
+
+template <class T>
 void Engine<T>::forward_pass(MatrixView<const T> x, const T* eps, std::size_t samples) {
+  require_encoder("the bound");
   require_width(x, config_);
   plan(x.rows, samples);
   rows_ = x.rows;
@@ -198,6 +206,7 @@ void Engine<T>::importance_shares(T* a) const {
 
 template <class T>
 T Engine<T>::sleep(const T* z_noise, const T* x_noise, std::size_t rows, T q_scale, GradMode mode) {
+  require_encoder("the sleep phase");
   plan(rows, 1);
   const std::size_t nz = latent_->dim();
   const MatrixView<const T> dream_z{z_noise, rows, nz};  // z' ~ p(z) = N(0, I)
@@ -273,7 +282,24 @@ void Engine<T>::log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std
 }
 
 template <class T>
+T Engine<T>::decoder_gradient(MatrixView<const T> x, MatrixView<const T> z, GradMode mode) {
+  require_width(x, config_);
+  if (z.rows != x.rows || z.cols != latent_->dim())
+    throw std::logic_error("Engine::decoder_gradient: z must be [x.rows, latent]");
+  plan(x.rows, 1);
+  decoder_.forward(decoder_params(), z);
+  std::fill_n(lik_weight_.begin(), x.rows, -T(1) / T(x.rows));
+  log_likelihood_grad<T>(LikelihoodSpec::from(config_), decoder_output(), x, 1, lik_weight_.data(), log_lik_.data(),
+                         decoder_.output_grad());
+  decoder_.backward(decoder_params(), grads(), z, MatrixView<T>{}, mode);  // z is given: no dL/dz
+  double mean = 0;
+  for (std::size_t m = 0; m < x.rows; ++m) mean += double(log_lik_[m]) / double(x.rows);
+  return static_cast<T>(mean);
+}
+
+template <class T>
 void Engine<T>::encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar) {
+  require_encoder("encoding");
   encoder_.plan(x.rows);
   latent_->summarize(encoder_.forward(params(), x), mu, logvar);
 }

@@ -111,6 +111,13 @@ class Engine {
   void log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std::size_t samples, T* log_joint,
                       MatrixView<T> dz);
 
+  /// The M step of Monte Carlo EM (App. E): z [x.rows, latent] given (the
+  /// chains' states), writes or adds the decoder's gradient of
+  /// loss = -(1/M) sum_m log p(x_m|z_m) (p(z) has no parameters) and returns
+  /// the mean log p(x|z). Runs the decoder only; the encoder's slice, if any,
+  /// is left alone.
+  T decoder_gradient(MatrixView<const T> x, MatrixView<const T> z, GradMode mode);
+
   /// q(z|x)'s mean and log-variance (-inf for a point latent).
   void encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar);
   /// E[x|z] (sigmoid of the logits, or the Gaussian mean).
@@ -123,6 +130,8 @@ class Engine {
   MatrixView<const T> decoder_output() const { return decoder_.result(); }
 
  private:
+  /// Throws InputError for a decoder-only model, naming `what` needed the encoder.
+  void require_encoder(const char* what) const;
   /// Encoder, reparameterization and decoder on x; fills every per-sample term but log p(x|z).
   void forward_pass(MatrixView<const T> x, const T* eps, std::size_t samples);
   /// a_ms = w_ms / (M sum_s' w_ms'), w = p(x, z) / q(z|x), from the last forward's terms.

@@ -67,8 +67,8 @@ void Hmc<T>::transition(HmcTarget<T>& target, const HmcChains<T>& chains, std::u
   T* g = grad_.data();
   // Momenta p ~ N(0, I) and the Metropolis uniforms, from each chain's own streams.
   for (std::size_t c = 0; c < n; ++c) {
-    fill_normal(p + c * d, d, seed, hmc_stream(chains.id[c], HmcDraw::momentum), index * d);
-    fill_uniform(&uniform_[c], 1, seed, hmc_stream(chains.id[c], HmcDraw::accept), index);
+    fill_normal(p + c * d, d, seed, hmc_stream(chains.id[c], HmcDraw::momentum, options_.streams), index * d);
+    fill_uniform(&uniform_[c], 1, seed, hmc_stream(chains.id[c], HmcDraw::accept, options_.streams), index);
     start_energy_[c] = -double(chains.log_density[c]) + half_square_norm(p + c * d, d);
   }
   // Leapfrog: a half momentum step, then L (position, momentum) steps whose

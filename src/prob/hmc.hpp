@@ -59,6 +59,9 @@ struct HmcOptions {
   double target_acceptance = 0.65;  // Neal 2011 sec. 4.4 (Beskos et al.): about optimal for HMC
   double adaptation_rate = 1.0;     // log e moves by rate * (a - target) per adapted transition
   StepSizeRule rule = StepSizeRule::per_chain;
+  /// Whose streams the chains draw from (hmc_stream): MCEM's training chains
+  /// keep apart from the evaluation's under the same seed.
+  RngPurpose streams = RngPurpose::hmc;
 };
 /// Throws InputError unless L >= 1, 0 < target < 1 and rate >= 0.
 void validate(const HmcOptions& options);
@@ -66,8 +69,8 @@ void validate(const HmcOptions& options);
 /// The draws of a chain's streams: its momenta, its Metropolis uniforms, and
 /// one left for its owner (a starting point).
 enum class HmcDraw : std::uint64_t { momentum = 0, accept = 1, start = 2 };
-constexpr std::uint64_t hmc_stream(std::uint64_t chain_id, HmcDraw draw) {
-  return rng_stream(RngPurpose::hmc, 4 * chain_id + static_cast<std::uint64_t>(draw));
+constexpr std::uint64_t hmc_stream(std::uint64_t chain_id, HmcDraw draw, RngPurpose purpose = RngPurpose::hmc) {
+  return rng_stream(purpose, 4 * chain_id + static_cast<std::uint64_t>(draw));
 }
 
 /// A batch of chains as its owner keeps them between transitions (MCEM's

@@ -16,14 +16,31 @@
 
 namespace aevb {
 
+/// A minibatch as the epoch loop gathered it: its rows and each row's index
+/// in the training set, the key of per-datapoint state (MCEM's chains).
+struct Minibatch {
+  ConstMatrix x;
+  std::span<const std::uint32_t> indices;  // [x.rows]; empty where the caller has none
+};
+
 class TrainingAlgorithm {
  public:
   virtual ~TrainingAlgorithm() = default;
+  /// Optimizer updates per minibatch: the Trainer calls gradient() this many
+  /// times on one batch, an update after each (MCEM's M steps; 1 otherwise).
+  virtual std::size_t updates_per_batch() const { return 1; }
+  /// Called once per minibatch, before its updates, at the step of the first
+  /// (MCEM's E step); nothing by default.
+  virtual void begin_batch(Engine<float>& /*engine*/, const Minibatch& /*batch*/, std::uint64_t /*step*/) {}
   /// Writes the gradient of the per-datapoint loss on `batch` (rows <=
   /// config.batch) into every entry of engine.grads() for step `step`
   /// (0-based; noise is keyed by it), the objective's KL weighted by
   /// `kl_weight`; returns the batch's bound before the update.
   virtual Bound gradient(Engine<float>& engine, ConstMatrix batch, std::uint64_t step, float kl_weight) = 0;
+  /// What persists from one minibatch to the next besides the parameters and
+  /// the optimizer (MCEM's chains), as one flat buffer that checkpoints save
+  /// and restore; empty by default.
+  virtual std::span<float> state() { return {}; }
 };
 
 struct AlgorithmInfo {
@@ -33,6 +50,12 @@ struct AlgorithmInfo {
   /// Trains a weight posterior q(theta) (full VB): the model must have one
   /// (ModelConfig::weight_posterior), and every other algorithm refuses it.
   bool trains_weight_posterior = false;
+  /// Trains the encoder q(z|x): false for an algorithm whose model has none
+  /// (MCEM; ModelConfig::decoder_only), which every other algorithm refuses.
+  bool trains_encoder = true;
+  /// A batch method (MCEM): the command line's minibatch is the whole
+  /// training set, and --batch is refused.
+  bool batch_method = false;
 };
 
 std::span<const AlgorithmInfo> algorithms();

@@ -10,7 +10,7 @@
 namespace aevb {
 namespace {
 
-const std::array<AlgorithmInfo, 4> kAlgorithms{{
+const std::array<AlgorithmInfo, 5> kAlgorithms{{
     {"aevb", "Auto-Encoding Variational Bayes (Algorithm 1): both networks follow the SGVB estimator's gradient",
      &make_aevb},
     {"wake-sleep", "wake-sleep (Hinton et al. 1995), the paper's baseline: the decoder learns from z ~ q(z|x), "
@@ -22,6 +22,9 @@ const std::array<AlgorithmInfo, 4> kAlgorithms{{
     {"full-vb", "full variational Bayes (App. F): AEVB with a Gaussian q(theta) over the decoder's parameters, "
      "one theta per minibatch",
      &make_full_vb, true},
+    {"mcem", "Monte Carlo EM (App. E): no encoder; a persistent HMC chain per datapoint, then 5 decoder updates; "
+     "a batch method, on small training sets",
+     &make_mcem, false, false, true},
 }};
 
 }  // namespace

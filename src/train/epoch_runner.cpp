@@ -23,8 +23,9 @@ EpochResult EpochRunner::run(std::uint64_t epoch, const Progress& progress) {
   EpochResult result;
   for (std::size_t b = 0; b < batches; ++b) {
     const std::size_t first = b * batch_size_, rows = std::min(batch_size_, data_.count - first);
-    gather_batch(data_, std::span(order_).subspan(first, rows), binarize_, seed_, epoch, batch_.data());
-    const Bound bound = trainer_.step({batch_.data(), rows, data_.dim});
+    const std::span<const std::uint32_t> indices = std::span(order_).subspan(first, rows);
+    gather_batch(data_, indices, binarize_, seed_, epoch, batch_.data());
+    const Bound bound = trainer_.step({batch_.data(), rows, data_.dim}, indices);
     // Weighted by rows: the last minibatch may be smaller.
     result.train.bound += bound.bound * double(rows);
     result.train.reconstruction += bound.reconstruction * double(rows);

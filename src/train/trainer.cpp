@@ -29,6 +29,11 @@ Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_
                      " family has none (use estimator B)");
   if (config_.matmul_precision == MatmulPrecision::bfloat16) backend::require_bf16_products("train");
   const AlgorithmInfo& algorithm = find_algorithm(config_.algorithm);
+  if (algorithm.trains_encoder == model_.config().decoder_only)
+    throw InputError(model_.config().decoder_only
+                         ? "train: the model is decoder-only, which only mcem trains (--algorithm mcem)"
+                         : "train: " + config_.algorithm + " trains a decoder-only model; this one has an encoder "
+                           "(--algorithm mcem on the command line declares both)");
   if (algorithm.trains_weight_posterior != model_.config().weight_posterior)
     throw InputError(model_.config().weight_posterior
                          ? "train: the model has a weight posterior q(theta), which only full-vb trains (--full-vb)"
@@ -47,31 +52,47 @@ float Trainer::kl_weight() const {
   return beta * static_cast<float>(double(step_ + 1) / double(config_.kl_warmup_steps));
 }
 
-Bound Trainer::step(ConstMatrix batch) {
+Bound Trainer::step(ConstMatrix batch, std::span<const std::uint32_t> indices) {
   if (batch.rows == 0 || batch.rows > config_.batch)
     throw InputError("train step: batch has " + std::to_string(batch.rows) + " rows, expected 1 to " +
                      std::to_string(config_.batch));
+  if (!indices.empty() && indices.size() != batch.rows)
+    throw InputError("train step: " + std::to_string(indices.size()) + " datapoint indices for " +
+                     std::to_string(batch.rows) + " rows");
   Engine<float>& engine = model_.engine();
   const backend::ScopedMatmulPrecision precision(config_.matmul_precision);
-  const Bound bound = state_->algorithm->gradient(engine, batch, step_, kl_weight());
-  const float* grads = engine.grads();
-  const std::size_t p = engine.param_count();
-  if (!std::isfinite(bound.bound) || !all_finite(grads, p))
-    throw NumericError("training diverged at step " + std::to_string(step_ + 1) +
-                       ": the bound or its gradient is not finite (try a smaller learning rate or clipping)");
-  ++step_;
-  state_->optimizer.apply(engine.params(), grads, step_);
-  return bound;
+  TrainingAlgorithm& algorithm = *state_->algorithm;
+  algorithm.begin_batch(engine, {batch, indices}, step_);
+  Bound first;
+  for (std::size_t update = 0; update < algorithm.updates_per_batch(); ++update) {
+    const Bound bound = algorithm.gradient(engine, batch, step_, kl_weight());
+    const float* grads = engine.grads();
+    if (!std::isfinite(bound.bound) || !all_finite(grads, engine.param_count()))
+      throw NumericError("training diverged at step " + std::to_string(step_ + 1) +
+                         ": the bound or its gradient is not finite (try a smaller learning rate or clipping)");
+    if (update == 0) first = bound;
+    ++step_;
+    state_->optimizer.apply(engine.params(), grads, step_);
+  }
+  return first;
 }
 
 std::span<float> Trainer::optimizer_state() { return state_->optimizer.state(); }
 
-void Trainer::restore(std::uint64_t steps, std::span<const float> optimizer_state) {
+std::span<float> Trainer::algorithm_state() { return state_->algorithm->state(); }
+
+void Trainer::restore(std::uint64_t steps, std::span<const float> optimizer_state,
+                      std::span<const float> algorithm_state) {
   const auto state = state_->optimizer.state();
   if (optimizer_state.size() != state.size())
     throw InputError("checkpoint: optimizer state has " + std::to_string(optimizer_state.size()) +
                      " values, this optimizer needs " + std::to_string(state.size()));
+  const auto own = state_->algorithm->state();
+  if (algorithm_state.size() != own.size())
+    throw InputError("checkpoint: algorithm state has " + std::to_string(algorithm_state.size()) + " values, " +
+                     config_.algorithm + " needs " + std::to_string(own.size()));
   std::copy(optimizer_state.begin(), optimizer_state.end(), state.begin());
+  std::copy(algorithm_state.begin(), algorithm_state.end(), own.begin());
   step_ = steps;
 }
 

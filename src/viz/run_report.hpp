@@ -32,7 +32,9 @@ struct RunFigures {
 RunFigures render_run_report(const RunReportInputs& inputs);
 
 /// The training curve alone: train (and validation/test when present) bound
-/// against samples seen.
-std::string render_training_curve(const std::vector<nlohmann::json>& metrics, const std::string& title);
+/// against samples seen, the series named after `algorithm` (a decoder-only
+/// run's train series is its log p(x, z) at the chains).
+std::string render_training_curve(const std::vector<nlohmann::json>& metrics, const std::string& title,
+                                  const std::string& algorithm = "AEVB");
 
 }  // namespace aevb::viz

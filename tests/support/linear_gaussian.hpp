@@ -30,20 +30,31 @@ inline double w(std::size_t i, std::size_t j) { return kScale[j] * kU[j][i]; }
 // The true posterior's variance per dimension: (1 + s_j^2 / c)^-1.
 inline double posterior_var(std::size_t j) { return 1.0 / (1.0 + kScale[j] * kScale[j] / kC); }
 
-// log N(x; b, W W^T + c I) by a Cholesky factorization of the covariance.
-inline double exact_log_px(const float* x) {
+using Weights = std::array<double, kD * kNz>;  // a decoder's W [kD, kNz], row-major as decoder.mean.weight
+using Bias = std::array<double, kD>;
+
+inline Weights true_weights() {
+  Weights wt{};
+  for (std::size_t i = 0; i < kD; ++i)
+    for (std::size_t j = 0; j < kNz; ++j) wt[i * kNz + j] = w(i, j);
+  return wt;
+}
+
+// log N(x; b, W W^T + c I), the marginal of any linear-Gaussian decoder with
+// variance c, by a Cholesky factorization of the covariance.
+inline double log_px(const float* x, const Weights& wt, const Bias& b) {
   std::array<std::array<double, kD>, kD> l{};
   for (std::size_t i = 0; i < kD; ++i)
     for (std::size_t k = 0; k <= i; ++k) {
       double cov = i == k ? kC : 0.0;
-      for (std::size_t j = 0; j < kNz; ++j) cov += w(i, j) * w(k, j);
+      for (std::size_t j = 0; j < kNz; ++j) cov += wt[i * kNz + j] * wt[k * kNz + j];
       for (std::size_t m = 0; m < k; ++m) cov -= l[i][m] * l[k][m];
       l[i][k] = i == k ? std::sqrt(cov) : cov / l[k][k];
     }
   std::array<double, kD> y{};  // L y = x - b
   double log_det = 0, quad = 0;
   for (std::size_t i = 0; i < kD; ++i) {
-    double r = double(x[i]) - kBias[i];
+    double r = double(x[i]) - b[i];
     for (std::size_t m = 0; m < i; ++m) r -= l[i][m] * y[m];
     y[i] = r / l[i][i];
     quad += y[i] * y[i];
@@ -51,6 +62,9 @@ inline double exact_log_px(const float* x) {
   }
   return -0.5 * (double(kD) * kLog2Pi + log_det + quad);
 }
+
+// log p(x) under the true model.
+inline double exact_log_px(const float* x) { return log_px(x, true_weights(), kBias); }
 
 inline void set(Vae& vae, const std::string& name, const std::vector<double>& values) {
   for (const ParameterInfo& p : vae.parameter_table())

@@ -64,6 +64,8 @@ class CliErrors : public ::testing::Test {
            "--out", path("mnist_run")});
     train({"--data", "mnist", "--limit", "200", "--family", "autoencoder", "--hidden", "16", "--latent", "2",
            "--batch", "50", "--test-eval", "0", "--out", path("ae_run")});
+    train({"--data", "mnist", "--limit", "200", "--algorithm", "mcem", "--hidden", "16", "--latent", "2",
+           "--test-eval", "0", "--out", path("mcem_run")});
     write("flat.csv", flat_csv(8));
     write("shifting.csv", flat_csv(8));
     train({"--data", path("shifting.csv"), "--hidden", "8", "--latent", "2", "--batch", "10", "--out",
@@ -263,7 +265,7 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
       {"--family unknown", train({"--family", "gmvae"}), "model family: expected one of vae, autoencoder, found 'gmvae'",
        run_dir},
       {"--algorithm unknown", train({"--algorithm", "mcem-hmc"}),
-       "training algorithm: expected one of aevb, wake-sleep, rws, full-vb, found 'mcem-hmc'", run_dir},
+       "training algorithm: expected one of aevb, wake-sleep, rws, full-vb, mcem, found 'mcem-hmc'", run_dir},
       {"--algorithm wake-sleep with --estimator iw", train({"--algorithm", "wake-sleep", "--estimator", "iw"}),
        "wake-sleep reports the ordinary bound (--estimator A or B)", run_dir},
       {"--algorithm wake-sleep for the autoencoder", train({"--algorithm", "wake-sleep", "--family", "autoencoder"}),
@@ -284,12 +286,28 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        "sample: the autoencoder family has no prior p(z)", png},
       {"eval --per-datapoint of an autoencoder",
        concat({"eval", "--model", path("ae_run/model.safetensors"), "--per-datapoint", path("never.csv")}, mnist),
-       "--per-datapoint writes each datapoint's log p(x), which needs --iw > 0 and a model with a prior", path("never.csv")},
+       "--per-datapoint writes each datapoint's importance-sampled log p(x), which needs --iw > 0 and a model with a prior", path("never.csv")},
       {"eval --hmc of an autoencoder",
        concat({"eval", "--model", path("ae_run/model.safetensors"), "--hmc", "--out", path("never.json")}, mnist),
        "--hmc estimates log p(x), which needs a model with a prior; " + path("ae_run/model.safetensors") +
            " is autoencoder",
        path("never.json")},
+      {"mcem on all of MNIST", concat({"train", "--data", "mnist", "--algorithm", "mcem", "--out", run_dir}, {}),
+       "59000 training datapoints; Monte Carlo EM is a batch method", run_dir},
+      {"mcem with --batch", train({"--algorithm", "mcem", "--batch", "10"}),
+       "--batch: mcem is a batch method; its minibatch is the whole training set", run_dir},
+      {"mcem with --estimator iw", train({"--algorithm", "mcem", "--estimator", "iw"}),
+       "mcem follows one chain per datapoint and has no estimator of its own", run_dir},
+      {"eval of a decoder-only model without --hmc",
+       concat({"eval", "--model", path("mcem_run/model.safetensors"), "--out", path("never.json")}, mnist),
+       path("mcem_run/model.safetensors") + " is decoder-only (trained by mcem): its bound and importance-sampled",
+       path("never.json")},
+      {"encode with a decoder-only model",
+       concat({"encode", "--model", path("mcem_run/model.safetensors"), "--out", npy}, mnist),
+       "encode encodes datapoints with q(z|x); " + path("mcem_run/model.safetensors") + " is decoder-only", npy},
+      {"reconstruct with a decoder-only model",
+       concat({"reconstruct", "--model", path("mcem_run/model.safetensors"), "--out", png}, mnist),
+       "reconstruct encodes datapoints with q(z|x)", png},
       {"eval --hmc with too few samples",
        concat({"eval", "--model", images, "--hmc", "--hmc-samples", "3", "--out", path("never.json")}, mnist),
        "the App. D estimator needs at least 4 samples per datapoint, found 3", path("never.json")},

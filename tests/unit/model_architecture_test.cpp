@@ -162,7 +162,7 @@ TEST(Families, RegistryAndErrors) {
   c.family = "gmvae";
   EXPECT_ERROR_CONTAINS(Vae(c, 1), "model family: expected one of vae, autoencoder, found 'gmvae'");
   EXPECT_ERROR_CONTAINS(find_algorithm("mcem-hmc"),
-                        "training algorithm: expected one of aevb, wake-sleep, rws, full-vb, found 'mcem-hmc'");
+                        "training algorithm: expected one of aevb, wake-sleep, rws, full-vb, mcem, found 'mcem-hmc'");
 }
 
 TEST(Families, AutoencoderHasAPointLatentAndNoPrior) {
