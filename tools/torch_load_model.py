@@ -163,8 +163,11 @@ class AevbModel(nn.Module):
         for layer in enc:
             shapes.append(shape_after(shapes[-1], layer))
         dec = parse_layers(cfg.get("decoder", "")) or mirror(enc, shapes)
-        body = {str(i): make_layer(layer, shapes[i], act) for i, layer in enumerate(enc)}
-        heads = ["mu", "logvar"] if cfg.get("family", "vae") == "vae" else ["z"]
+        # A decoder-only model (Monte Carlo EM's) has no encoder: its declared
+        # layers only shape the mirrored decoder.
+        decoder_only = cfg.get("decoder_only", False)
+        body = {} if decoder_only else {str(i): make_layer(layer, shapes[i], act) for i, layer in enumerate(enc)}
+        heads = [] if decoder_only else ["mu", "logvar"] if cfg.get("family", "vae") == "vae" else ["z"]
         body.update({h: nn.Linear(math.prod(shapes[-1]), cfg["latent"]) for h in heads})
         self.encoder = nn.ModuleDict(body)
         shape, layers = (cfg["latent"],), {}
@@ -188,6 +191,8 @@ class AevbModel(nn.Module):
 
     def encode(self, x):
         """(mu, logvar) for the VAE family, (z, None) for the autoencoder."""
+        if not self.heads:
+            raise ValueError("a decoder-only model (trained by mcem) has no encoder")
         names = [k for k in self.encoder if k not in self.heads]
         h = self.body(x.reshape(-1, *self.data_shape), self.encoder, names).flatten(1)
         if self.heads == ["z"]:
@@ -206,7 +211,8 @@ class AevbModel(nn.Module):
 
 def load_model(path):
     tensors, metadata = read_safetensors(path)
-    tensors.pop("optimizer.state", None)  # a checkpoint
+    for state in ("optimizer.state", "algorithm.state"):  # a checkpoint's training state
+        tensors.pop(state, None)
     model = AevbModel(json.loads(metadata["aevb_config"]))
     # A full-VB model (weight_posterior): each decoder tensor T holds the mean
     # of q(theta), T_log_sigma its log sigma. The module is the mean network;
@@ -255,6 +261,7 @@ def run(cmd):
 
 def check(path, model, aevb, rows, seed):
     cfg = model.cfg
+    has_encoder = bool(model.heads)  # a decoder-only model (mcem) is checked on decode alone
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.0, 1.0, (rows, cfg["input_dim"])).astype(np.float32)
     z = rng.standard_normal((rows, cfg["latent"])).astype(np.float32)
@@ -262,27 +269,31 @@ def check(path, model, aevb, rows, seed):
         files = {k: os.path.join(tmp, k + ".npy") for k in ("x", "z", "enc", "dec")}
         write_npy(files["x"], x)
         write_npy(files["z"], z)
-        run([aevb, "encode", "--model", path, "--data", files["x"], "--binarize", "none", "--out", files["enc"]])
+        if has_encoder:
+            run([aevb, "encode", "--model", path, "--data", files["x"], "--binarize", "none", "--out", files["enc"]])
+            enc = np.load(files["enc"])
         run([aevb, "decode", "--model", path, "--latents", files["z"], "--npy", files["dec"]])
-        enc, dec = np.load(files["enc"]), np.load(files["dec"])
-    if enc.shape != (rows, 2, cfg["latent"]):
-        print(f"  aevb encode wrote shape {enc.shape}, expected {(rows, 2, cfg['latent'])}")
-        return 1
+        dec = np.load(files["dec"])
     m64 = load_model(path).double()
-    with torch.no_grad():
-        (mu, logvar), (mu32, logvar32) = m64.encode(torch.from_numpy(x).double()), model.encode(torch.from_numpy(x))
-        mean, mean32 = m64.decode(torch.from_numpy(z).double()), model.decode(torch.from_numpy(z))
     results = []
-    if logvar is not None:
-        results.append(compare("mu", enc[:, 0], mu, mu32, 2 * U * float(mu.abs().max())))
-        with np.errstate(divide="ignore"):
-            aevb_logvar = np.log(enc[:, 1].astype(np.float64))
-        # aevb writes exp(logvar) in float32: reading it back adds ~1 ulp of the variance, U absolute
-        results.append(compare("logvar", aevb_logvar, logvar, logvar32, 2 * U * float(logvar.abs().max()) + 2 * U))
-    else:
-        results.append(compare("z", enc[:, 0], mu, mu32, 2 * U * float(mu.abs().max())))
-        zero = torch.zeros(enc[:, 1].shape, dtype=torch.float64)  # a point latent: variance exp(-inf) = 0
-        results.append(compare("variance", enc[:, 1], zero, zero, 0.0))
+    if has_encoder:
+        if enc.shape != (rows, 2, cfg["latent"]):
+            print(f"  aevb encode wrote shape {enc.shape}, expected {(rows, 2, cfg['latent'])}")
+            return 1
+        with torch.no_grad():
+            (mu, logvar), (mu32, logvar32) = m64.encode(torch.from_numpy(x).double()), model.encode(torch.from_numpy(x))
+        if logvar is not None:
+            results.append(compare("mu", enc[:, 0], mu, mu32, 2 * U * float(mu.abs().max())))
+            with np.errstate(divide="ignore"):
+                aevb_logvar = np.log(enc[:, 1].astype(np.float64))
+            # aevb writes exp(logvar) in float32: reading it back adds ~1 ulp of the variance, U absolute
+            results.append(compare("logvar", aevb_logvar, logvar, logvar32, 2 * U * float(logvar.abs().max()) + 2 * U))
+        else:
+            results.append(compare("z", enc[:, 0], mu, mu32, 2 * U * float(mu.abs().max())))
+            zero = torch.zeros(enc[:, 1].shape, dtype=torch.float64)  # a point latent: variance exp(-inf) = 0
+            results.append(compare("variance", enc[:, 1], zero, zero, 0.0))
+    with torch.no_grad():
+        mean, mean32 = m64.decode(torch.from_numpy(z).double()), model.decode(torch.from_numpy(z))
     results.append(compare("E[x|z]", dec, mean, mean32, 2 * U * float(mean.abs().max())))
     print(f"  worst aevb error / allowed: {max(w for _, w in results):.2e}")
     return 0 if all(ok for ok, _ in results) else 1

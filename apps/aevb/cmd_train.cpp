@@ -249,7 +249,7 @@ void run_training(TrainFlags& f) {
   for (std::uint64_t epoch = first_epoch; epoch < s.epochs; ++epoch) {
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(s.epochs), "batches");
     const EpochResult r = runner.run(epoch, [&](std::size_t done, std::size_t total, const Bound& running) {
-      progress.update(done, total, running.bound);
+      progress.update(done, total, running.bound, s.model.decoder_only ? "log p(x, z)" : "bound");
     });
     progress.finish();
     samples_seen += r.samples;

@@ -41,6 +41,7 @@ ModelConfig unusual_model() {
   c.image_channels = 3;
   c.family = "autoencoder";
   c.weight_posterior = true;
+  c.decoder_only = true;
   c.encoder = parse_layers("conv:8:3:2:1,residual:4,dense:7", "test");
   c.decoder = parse_layers("dense:7,dense:784,unflatten:16:7:7,deconv:3:4:4:0:1", "test");
   return c;
@@ -126,7 +127,8 @@ TEST(IoConfigJson, EveryFieldIsCovered) {
                        m.fixed_variance != md.fixed_variance, m.init != md.init,
                        m.image_height != md.image_height, m.image_width != md.image_width,
                        m.image_channels != md.image_channels, m.family != md.family, m.encoder != md.encoder,
-                       m.decoder != md.decoder, m.weight_posterior != md.weight_posterior})
+                       m.decoder != md.decoder, m.weight_posterior != md.weight_posterior,
+                       m.decoder_only != md.decoder_only})
     EXPECT_TRUE(differs) << "a ModelConfig field of unusual_model() is at its default";
   const TrainConfig t = unusual_train(), td;
   EXPECT_EQ(train_config_from_json(json::parse(to_json(t).dump()), "mem"), t);
@@ -139,8 +141,8 @@ TEST(IoConfigJson, EveryFieldIsCovered) {
                        t.matmul_precision != td.matmul_precision, t.algorithm != td.algorithm,
                        t.rws_q != td.rws_q, t.datapoints != td.datapoints})
     EXPECT_TRUE(differs) << "a TrainConfig field of unusual_train() is at its default";
-  EXPECT_EQ(to_json(ModelConfig{}).size(), 15u);  // weight_posterior is written only when set
-  EXPECT_EQ(to_json(unusual_model()).size(), 16u);
+  EXPECT_EQ(to_json(ModelConfig{}).size(), 15u);  // weight_posterior and decoder_only are written only when set
+  EXPECT_EQ(to_json(unusual_model()).size(), 17u);
   EXPECT_EQ(to_json(TrainConfig{}).size(), 9u);
 }
 

@@ -110,6 +110,21 @@ TEST_F(TorchLoad, MlpWithFixedVarianceAndNoSigmoid) {
   expect_agreement(m, {"mu", "logvar", "E[x|z]"});
 }
 
+// A decoder-only model (Monte Carlo EM's) loads without an encoder and is
+// checked on decode alone; its checkpoint loads too (the optimizer's and the
+// chains' state left out).
+TEST_F(TorchLoad, DecoderOnlyMcemModelAndItsCheckpoint) {
+  const fs::path out = dir_ / "mcem";
+  const auto r = run({"train", "--data", "mnist", "--limit", "300", "--validation", "0", "--test-eval", "0",
+                      "--epochs", "2", "--algorithm", "mcem", "--hidden", "32", "--latent", "3", "--no-report",
+                      "--threads", "2", "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_agreement(out / "model.safetensors", {"E[x|z]"});
+  const test::CliResult ck = load(out / "checkpoint.safetensors");
+  EXPECT_EQ(ck.exit_code, 0) << ck.out << ck.err;
+  EXPECT_NE(ck.out.find("loaded strictly, 4 tensors"), std::string::npos) << ck.out;
+}
+
 // Colour: 3 planar channels of a non-square image, a residual block, and the
 // mirror's deconv with output padding 1 (12 x 10 -> 6 x 5 -> back).
 TEST_F(TorchLoad, ColourConvVaeWithAResidualBlock) {
