@@ -108,6 +108,9 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   s.model.decoder_only = !algorithm.trains_encoder;
   if (algorithm.batch_method && f.given("--batch"))
     throw InputError("--batch: " + s.train.algorithm + " is a batch method; its minibatch is the whole training set");
+  if (!algorithm.trains_encoder && f.given("--validation") && f.validation != 0)
+    throw InputError("--validation: " + s.train.algorithm + " trains no encoder, so no bound is evaluated on "
+                     "held-out data (its log p(x) is aevb eval --hmc's)");
   if (f.given("--epochs")) s.epochs = f.epochs;
   if (f.given("--seed")) s.train.seed = f.seed;
   if (f.given("--matmul-precision")) s.train.matmul_precision = parse_matmul_precision(f.matmul_precision);
@@ -134,15 +137,18 @@ RunData load_run_data(const RunSettings& s) {
   options.color = s.color;
   Dataset all = resolve_dataset(s.data, Split::train, {}, options);
   if (s.limit > 0) all = first_rows(all, s.limit);
-  const double validation =
-      s.validation >= 0 ? s.validation : double(std::min<std::size_t>(1000, all.count / 10));
+  // A decoder-only model (MCEM's) has no bound to evaluate: nothing is held out for one.
+  const bool evaluated = !s.model.decoder_only;
+  const double validation = s.validation >= 0 ? s.validation
+                            : evaluated       ? double(std::min<std::size_t>(1000, all.count / 10))
+                                              : 0.0;
   ValidationSplit split = split_validation(all, validation, s.train.seed);
   RunData d{std::move(split.train), std::move(split.validation), {}, {}, {}};
   if (s.binarize == Binarize::fixed) {
     binarize_fixed(d.train, s.train.seed);
     binarize_fixed(d.validation, s.train.seed);
   }
-  if (s.test_eval_limit > 0 && is_dataset_name(s.data) && s.data != "frey") {
+  if (evaluated && s.test_eval_limit > 0 && is_dataset_name(s.data) && s.data != "frey") {
     d.test = first_rows(resolve_dataset(s.data, Split::test, {}, options), s.test_eval_limit);
     d.test_x = as_floats(d.test, s.binarize, s.train.seed);
   }
