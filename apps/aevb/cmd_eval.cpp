@@ -26,6 +26,7 @@ struct EvalFlags {
   int threads = 0;
   bool json = false, hmc = false;
   HmcLikelihoodOptions hmc_options;
+  CLI::App* cmd = nullptr;
 };
 
 // index,log_likelihood, one line per datapoint in the data's order: two
@@ -48,6 +49,9 @@ void run_eval(const EvalFlags& f) {
     throw InputError("--hmc estimates log p(x), which needs a model with a prior; " + f.model_path + " is " +
                      model.config().family);
   if (f.hmc) validate(f.hmc_options);
+  if (f.cmd->count("--weight-samples") > 0 && !model.has_weight_posterior())
+    throw InputError("--weight-samples averages over decoders theta ~ q(theta); " + f.model_path +
+                     " has no weight posterior (train it with --full-vb)");
   // A decoder-only model (MCEM's) has no q(z|x): no bound, no importance sampling.
   const bool has_encoder = !model.config().decoder_only;
   if (!has_encoder && !f.hmc)
@@ -158,6 +162,7 @@ void run_eval(const EvalFlags& f) {
 void add_eval_command(CLI::App& app) {
   auto flags = std::make_shared<EvalFlags>();
   CLI::App* cmd = app.add_subcommand("eval", "evaluate the bound and the marginal likelihood of a model");
+  flags->cmd = cmd;
   cmd->add_option("--model", flags->model_path, "model file (model.safetensors)")->required();
   flags->data.add_to(*cmd, "test");
   cmd->add_option("--iw", flags->iw, "importance samples k for log p(x) (0: skip)")->capture_default_str();

@@ -35,7 +35,8 @@ EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& op
   result.count = x.rows;
   ObjectiveConfig objective = options.objective;
   objective.beta = 1.0f;  // the reported bound is the true bound
-  result.elbo = model.evaluate(x, objective, options.seed, options.weight_samples);
+  // log p(x) first: its settings are the ones that can be refused (k below
+  // the weight samples), and a refusal should not come after the bound's work.
   if (options.iw_samples > 0) {
     // In slices, so that a caller can show progress. Each slice draws its
     // noise under a seed derived from the run's seed and the slice's first
@@ -57,6 +58,7 @@ EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& op
     for (double v : ll) sq += (v - result.log_likelihood) * (v - result.log_likelihood);
     result.log_likelihood_stderr = ll.size() > 1 ? std::sqrt(sq / (n - 1) / n) : 0.0;
   }
+  result.elbo = model.evaluate(x, objective, options.seed, options.weight_samples);
   result.activity = latent_activity(model, x);
   result.active_units = std::size_t(std::count_if(result.activity.begin(), result.activity.end(),
                                                   [&](double a) { return a > options.active_threshold; }));
