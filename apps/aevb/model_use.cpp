@@ -41,6 +41,13 @@ Posterior encode_rows(const Vae& model, const Dataset& data, std::span<const std
   return p;
 }
 
+std::vector<float> gather_rows(const Dataset& data, std::span<const std::uint32_t> rows, Binarize binarize,
+                               std::uint64_t seed) {
+  std::vector<float> x(rows.size() * data.dim);
+  gather_batch(data, rows, binarize == Binarize::dynamic ? Binarize::fixed : binarize, seed, 0, x.data());
+  return x;
+}
+
 std::vector<float> decode_rows(const Vae& model, std::span<const float> z) {
   const std::size_t nz = model.config().latent, dim = model.config().input_dim;
   const std::size_t rows = z.size() / nz;

@@ -35,6 +35,11 @@ struct Posterior {
 Posterior encode_rows(const Vae& model, const Dataset& data, std::span<const std::uint32_t> rows, Binarize binarize,
                       std::uint64_t seed, std::vector<float>* inputs = nullptr);
 
+/// Datapoints `rows` of `data` as floats [rows, dim], binarized as
+/// encode_rows does: dynamic means the fixed sample.
+std::vector<float> gather_rows(const Dataset& data, std::span<const std::uint32_t> rows, Binarize binarize,
+                               std::uint64_t seed);
+
 /// E[x|z] of each row of z ([n, latent]), in chunks: [n, input_dim].
 std::vector<float> decode_rows(const Vae& model, std::span<const float> z);
 
