@@ -19,7 +19,6 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
-#include <numeric>
 #include <string>
 
 namespace aevb::cli {
@@ -84,17 +83,8 @@ void run_inpaint(const InpaintFlags& f) {
     throw InputError("--mask none hides no pixel: expected a mask that hides some (e.g. --mask bottom), or --denoise");
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
-  checked_index(f.offset, data.count, "--offset", data.source);
-  // As reconstruct: the default count shrinks to what the data holds; an explicit one must fit.
-  std::size_t count = f.count;
-  if (count > data.count - f.offset) {
-    if (f.cmd->count("--count") > 0)
-      throw InputError("--offset " + std::to_string(f.offset) + " --count " + std::to_string(count) +
-                       ": out of range, " + data.source + " has " + std::to_string(data.count) + " datapoints");
-    count = data.count - f.offset;
-  }
-  std::vector<std::uint32_t> rows(count);
-  std::iota(rows.begin(), rows.end(), static_cast<std::uint32_t>(f.offset));
+  const std::vector<std::uint32_t> rows = consecutive_rows(data, f.offset, f.count, f.cmd->count("--count") > 0);
+  const std::size_t count = rows.size();
   const Binarize binarize = evaluation_binarization(f.data.binarize, f.model_path);
   const std::size_t dim = data.dim;
   const std::vector<float> truth = gather_rows(data, rows, binarize, f.seed);
@@ -170,11 +160,12 @@ void run_inpaint(const InpaintFlags& f) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
+  char noise[64] = "";
+  if (f.denoise > 0) std::snprintf(noise, sizeof noise, ", noise sd %g", f.denoise);
   std::printf("wrote %s: datapoints %zu to %zu of %s (binarization %s), mask %s%s; per row the original, the "
               "input, the completion and %zu single-sample completion%s (%s)\n",
               f.out.c_str(), f.offset, f.offset + count - 1, data.source.c_str(), to_string(binarize).data(),
-              f.mask.c_str(), f.denoise > 0 ? (", noise sd " + std::to_string(f.denoise)).c_str() : "",
-              options.kept, options.kept == 1 ? "" : "s", pixel_size(grid).c_str());
+              f.mask.c_str(), noise, options.kept, options.kept == 1 ? "" : "s", pixel_size(grid).c_str());
   if (!f.npy.empty()) std::printf("wrote %s: the completions, float32 [%zu, %zu]\n", f.npy.c_str(), count, dim);
   const char* scored = masked ? "hidden values" : "values";
   const auto line = [&](const char* what, const nlohmann::json& s, const char* better) {
