@@ -95,7 +95,12 @@ TEST_P(ObservedLikelihood, NeverReadsAHiddenValue) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Likelihoods, ObservedLikelihood,
-                         ::testing::Values(Likelihood::bernoulli, Likelihood::gaussian, Likelihood::gaussian_fixed));
+                         ::testing::Values(Likelihood::bernoulli, Likelihood::gaussian, Likelihood::gaussian_fixed),
+                         [](const ::testing::TestParamInfo<Likelihood>& p) {
+                           return p.param == Likelihood::bernoulli ? "bernoulli"
+                                  : p.param == Likelihood::gaussian ? "gaussian"
+                                                                    : "gaussian_fixed";
+                         });
 
 // Denoising: N(x; m, v + s^2) per value, written out here in double, for the
 // learned variance, and for the fixed one, whose c simply becomes c + s^2.
