@@ -12,7 +12,6 @@
 
 #include <cstdio>
 #include <memory>
-#include <numeric>
 #include <string>
 
 namespace aevb::cli {
@@ -36,18 +35,8 @@ void run_reconstruct(const ReconstructFlags& f) {
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
   const auto [h, w, channels] = image_size(model, "reconstruct");
-  checked_index(f.offset, data.count, "--offset", data.source);
-  // The default count shrinks to what the data holds; an explicit one must fit.
-  // offset < data.count here; offset + count could wrap around for a huge count.
-  std::size_t count = f.count;
-  if (count > data.count - f.offset) {
-    if (f.cmd->count("--count") > 0)
-      throw InputError("--offset " + std::to_string(f.offset) + " --count " + std::to_string(count) +
-                       ": out of range, " + data.source + " has " + std::to_string(data.count) + " datapoints");
-    count = data.count - f.offset;
-  }
-  std::vector<std::uint32_t> rows(count);
-  std::iota(rows.begin(), rows.end(), static_cast<std::uint32_t>(f.offset));
+  const std::vector<std::uint32_t> rows = consecutive_rows(data, f.offset, f.count, f.cmd->count("--count") > 0);
+  const std::size_t count = rows.size();
   const Binarize binarize = evaluation_binarization(f.data.binarize, f.model_path);
   std::vector<float> inputs;
   const Posterior q = encode_rows(model, data, rows, binarize, f.seed, &inputs);

@@ -14,5 +14,6 @@ void add_manifold_command(CLI::App& app);
 void add_interpolate_command(CLI::App& app);
 void add_encode_command(CLI::App& app);
 void add_decode_command(CLI::App& app);
+void add_inpaint_command(CLI::App& app);
 
 }  // namespace aevb::cli

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <system_error>
 
 namespace aevb::cli {
@@ -39,6 +40,28 @@ Posterior encode_rows(const Vae& model, const Dataset& data, std::span<const std
     if (inputs) std::copy(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n * dim), inputs->begin() + static_cast<std::ptrdiff_t>(first * dim));
   }
   return p;
+}
+
+std::vector<std::uint32_t> consecutive_rows(const Dataset& data, std::size_t offset, std::size_t count,
+                                            bool count_given) {
+  checked_index(offset, data.count, "--offset", data.source);
+  // offset < data.count here; offset + count could wrap around for a huge count.
+  if (count > data.count - offset) {
+    if (count_given)
+      throw InputError("--offset " + std::to_string(offset) + " --count " + std::to_string(count) +
+                       ": out of range, " + data.source + " has " + std::to_string(data.count) + " datapoints");
+    count = data.count - offset;
+  }
+  std::vector<std::uint32_t> rows(count);
+  std::iota(rows.begin(), rows.end(), static_cast<std::uint32_t>(offset));
+  return rows;
+}
+
+std::vector<float> gather_rows(const Dataset& data, std::span<const std::uint32_t> rows, Binarize binarize,
+                               std::uint64_t seed) {
+  std::vector<float> x(rows.size() * data.dim);
+  gather_batch(data, rows, binarize == Binarize::dynamic ? Binarize::fixed : binarize, seed, 0, x.data());
+  return x;
 }
 
 std::vector<float> decode_rows(const Vae& model, std::span<const float> z) {

@@ -35,6 +35,18 @@ struct Posterior {
 Posterior encode_rows(const Vae& model, const Dataset& data, std::span<const std::uint32_t> rows, Binarize binarize,
                       std::uint64_t seed, std::vector<float>* inputs = nullptr);
 
+/// The indices offset .. offset + count - 1 of `data` (reconstruct's and
+/// inpaint's --offset and --count): InputError for an offset out of range;
+/// a count beyond the data shrinks to what it holds when it was the default
+/// (`count_given` false), and is InputError when given.
+std::vector<std::uint32_t> consecutive_rows(const Dataset& data, std::size_t offset, std::size_t count,
+                                            bool count_given);
+
+/// Datapoints `rows` of `data` as floats [rows, dim], binarized as
+/// encode_rows does: dynamic means the fixed sample.
+std::vector<float> gather_rows(const Dataset& data, std::span<const std::uint32_t> rows, Binarize binarize,
+                               std::uint64_t seed);
+
 /// E[x|z] of each row of z ([n, latent]), in chunks: [n, input_dim].
 std::vector<float> decode_rows(const Vae& model, std::span<const float> z);
 

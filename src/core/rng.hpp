@@ -23,6 +23,7 @@ enum class RngPurpose : std::uint64_t {
   eval_weights = 11,  // the evaluation's theta ~ q(theta); index = draw
   hmc = 12,        // HMC chains (src/prob/hmc.hpp): index = 4 * chain id + which draw (hmc_stream)
   mcem = 13,       // Monte Carlo EM's chains, laid out as hmc's: training's own, never an evaluation's
+  inpaint = 14,    // inpainting's random masks and denoising's noise (inpaint_stream, src/eval/image_mask.hpp)
 };
 
 constexpr std::uint64_t rng_stream(RngPurpose purpose, std::uint64_t index) {

@@ -1,10 +1,8 @@
 #include "eval/hmc_likelihood.hpp"
 
-#include "core/rng.hpp"
 #include "core/scalar_math.hpp"
 #include "core/thread_pool.hpp"
 #include "model/engine.hpp"
-#include "model/posterior_target.hpp"
 #include "prob/fitted_density.hpp"
 
 #include <algorithm>
@@ -44,49 +42,15 @@ double select_kde_factor(const double* z, std::size_t n_a, std::size_t d) {
   return best;
 }
 
-// Each chain starts at the best of K draws from the prior by log p(x, z),
-// from its own stream: the decoder alone picks it, so every model (with or
-// without a trained encoder: AEVB, wake-sleep, MCEM) is measured the same
-// way, and the chain starts in the basin of the posterior's main mode. The
-// authors' code starts at one prior draw; on an MNIST model, with 100
-// burn-in transitions, that left about 1 chain in 10 in a minor mode, up to
-// 130 nats below (docs/paper.md). Datapoints in groups of at most
-// kStartDraws draws.
-constexpr std::size_t kStartDraws = 8192;
-
-void start_chains(Engine<float>& engine, MatrixView<const float> x, const std::uint64_t* id,
-                  const HmcLikelihoodOptions& options, std::vector<float>& draws, std::vector<float>& log_joint,
-                  float* z) {
-  const std::size_t k = options.start_draws, d = engine.config().latent;
-  const std::size_t group = std::max<std::size_t>(1, kStartDraws / k);
-  draws.resize(std::min(group, x.rows) * k * d);
-  log_joint.resize(std::min(group, x.rows) * k);
-  for (std::size_t first = 0; first < x.rows; first += group) {
-    const std::size_t rows = std::min(group, x.rows - first);
-    for (std::size_t c = 0; c < rows; ++c)
-      fill_normal(draws.data() + c * k * d, k * d, options.seed, hmc_stream(id[first + c], HmcDraw::start));
-    engine.log_joint_grad({x.row(first), rows, x.cols}, {draws.data(), rows * k, d}, k, log_joint.data(),
-                          MatrixView<float>{});
-    for (std::size_t c = 0; c < rows; ++c) {
-      const auto begin = log_joint.begin() + std::ptrdiff_t(c * k);
-      const std::size_t best = std::size_t(std::max_element(begin, begin + std::ptrdiff_t(k)) - log_joint.begin());
-      std::copy_n(draws.data() + best * d, d, z + (first + c) * d);
-    }
-  }
-}
-
 }  // namespace
 
 void validate(const HmcLikelihoodOptions& options) {
-  validate(options.hmc);
+  validate(options, "the App. D estimator");
   if (options.samples < 4) {
     std::string message = "the App. D estimator needs at least 4 samples per datapoint, found ";
     message += std::to_string(options.samples);
     throw InputError(message);
   }
-  if (options.start_draws < 1) throw InputError("the App. D estimator needs at least 1 prior draw to start a chain");
-  if (!(options.initial_step_size > 0) || !std::isfinite(options.initial_step_size))
-    throw InputError("the App. D estimator needs a positive initial HMC step size");
 }
 
 PointEstimate app_d_estimate(const double* z, const double* log_joint, std::size_t n, std::size_t d) {
@@ -130,13 +94,8 @@ HmcLikelihood hmc_log_likelihood(const Vae& model, ConstMatrix x, const HmcLikel
   Engine<float> engine(model.config());
   std::copy(model.parameters().begin(), model.parameters().end(), engine.params());
   const std::size_t d = model.config().latent, n = options.samples, chunk = std::min(kChunk, x.rows);
-  Hmc<float> hmc(d, options.hmc);
-  hmc.plan(chunk);
-  std::vector<float> z(chunk * d), grad(chunk * d), log_joint(chunk);
-  std::vector<double> step(chunk), log_step_sum(chunk);
-  std::vector<std::uint64_t> id(chunk);
+  PosteriorChains chains(engine, options, chunk);
   std::vector<double> recorded_z(chunk * n * d), recorded_log_joint(chunk * n);
-  std::vector<float> draws, draw_log_joint;
 
   HmcLikelihood result;
   result.log_likelihoods.resize(x.rows);
@@ -144,36 +103,13 @@ HmcLikelihood hmc_log_likelihood(const Vae& model, ConstMatrix x, const HmcLikel
   double acceptance = 0;
   for (std::size_t first = 0; first < x.rows; first += chunk) {
     const std::size_t rows = std::min(chunk, x.rows - first);
-    const MatrixView<const float> xs{x.row(first), rows, x.cols};
-    const HmcChains<float> chains{{z.data(), rows, d}, log_joint.data(), {grad.data(), rows, d}, step.data(),
-                                  id.data()};
-    for (std::size_t c = 0; c < rows; ++c) {
-      id[c] = first + c;
-      step[c] = options.initial_step_size;
-    }
-    start_chains(engine, xs, id.data(), options, draws, draw_log_joint, z.data());
-    PosteriorTarget<float> target(engine, xs);
-    target.log_density_grad(chains.z, log_joint.data(), chains.grad);
-    // Burn-in: the step sizes adapt, and are then frozen at their geometric
-    // mean over its second half. The last iterate of the noisy adaptation is
-    // itself noisy: a chain frozen just after a few lucky acceptances may
-    // reject nearly every later proposal (Hoffman & Gelman 2014, sec. 3.2,
-    // freeze the averaged iterate for the same reason).
-    std::fill_n(log_step_sum.begin(), rows, 0.0);
-    for (std::size_t t = 0; t < options.burn_in; ++t) {
-      hmc.transition(target, chains, options.seed, t, true);
-      if (2 * t >= options.burn_in)
-        for (std::size_t c = 0; c < rows; ++c) log_step_sum[c] += std::log(step[c]);
-    }
-    const std::size_t averaged = options.burn_in - (options.burn_in + 1) / 2;
-    if (averaged > 0)
-      for (std::size_t c = 0; c < rows; ++c) step[c] = std::exp(log_step_sum[c] / double(averaged));
+    chains.start({x.row(first), rows, x.cols}, first);
     for (std::size_t s = 0; s < n; ++s) {
-      hmc.transition(target, chains, options.seed, options.burn_in + s, false);
+      chains.advance(s);
       for (std::size_t c = 0; c < rows; ++c) {
-        std::copy_n(z.data() + c * d, d, recorded_z.data() + (c * n + s) * d);
-        recorded_log_joint[c * n + s] = log_joint[c];
-        acceptance += hmc.acceptance()[c];
+        std::copy_n(chains.z().row(c), d, recorded_z.data() + (c * n + s) * d);
+        recorded_log_joint[c * n + s] = chains.log_joint()[c];
+        acceptance += chains.acceptance()[c];
       }
     }
     // Steps 2 and 3 per datapoint: independent, small and not GEMM-bound, so

@@ -15,7 +15,7 @@
 // only (no encoder): it serves models trained without one. The paper found
 // it unreliable above 5 latent dimensions (sec. 5). docs/paper.md, "The App.
 // D estimator", gives every choice made here and why.
-#include "prob/hmc.hpp"
+#include "eval/posterior_chains.hpp"
 
 #include <aevb/vae.hpp>
 
@@ -25,13 +25,9 @@
 
 namespace aevb {
 
-struct HmcLikelihoodOptions {
+/// The chains' burn-in, start draws, step size, HMC options and seed, and:
+struct HmcLikelihoodOptions : PosteriorChainOptions {
   std::size_t samples = 50;  // n, posterior states recorded per datapoint (App. E); at least 4
-  std::size_t burn_in = 100;  // transitions before them, the only ones that adapt the step sizes
-  std::size_t start_draws = 1000;  // K: each chain starts at the best of K prior draws by log p(x, z)
-  double initial_step_size = 0.1;
-  HmcOptions hmc;  // leapfrog steps (4, App. E), target acceptance, adaptation rate, rule
-  std::uint64_t seed = 1;
 };
 /// Throws InputError for fewer than 4 samples or invalid HMC options.
 void validate(const HmcLikelihoodOptions& options);

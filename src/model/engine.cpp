@@ -261,7 +261,7 @@ void Engine<T>::log_weights(MatrixView<const T> x, const T* eps, std::size_t sam
 
 template <class T>
 void Engine<T>::log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std::size_t samples, T* log_joint,
-                               MatrixView<T> dz) {
+                               MatrixView<T> dz, const Observation& observation) {
   if (!family_.has_prior) throw InputError("log p(x, z): the " + config_.family + " family has no prior p(z)");
   require_width(x, config_);
   const std::size_t n = x.rows * samples;
@@ -271,11 +271,12 @@ void Engine<T>::log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std
   decoder_.forward(decoder_params(), z);
   const LikelihoodSpec spec = LikelihoodSpec::from(config_);
   if (dz.data == nullptr) {
-    log_likelihood<T>(spec, decoder_output(), x, samples, log_joint);
+    log_likelihood<T>(spec, decoder_output(), x, samples, log_joint, observation);
   } else {
     // log p(x|z) and its gradient with respect to the decoder's output, weight 1 per row.
     std::fill_n(lik_weight_.begin(), n, T(1));
-    log_likelihood_grad<T>(spec, decoder_output(), x, samples, lik_weight_.data(), log_joint, decoder_.output_grad());
+    log_likelihood_grad<T>(spec, decoder_output(), x, samples, lik_weight_.data(), log_joint, decoder_.output_grad(),
+                           observation);
     decoder_.backward(decoder_params(), grads(), z, dz, GradMode::none);
   }
   add_standard_normal_log_density<T>(z, log_joint, dz);
@@ -309,6 +310,12 @@ void Engine<T>::decode_mean(MatrixView<const T> z_in, MatrixView<T> mean) {
   decoder_.plan(z_in.rows);
   decoder_.forward(decoder_params(), z_in);
   likelihood_mean<T>(LikelihoodSpec::from(config_), decoder_output(), mean);
+}
+
+template <class T>
+void Engine<T>::log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std::size_t samples, T* log_joint,
+                               MatrixView<T> dz) {
+  log_joint_grad(x, z, samples, log_joint, dz, Observation{});
 }
 
 template class Engine<float>;

@@ -16,6 +16,7 @@
 #include "model/latent_space.hpp"
 #include "nn/network.hpp"
 #include "objective/estimator.hpp"
+#include "prob/likelihood.hpp"
 
 #include <memory>
 #include <vector>
@@ -122,6 +123,12 @@ class Engine {
   void encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar);
   /// E[x|z] (sigmoid of the logits, or the Gaussian mean).
   void decode_mean(MatrixView<const T> z, MatrixView<T> mean);
+  /// log_joint_grad with log p(x|z) as `observation` sees x: only the values
+  /// seen (marginal inference, sec. 2.1: log p(x_seen, z), whose posterior
+  /// is p(z | x_seen)), or with the variance of known noise added. The
+  /// default Observation gives the plain one's values to the bit.
+  void log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std::size_t samples, T* log_joint,
+                      MatrixView<T> dz, const Observation& observation);
 
   // Intermediates of the last forward, for tests and inspection.
   MatrixView<const T> encoder_output() const { return encoder_.result(); }  // the head: mu | log sigma^2 for the VAE

@@ -11,6 +11,8 @@
 #include <aevb/config.hpp>
 #include <aevb/matrix.hpp>
 
+#include <cstdint>
+
 namespace aevb {
 
 struct LikelihoodSpec {
@@ -25,15 +27,33 @@ struct LikelihoodSpec {
   bool samples_from_uniform() const { return kind == Likelihood::bernoulli; }
 };
 
+/// What the likelihood sees of x, for the paper's marginal inference (sec.
+/// 2.1: inpainting, denoising). The default sees every value as it is.
+///   seen [x.rows, D]: nonzero where a value is observed (null: all are). A
+///     hidden value adds nothing to log p(x|z) and gets no gradient, whatever
+///     x holds there (NaN included): log p(x_seen | z), the hidden values
+///     marginalized out, which for a factorized p(x|z) is dropping their terms.
+///   noise_variance s^2: x is the data plus N(0, s^2 I) noise, so a Gaussian
+///     value's variance v (or c) becomes v + s^2, the noise marginalized out
+///     (denoising). Gaussian likelihoods only (std::logic_error otherwise).
+/// Anything but the default runs the reference loops, in float as in double:
+/// these are inference's passes, not training's.
+struct Observation {
+  const std::uint8_t* seen = nullptr;
+  double noise_variance = 0;
+  bool plain() const { return seen == nullptr && noise_variance == 0; }
+};
+
 /// log_lik[r] = log p(x_{r/samples} | z_r).
 template <class T>
 void log_likelihood(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<const T> x, std::size_t samples,
-                    T* log_lik);
+                    T* log_lik, const Observation& observation = {});
 
 /// The same values, and dout[r] = weight[r] * d log_lik[r] / d out[r] in one pass.
 template <class T>
 void log_likelihood_grad(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<const T> x,
-                         std::size_t samples, const T* weight, T* log_lik, MatrixView<T> dout);
+                         std::size_t samples, const T* weight, T* log_lik, MatrixView<T> dout,
+                         const Observation& observation = {});
 
 /// x ~ p(x|z) for each row of `out`, from noise [rows, D] (the sleep phase's
 /// dreams, which are sampled, not the mean):
@@ -55,5 +75,14 @@ void log_likelihood_grad(const LikelihoodSpec& spec, MatrixView<const T> out, Ma
 /// E[x|z]: sigmoid(logits) or the mean m, [rows, D].
 template <class T>
 void likelihood_mean(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<T> mean);
+
+/// Denoising's E[x_clean | z, x] for x = x_clean + N(0, s^2 I) noise, s^2 =
+/// observation.noise_variance > 0 (Gaussian likelihoods): per seen value
+/// the precision-weighted (s^2 m + v x) / (v + s^2) of the model's mean m
+/// and variance v (or c) and the noisy value x; m where hidden. Row r of
+/// `out` belongs to datapoint r / samples; mean is [out.rows, D].
+template <class T>
+void denoised_mean(const LikelihoodSpec& spec, MatrixView<const T> out, MatrixView<const T> x, std::size_t samples,
+                   const Observation& observation, MatrixView<T> mean);
 
 }  // namespace aevb

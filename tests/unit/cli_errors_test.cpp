@@ -1,5 +1,5 @@
 // Every error path of the CLI commands that have no test elsewhere (sample,
-// manifold, reconstruct, interpolate, encode, decode, train, and what they
+// manifold, reconstruct, interpolate, inpaint, encode, decode, train, and what they
 // share in common.cpp and run_files.cpp), one table row each. A user who
 // gets one of these must see exit code 2 and a single "aevb: error:" line
 // that says what was expected or found, and no output, whole or partial.
@@ -170,6 +170,41 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
       {"interpolate from a model without image shape",
        {"interpolate", "--model", flat, "--data", path("flat.csv"), "--from", "0", "--to", "1", "--out", png},
        "interpolate: the model was trained on data without an image shape", png},
+      // cmd_inpaint.cpp
+      {"inpaint --mask of an unknown kind",
+       concat({"inpaint", "--model", images, "--mask", "diagonal", "--out", png}, mnist),
+       "mask spec 'diagonal': expected top, bottom, left, right, center, rect:R0:C0:R1:C1, random:FRACTION or none",
+       png},
+      {"inpaint --mask rect outside the image",
+       concat({"inpaint", "--model", images, "--mask", "rect:0:0:40:10", "--out", png}, mnist),
+       "mask spec 'rect:0:0:40:10': expected a non-empty block within the model's 28x28 images", png},
+      {"inpaint --mask random:2", concat({"inpaint", "--model", images, "--mask", "random:2", "--out", png}, mnist),
+       "expected random:FRACTION with a fraction of hidden pixels in (0, 1]", png},
+      {"inpaint without a mask or noise", concat({"inpaint", "--model", images, "--out", png}, mnist),
+       "--mask none hides no pixel: expected a mask that hides some (e.g. --mask bottom), or --denoise", png},
+      {"inpaint --denoise on a Bernoulli model",
+       concat({"inpaint", "--model", images, "--denoise", "0.1", "--out", png}, mnist),
+       "--denoise needs a model with a Gaussian likelihood; " + images + " is Bernoulli", png},
+      {"inpaint --denoise -1", concat({"inpaint", "--model", images, "--denoise", "-1", "--out", png}, mnist),
+       "expected the noise's standard deviation, >= 0", png},
+      {"inpaint with an autoencoder",
+       concat({"inpaint", "--model", path("ae_run/model.safetensors"), "--mask", "top", "--out", png}, mnist),
+       "needs a model with a prior; " + path("ae_run/model.safetensors") + " is autoencoder", png},
+      {"inpaint from a model without image shape",
+       {"inpaint", "--model", flat, "--data", path("flat.csv"), "--mask", "top", "--out", png},
+       "inpaint: the model was trained on data without an image shape", png},
+      {"inpaint data that does not fit the model",
+       {"inpaint", "--model", images, "--data", path("shifting.csv"), "--mask", "top", "--out", png},
+       "expects 784 (28x28) values per datapoint, but " + path("shifting.csv") + " has 5", png},
+      {"inpaint --show more than --samples",
+       concat({"inpaint", "--model", images, "--mask", "top", "--samples", "5", "--show", "6", "--out", png}, mnist),
+       "keeps at most as many single-sample images as it records samples (5), found 6", png},
+      {"inpaint --leapfrog 0",
+       concat({"inpaint", "--model", images, "--mask", "top", "--leapfrog", "0", "--out", png}, mnist),
+       "HMC: expected at least 1 leapfrog step, found 0", png},
+      {"inpaint --offset past the end",
+       concat({"inpaint", "--model", images, "--mask", "top", "--offset", "20", "--out", png, "--npy", npy}, mnist),
+       "--offset 20: out of range", npy},
       // cmd_latent.cpp
       {"decode without --out or --npy", {"decode", "--model", images, "--latents", path("latents.csv")},
        "decode: give --out FILE.png, --npy FILE.npy, or both", png},

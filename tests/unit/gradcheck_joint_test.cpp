@@ -1,8 +1,9 @@
 // The HMC target's gradient (Engine::log_joint_grad: d/dz of log p(x|z) +
 // log p(z), App. E) against finite differences in double, for every
-// likelihood, MLP and convolutional decoders, several draws per datapoint;
-// and GradMode::none, layer by layer: the parameter gradients untouched, dL/dx
-// the same as with the modes that form them.
+// likelihood, MLP and convolutional decoders, several draws per datapoint,
+// and as an Observation sees x (inpainting's hidden values, denoising's
+// added variance); and GradMode::none, layer by layer: the parameter
+// gradients untouched, dL/dx the same as with the modes that form them.
 #include "support/gradcheck.hpp"
 #include "support/kernel_inputs.hpp"
 #include "support/scratch.hpp"
@@ -17,6 +18,7 @@
 #include "prob/likelihood.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -33,6 +35,8 @@ struct JointCase {
   Activation activation;
   std::size_t samples;
   const char* decoder = "";  // "": the MLP 3-5-4-7 (mirror of hidden 5, 4)
+  bool masked = false;       // a third of the values hidden (and NaN in x, which must never be read)
+  double noise_variance = 0;  // Observation::noise_variance
 };
 
 void PrintTo(const JointCase& c, std::ostream* os) { *os << c.name; }
@@ -61,7 +65,15 @@ TEST_P(JointGradient, MatchesFiniteDifferencesAndLeavesParameterGradientsAlone) 
   const std::size_t rows = 3, n = rows * c.samples, nz = model.latent;
   std::vector<float> x_float(rows * model.input_dim);
   fill_uniform(x_float.data(), x_float.size(), 7, 0);
-  const std::vector<double> x(x_float.begin(), x_float.end());
+  std::vector<double> x(x_float.begin(), x_float.end());
+  std::vector<std::uint8_t> seen;
+  if (c.masked) {
+    seen.resize(x.size());
+    for (std::size_t v = 0; v < x.size(); ++v) seen[v] = v % 3 != 1;
+    for (std::size_t v = 0; v < x.size(); ++v)
+      if (!seen[v]) x[v] = std::nan("");
+  }
+  const Observation observation{c.masked ? seen.data() : nullptr, c.noise_variance};
   std::vector<double> z = test::normals(n * nz, 8, 1.0);
   const std::vector<double> weight = test::normals(n, 9, 1.0);  // loss = sum_r weight_r log p(x, z_r)
   // A pattern in the parameter gradients that no pass would write.
@@ -69,12 +81,13 @@ TEST_P(JointGradient, MatchesFiniteDifferencesAndLeavesParameterGradientsAlone) 
   std::vector<double> log_joint(n), dz(n * nz);
   const auto run = [&] {
     engine.log_joint_grad({x.data(), rows, model.input_dim}, {z.data(), n, nz}, c.samples, log_joint.data(),
-                          {dz.data(), n, nz});
+                          {dz.data(), n, nz}, observation);
     double loss = 0;
     for (std::size_t r = 0; r < n; ++r) loss += weight[r] * log_joint[r];
     return loss;
   };
-  run();
+  const double loss = run();
+  ASSERT_TRUE(std::isfinite(loss)) << "a hidden (NaN) value was read";
   std::vector<double> analytic(n * nz);
   for (std::size_t r = 0; r < n; ++r)
     for (std::size_t j = 0; j < nz; ++j) analytic[r * nz + j] = weight[r] * dz[r * nz + j];
@@ -97,7 +110,15 @@ INSTANTIATE_TEST_SUITE_P(
                       JointCase{"conv_bernoulli", Likelihood::bernoulli, Activation::tanh, 2,
                                 "dense:18,unflatten:3:3:2,deconv:2:3:2:1:1"},
                       JointCase{"conv_residual_gaussian", Likelihood::gaussian, Activation::softplus, 1,
-                                "dense:24,unflatten:3:4:2,residual:2,deconv:2:3:1:0"}),
+                                "dense:24,unflatten:3:4:2,residual:2,deconv:2:3:1:0"},
+                      // Inpainting's and denoising's targets: log p(x_seen, z), and the noise's variance added.
+                      JointCase{"bernoulli_masked_S2", Likelihood::bernoulli, Activation::tanh, 2, "", true},
+                      JointCase{"gaussian_masked_noisy", Likelihood::gaussian, Activation::softplus, 1, "", true, 0.3},
+                      JointCase{"gaussian_noisy_S2", Likelihood::gaussian, Activation::tanh, 2, "", false, 0.05},
+                      JointCase{"gaussian_fixed_masked_noisy", Likelihood::gaussian_fixed, Activation::tanh, 1, "",
+                                true, 0.2},
+                      JointCase{"conv_bernoulli_masked", Likelihood::bernoulli, Activation::tanh, 1,
+                                "dense:18,unflatten:3:3:2,deconv:2:3:2:1:1", true}),
     [](const ::testing::TestParamInfo<JointCase>& param) { return std::string(param.param.name); });
 
 // The values the finite differences above differentiate: log p(x|z) (the
