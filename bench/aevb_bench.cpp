@@ -46,7 +46,7 @@
 #include <aevb/data.hpp>
 #include <aevb/vae.hpp>
 
-#include "backend/cpu/gemm_bf16_amx.hpp"
+#include "backend/cpu/gemm_bf16.hpp"
 #include "backend/gemm.hpp"
 #include "core/rng.hpp"
 #include "model/architecture.hpp"

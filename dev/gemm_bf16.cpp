@@ -1,12 +1,13 @@
-// dev lab: bfloat16 products on AMX against OpenBLAS float32, one product at
-// a time, for the GEMM shapes of the peer model's step and the IW decoder.
-// Prints GFLOP/s of each (on `threads` threads: aevb's pool for AMX, the same
-// tiles as backend::gemm for OpenBLAS) and the worst difference between the
+// dev lab: bfloat16 products (each kernel the machine has: AMX, AVX512-BF16)
+// against OpenBLAS float32, one product at a time, for the GEMM shapes of the
+// peer model's step and the IW decoder. Prints GFLOP/s of each (on `threads`
+// threads: aevb's pool for bf16, the same tiles as backend::gemm for
+// OpenBLAS) and the worst difference between the
 // two relative to sum |a b| (both operands rounded to bfloat16: up to about
 // 2 * 2^-9 = 3.9e-3).
 //
 // usage: gemm_bf16 [threads] [repeats]
-#include "backend/cpu/gemm_bf16_amx.hpp"
+#include "backend/cpu/gemm_bf16.hpp"
 #include "backend/gemm.hpp"
 #include "core/rng.hpp"
 
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 namespace {
@@ -55,7 +57,7 @@ double seconds_per_call(const F& run, int repeats) {
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 1, repeats = argc > 2 ? std::atoi(argv[2]) : 5;
   if (!aevb::backend::bf16_products_available()) {
-    std::printf("gemm_bf16: this machine has no AMX-BF16\n");
+    std::printf("gemm_bf16: this machine has no bfloat16 kernel (neither AMX-BF16 nor AVX512-BF16)\n");
     return 0;
   }
   aevb::set_threads(threads);
@@ -65,14 +67,16 @@ int main(int argc, char** argv) {
       {"out fwd", Trans::no, Trans::yes, 128, 784, 400},  {"out dW", Trans::yes, Trans::no, 784, 400, 128},
       {"out dX", Trans::no, Trans::no, 128, 400, 784},    {"iw out fwd", Trans::no, Trans::yes, 5000, 784, 400},
   };
-  std::printf("%d thread(s)     %-18s %12s %12s %8s %14s\n", threads, "m x n x k", "AMX bf16", "OpenBLAS f32",
-              "ratio", "max |diff|/sum|ab|");
+  for (const aevb::backend::Bf16Kernel kernel : aevb::backend::bf16_kernels_available()) {
+  const aevb::backend::ScopedBf16Kernel use(kernel);
+  std::printf("%d thread(s)     %-18s %9s bf16 %12s %8s %14s\n", threads, "m x n x k",
+              std::string(aevb::backend::to_string(kernel)).c_str(), "OpenBLAS f32", "ratio", "max |diff|/sum|ab|");
   for (const Shape& s : shapes) {
     const std::size_t a_cols = s.ta == Trans::no ? s.k : s.m, b_cols = s.tb == Trans::no ? s.n : s.k;
     std::vector<float> a(s.m * s.k), b(s.k * s.n), c16(s.m * s.n), c32(s.m * s.n);
     aevb::fill_normal(a.data(), a.size(), 1, 1);
     aevb::fill_normal(b.data(), b.size(), 1, 2);
-    auto amx = [&] {
+    auto bf16 = [&] {
       aevb::backend::gemm_bf16(s.ta, s.tb, s.m, s.n, s.k, 1.0f, a.data(), a_cols, b.data(), b_cols, 0.0f,
                                c16.data(), s.n);
     };
@@ -81,7 +85,7 @@ int main(int argc, char** argv) {
                                  c32.data(), s.n);
     };
     const double flops = 2.0 * double(s.m) * double(s.n) * double(s.k);
-    const double t16 = seconds_per_call(amx, repeats), t32 = seconds_per_call(blas, repeats);
+    const double t16 = seconds_per_call(bf16, repeats), t32 = seconds_per_call(blas, repeats);
     // Relative to sum |a b| of the element, computed in double.
     double worst = 0;
     for (std::size_t i = 0; i < s.m; i += 7) {
@@ -97,6 +101,7 @@ int main(int argc, char** argv) {
     }
     std::printf("%-16s %5zu x %4zu x %4zu %12.1f %12.1f %7.1fx %14.1e\n", s.name, s.m, s.n, s.k, flops / t16 / 1e9,
                 flops / t32 / 1e9, t32 / t16, worst);
+  }
   }
   return 0;
 }

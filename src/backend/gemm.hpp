@@ -11,7 +11,7 @@ namespace aevb::backend {
 enum class Trans { no, yes };
 
 /// Float products started on this thread while it lives use `precision`
-/// (bfloat16: src/backend/cpu/gemm_bf16_amx.hpp; std::logic_error where it is
+/// (bfloat16: src/backend/cpu/gemm_bf16.hpp; std::logic_error where it is
 /// not available, so check bf16_products_available() first); float32 again
 /// after. Double products ignore it.
 class ScopedMatmulPrecision {

@@ -1,6 +1,6 @@
 #include "eval/evaluation.hpp"
 
-#include "backend/cpu/gemm_bf16_amx.hpp"
+#include "backend/cpu/gemm_bf16.hpp"
 #include "backend/gemm.hpp"
 
 #include <algorithm>

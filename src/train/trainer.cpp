@@ -2,7 +2,7 @@
 // Algorithm 1, by default), checked for divergence, then the optimizer's update.
 #include <aevb/vae.hpp>
 
-#include "backend/cpu/gemm_bf16_amx.hpp"
+#include "backend/cpu/gemm_bf16.hpp"
 #include "backend/gemm.hpp"
 #include "model/engine.hpp"
 #include "optim/optimizer.hpp"

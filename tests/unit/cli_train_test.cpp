@@ -3,7 +3,7 @@
 #include "support/png_files.hpp"
 #include "support/rewrite_safetensors.hpp"
 
-#include "backend/cpu/gemm_bf16_amx.hpp"
+#include "backend/cpu/gemm_bf16.hpp"
 #include "io/checkpoint.hpp"
 #include "io/model_file.hpp"
 #include "viz/image_grid.hpp"
@@ -122,7 +122,7 @@ TEST_F(CliTrain, ConvNetworkTrainsResumesAndKeepsItsLayers) {
 // --matmul-precision bfloat16 trains, is kept in the checkpoint so that a
 // resumed run goes on in bfloat16, and resuming is still exact.
 TEST_F(CliTrain, BfloatProductsTrainAndResumeExactly) {
-  if (!backend::bf16_products_available()) GTEST_SKIP() << "no AMX-BF16 on this machine";
+  if (!backend::bf16_products_available()) GTEST_SKIP() << "no bfloat16 kernel on this machine (neither AMX-BF16 nor AVX512-BF16)";
   const fs::path whole = dir_ / "whole", parts = dir_ / "parts";
   const std::vector<std::string> bf16 = {"--matmul-precision", "bfloat16", "--no-report"};
   auto with = [&](std::vector<std::string> a, const char* epochs) {

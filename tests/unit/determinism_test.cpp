@@ -1,7 +1,7 @@
 // One seed gives bitwise the same training run, whatever the thread count.
 #include <aevb/vae.hpp>
 
-#include "backend/cpu/gemm_bf16_amx.hpp"
+#include "backend/cpu/gemm_bf16.hpp"
 #include "core/rng.hpp"
 
 #include <gtest/gtest.h>
@@ -50,7 +50,7 @@ TEST(Determinism, OneAndTwoThreadsGiveIdenticalParameters) {
 }
 
 TEST(Determinism, OneAndTwoThreadsGiveIdenticalParametersWithBfloatProducts) {
-  if (!backend::bf16_products_available()) GTEST_SKIP() << "no AMX-BF16 on this machine";
+  if (!backend::bf16_products_available()) GTEST_SKIP() << "no bfloat16 kernel on this machine (neither AMX-BF16 nor AVX512-BF16)";
   EXPECT_EQ(train_run(1, 3, MatmulPrecision::bfloat16), train_run(2, 3, MatmulPrecision::bfloat16));
 }
 
@@ -59,7 +59,7 @@ TEST(Determinism, ConvModelIsTheSameOnOneAndTwoThreads) {
 }
 
 TEST(Determinism, ConvModelIsTheSameOnOneAndTwoThreadsWithBfloatProducts) {
-  if (!backend::bf16_products_available()) GTEST_SKIP() << "no AMX-BF16 on this machine";
+  if (!backend::bf16_products_available()) GTEST_SKIP() << "no bfloat16 kernel on this machine (neither AMX-BF16 nor AVX512-BF16)";
   const std::vector<float> a = train_run(1, 3, MatmulPrecision::bfloat16, kConv);
   EXPECT_EQ(a, train_run(2, 3, MatmulPrecision::bfloat16, kConv));
   EXPECT_NE(a, train_run(2, 3, MatmulPrecision::float32, kConv)) << "the bfloat16 products were not used";

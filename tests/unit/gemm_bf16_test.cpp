@@ -1,11 +1,13 @@
-// bfloat16 products on AMX (src/backend/cpu/gemm_bf16_amx.cpp).
+// bfloat16 products on AMX or AVX512-BF16 (src/backend/cpu/gemm_bf16.cpp).
 //
 // The kernel rounds each operand to bfloat16 (to nearest even) and sums the
 // products in float32, so it is checked against a double-precision product of
 // the same rounded operands: any packing mistake (a wrong pair, a wrong
 // transpose, a lost edge) is an O(1) error, while the float32 sums stay within
-// k * 2^-24 of sum |x y|. Every test is skipped on machines without AMX-BF16.
-#include "backend/cpu/gemm_bf16_amx.hpp"
+// k * 2^-24 of sum |x y|. The kernel tests run on every kernel the machine
+// has (forced by ScopedBf16Kernel), the others on the one it uses by default;
+// every test is skipped on machines with neither.
+#include "backend/cpu/gemm_bf16.hpp"
 #include "backend/gemm.hpp"
 #include "core/rng.hpp"
 #include "core/thread_pool.hpp"
@@ -20,7 +22,9 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <cstdio>
 #include <ostream>
+#include <string>
 #include <vector>
 
 namespace aevb {
@@ -28,8 +32,19 @@ namespace {
 
 using backend::Trans;
 
-#define SKIP_WITHOUT_AMX()                                                           \
-  if (!backend::bf16_products_available()) GTEST_SKIP() << "no AMX-BF16 on this machine"
+#define SKIP_WITHOUT_BF16()                                                                  \
+  if (!backend::bf16_products_available())                                                   \
+  GTEST_SKIP() << "no bfloat16 kernel on this machine (neither AMX-BF16 nor AVX512-BF16)"
+
+// Runs `body` once per available kernel, forced, its name in the trace.
+template <class Body>
+void for_each_kernel(Body body) {
+  for (const backend::Bf16Kernel kernel : backend::bf16_kernels_available()) {
+    SCOPED_TRACE(std::string("kernel ") + std::string(backend::to_string(kernel)));
+    const backend::ScopedBf16Kernel use(kernel);
+    body();
+  }
+}
 
 // Round to the nearest bfloat16, ties to even (finite inputs).
 double to_bf16(float x) {
@@ -98,20 +113,22 @@ double worst_error(const Shape& s, const Operands& o, const std::vector<float>& 
 class GemmBf16 : public ::testing::TestWithParam<Shape> {};
 
 TEST_P(GemmBf16, MatchesTheRoundedOperandsProductInDouble) {
-  SKIP_WITHOUT_AMX();
+  SKIP_WITHOUT_BF16();
   const Shape s = GetParam();
-  for (const auto& [alpha, beta] : {std::pair{1.0f, 0.0f}, std::pair{-1.5f, 0.5f}}) {
-    Operands o = operands(s, 7);
-    const std::vector<float> before = o.c;
-    backend::gemm_bf16(s.ta, s.tb, s.m, s.n, s.k, alpha, o.a.data(), o.lda, o.b.data(), o.ldb, beta, o.c.data(),
-                       o.ldc);
-    // float32 sums of k terms: within about k * 2^-24 of sum |x y| (plus one rounding of alpha, beta).
-    const double tolerance = double(s.k + 4) * std::ldexp(1.0, -24);
-    EXPECT_LE(worst_error(s, o, before, alpha, beta), tolerance) << "alpha " << alpha << ", beta " << beta;
-    // The padding columns of C are never written.
-    for (std::size_t i = 0; i < s.m; ++i)
-      for (std::size_t j = s.n; j < o.ldc; ++j) ASSERT_EQ(o.c[i * o.ldc + j], before[i * o.ldc + j]);
-  }
+  for_each_kernel([&] {
+    for (const auto& [alpha, beta] : {std::pair{1.0f, 0.0f}, std::pair{-1.5f, 0.5f}}) {
+      Operands o = operands(s, 7);
+      const std::vector<float> before = o.c;
+      backend::gemm_bf16(s.ta, s.tb, s.m, s.n, s.k, alpha, o.a.data(), o.lda, o.b.data(), o.ldb, beta, o.c.data(),
+                         o.ldc);
+      // float32 sums of k terms: within about k * 2^-24 of sum |x y| (plus one rounding of alpha, beta).
+      const double tolerance = double(s.k + 4) * std::ldexp(1.0, -24);
+      EXPECT_LE(worst_error(s, o, before, alpha, beta), tolerance) << "alpha " << alpha << ", beta " << beta;
+      // The padding columns of C are never written.
+      for (std::size_t i = 0; i < s.m; ++i)
+        for (std::size_t j = s.n; j < o.ldc; ++j) ASSERT_EQ(o.c[i * o.ldc + j], before[i * o.ldc + j]);
+    }
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -124,31 +141,37 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{Trans::yes, Trans::no, 31, 20, 7, 1}, Shape{Trans::no, Trans::yes, 100, 40, 500, 0}));
 
 TEST(GemmBf16, BetaZeroIgnoresWhatCHeld) {
-  SKIP_WITHOUT_AMX();
-  const Shape s{Trans::no, Trans::no, 20, 20, 40, 0};
-  Operands o = operands(s, 9);
-  std::fill(o.c.begin(), o.c.end(), std::numeric_limits<float>::quiet_NaN());
-  backend::gemm_bf16(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb, 0.0f, o.c.data(), o.ldc);
-  for (float v : o.c) ASSERT_TRUE(std::isfinite(v));
+  SKIP_WITHOUT_BF16();
+  for_each_kernel([] {
+    const Shape s{Trans::no, Trans::no, 20, 20, 40, 0};
+    Operands o = operands(s, 9);
+    std::fill(o.c.begin(), o.c.end(), std::numeric_limits<float>::quiet_NaN());
+    backend::gemm_bf16(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb, 0.0f, o.c.data(),
+                       o.ldc);
+    for (float v : o.c) ASSERT_TRUE(std::isfinite(v));
+  });
 }
 
 TEST(GemmBf16, RoundsOperandsToNearestEven) {
-  SKIP_WITHOUT_AMX();
+  SKIP_WITHOUT_BF16();
   // 1 + 2^-8 lies halfway between the bfloat16s 1 and 1 + 2^-7: to even gives 1.
   // 1 + 3 * 2^-8 lies halfway between 1 + 2^-7 and 1 + 2^-6: to even gives 1 + 2^-6.
-  const float a[2] = {1.0f + std::ldexp(1.0f, -8), 1.0f + 3 * std::ldexp(1.0f, -8)};
-  const float b[2] = {1.0f, 0.0f}, b2[2] = {0.0f, 1.0f};
-  float c = 0;
-  backend::gemm_bf16(Trans::no, Trans::no, 1, 1, 2, 1.0f, a, 2, b, 1, 0.0f, &c, 1);
-  EXPECT_EQ(c, 1.0f);
-  backend::gemm_bf16(Trans::no, Trans::no, 1, 1, 2, 1.0f, a, 2, b2, 1, 0.0f, &c, 1);
-  EXPECT_EQ(c, 1.0f + std::ldexp(1.0f, -6));
+  for_each_kernel([] {
+    const float a[2] = {1.0f + std::ldexp(1.0f, -8), 1.0f + 3 * std::ldexp(1.0f, -8)};
+    const float b[2] = {1.0f, 0.0f}, b2[2] = {0.0f, 1.0f};
+    float c = 0;
+    backend::gemm_bf16(Trans::no, Trans::no, 1, 1, 2, 1.0f, a, 2, b, 1, 0.0f, &c, 1);
+    EXPECT_EQ(c, 1.0f);
+    backend::gemm_bf16(Trans::no, Trans::no, 1, 1, 2, 1.0f, a, 2, b2, 1, 0.0f, &c, 1);
+    EXPECT_EQ(c, 1.0f + std::ldexp(1.0f, -6));
+  });
 }
 
 // The threads split the larger operand (B in the first shape, A in the
 // second); three threads split it unevenly.
 TEST(GemmBf16, ProductsAreBitwiseTheSameOnOneTwoAndThreeThreads) {
-  SKIP_WITHOUT_AMX();
+  SKIP_WITHOUT_BF16();
+  for_each_kernel([] {
   for (const Shape s : {Shape{Trans::yes, Trans::no, 400, 784, 128, 0}, Shape{Trans::no, Trans::yes, 300, 40, 64, 0}}) {
     auto run = [&](int threads) {
       pool::set_threads(threads);
@@ -168,6 +191,35 @@ TEST(GemmBf16, ProductsAreBitwiseTheSameOnOneTwoAndThreeThreads) {
                          o.ldc);
     EXPECT_NE(o.c, one);
   }
+  });
+}
+
+// Both kernels, where a machine has both (an AMX Xeon), forced in turn: the
+// check that forcing takes effect, and how the two kernels' sums compare.
+// Each adds a k-pair's two products to its float32 sum per instruction, pairs
+// in the same order, so any difference is in the last bits.
+TEST(GemmBf16, TheKernelsAgreeWhereAMachineHasBoth) {
+  const auto kernels = backend::bf16_kernels_available();
+  if (kernels.size() < 2) GTEST_SKIP() << "this machine has only one bfloat16 kernel";
+  const Shape s{Trans::no, Trans::yes, 128, 400, 784, 0};
+  std::vector<std::vector<float>> results;
+  for (const backend::Bf16Kernel kernel : kernels) {
+    const backend::ScopedBf16Kernel use(kernel);
+    EXPECT_EQ(backend::bf16_kernel(), kernel);
+    Operands o = operands(s, 13);
+    backend::gemm_bf16(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb, 0.0f, o.c.data(),
+                       o.ldc);
+    results.push_back(o.c);
+  }
+  std::size_t differ = 0;
+  double worst = 0;
+  for (std::size_t i = 0; i < results[0].size(); ++i) {
+    differ += results[0][i] != results[1][i];
+    worst = std::max(worst, std::fabs(double(results[0][i]) - results[1][i]) / (1 + std::fabs(results[0][i])));
+  }
+  EXPECT_LE(worst, double(s.k) * std::ldexp(1.0, -23));
+  std::printf("amx and avx512 kernels: %zu of %zu products differ, worst relative difference %.2e\n", differ,
+              results[0].size(), worst);
 }
 
 // One training step's gradient with bfloat16 products against float32. The
@@ -179,7 +231,7 @@ TEST(GemmBf16, ProductsAreBitwiseTheSameOnOneTwoAndThreeThreads) {
 // both); three times the yardstick still catches a wrong product, whose error
 // is of order 1.
 TEST(GemmBf16, TrainingGradientIsAsCloseToFloat32AsRoundingTheWeights) {
-  SKIP_WITHOUT_AMX();
+  SKIP_WITHOUT_BF16();
   ModelConfig model;
   model.hidden = {400};
   model.activation = Activation::relu;
@@ -222,7 +274,7 @@ TEST(GemmBf16, TrainingGradientIsAsCloseToFloat32AsRoundingTheWeights) {
 // untrained model: 2e-6 nats against a standard error of 0.012; on the
 // paper's trained MNIST model, 3e-3 against 2.0).
 TEST(GemmBf16, EvaluationMovesTheLogLikelihoodFarLessThanItsStandardError) {
-  SKIP_WITHOUT_AMX();
+  SKIP_WITHOUT_BF16();
   ModelConfig model;  // the paper's 784-500-20
   const Vae vae(model, 6);
   const std::size_t n = 100;

@@ -7,7 +7,7 @@
 // so every other test sees plain malloc/free.
 #include <aevb/vae.hpp>
 
-#include "backend/cpu/gemm_bf16_amx.hpp"
+#include "backend/cpu/gemm_bf16.hpp"
 #include "core/param_layout.hpp"
 #include "core/rng.hpp"
 #include "model/engine.hpp"
@@ -121,7 +121,7 @@ class NoAllocation : public ::testing::TestWithParam<Case> {};
 
 TEST_P(NoAllocation, SteadyStateTrainingStep) {
   const Case& c = GetParam();
-  if (c.precision == MatmulPrecision::bfloat16 && !backend::bf16_products_available()) GTEST_SKIP() << "no AMX-BF16 here";
+  if (c.precision == MatmulPrecision::bfloat16 && !backend::bf16_products_available()) GTEST_SKIP() << "no bfloat16 kernel here";
   set_threads(2);
   ModelConfig model;
   model.input_dim = 784;

@@ -7,7 +7,7 @@
 // whatever the number of threads.
 #include "backend/gemm.hpp"
 
-#include "backend/cpu/gemm_bf16_amx.hpp"
+#include "backend/cpu/gemm_bf16.hpp"
 
 #include "core/thread_pool.hpp"
 

@@ -1,5 +1,7 @@
 // C = alpha * op(A) op(B) + beta * C with the operands rounded to bfloat16 and
-// the products summed in float32 by AMX (Intel Advanced Matrix Extensions).
+// the products summed in float32, by AMX (Intel Advanced Matrix Extensions)
+// or, on CPUs without AMX, by AVX512-BF16's VDPBF16PS on the same packed
+// operands (see avx512_tile).
 //
 // AMX multiplies tiles: C[16 x 16] (float) += A[16 x 32] B[32 x 16] (bf16),
 // with A's rows holding 32 consecutive k and B stored as 16 rows of k-pairs
@@ -10,7 +12,7 @@
 // conversion of 32 floats gives 16 pairs; where k runs down the rows, two rows
 // are converted and interleaved. Pairs that come out along the wrong axis go
 // through a 16 x 16 transpose. Edges are zero-padded to whole tiles.
-#include "backend/cpu/gemm_bf16_amx.hpp"
+#include "backend/cpu/gemm_bf16.hpp"
 
 #include "core/thread_pool.hpp"
 
@@ -18,14 +20,17 @@
 
 #include <string>
 
-#if !defined(__x86_64__)
+#include <algorithm>
+#include <atomic>
 #include <stdexcept>
 
+#if !defined(__x86_64__)
+
 namespace aevb::backend {
-bool bf16_products_available() { return false; }
+std::span<const Bf16Kernel> bf16_kernels_available() { return {}; }
 void gemm_bf16(Trans, Trans, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t, const float*,
                std::size_t, float, float*, std::size_t) {
-  throw std::logic_error("gemm_bf16: AMX is x86-64 only");
+  throw std::logic_error("gemm_bf16: bfloat16 products are x86-64 only");
 }
 }  // namespace aevb::backend
 #else
@@ -67,6 +72,13 @@ bool cpu_has_amx_bf16() {
   unsigned a1, b1, c1, d1;
   if (!__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1)) return false;
   return (a1 & kAvx512Bf16Leaf1) != 0;  // the packing converts with AVX512-BF16
+}
+
+// VDPBF16PS and the packing's AVX-512 shuffles, with the OS saving zmm state
+// (__builtin_cpu_supports checks XCR0 too).
+bool cpu_has_avx512_bf16() {
+  return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl");
 }
 
 // ldtilecfg's 64-byte operand: palette 1, every tile 16 rows of 64 bytes.
@@ -219,31 +231,37 @@ struct Scratch {
 // Pairs of 16-row blocks: C's 32 x 32 blocks along one side.
 std::size_t pairs(std::size_t blocks) { return (blocks + 1) / 2; }
 
-// C's 32 x 32 block at tile row ib, column jb (ib, jb even) = alpha * the
-// packed product + beta * C, with four C tiles, two A and two B tiles in the
-// eight tile registers (a lone last tile row or column leaves two of them idle).
-void multiply_block(const Packed& a, const Packed& b, std::size_t m, std::size_t n, float alpha, float beta, float* c,
-                    std::size_t ldc, std::size_t ib, std::size_t jb) {
-  alignas(64) float block[2][2][kTileRows][kTileRows];
-  const bool two_i = ib + 1 < a.blocks, two_j = jb + 1 < b.blocks;
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
+// One 16 x 16 tile of op(A) op(B), C tile (i, j) = A blocks i against B
+// block j, by AVX512-BF16: VDPBF16PS adds to each of 16 float lanes the
+// products of one bf16 pair, so row r of the tile accumulates, pair by pair
+// p, A's pair (r, p) broadcast against B's row p (the pairs of 16 columns):
+// the packed tiles as AMX reads them. Sums run over k in a fixed order.
+// Written to out (16 rows, ld_out apart).
+void avx512_tile(const Packed& a, const Packed& b, std::size_t i, std::size_t j, float* out, std::size_t ld_out) {
+  __m512 acc[kTileRows];
+  for (__m512& r : acc) r = _mm512_setzero_ps();
   for (std::size_t kt = 0; kt < a.ktiles; ++kt) {
-    _tile_loadd(4, a.tile(ib, kt), 64);
-    _tile_loadd(6, b.tile(jb, kt), 64);
-    _tile_dpbf16ps(0, 4, 6);
-    if (two_j) {
-      _tile_loadd(7, b.tile(jb + 1, kt), 64);
-      _tile_dpbf16ps(1, 4, 7);
-    }
-    if (two_i) {
-      _tile_loadd(5, a.tile(ib + 1, kt), 64);
-      _tile_dpbf16ps(2, 5, 6);
-      if (two_j) _tile_dpbf16ps(3, 5, 7);
+    const std::uint32_t* at = a.tile(i, kt);
+    const std::uint32_t* bt = b.tile(j, kt);
+    for (std::size_t p = 0; p < kPairs; ++p) {
+      const __m512bh bp = (__m512bh)_mm512_loadu_si512(bt + p * kPairs);
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < kTileRows; ++r)
+        acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)_mm512_set1_epi32(int(at[r * kPairs + p])), bp);
     }
   }
+  for (std::size_t r = 0; r < kTileRows; ++r) _mm512_storeu_ps(out + r * ld_out, acc[r]);
+}
+
+// C's 32 x 32 block at tile row ib, column jb (ib, jb even) = alpha * the
+// packed product + beta * C. AMX holds four C tiles, two A and two B tiles
+// in its eight tile registers (a lone last tile row or column leaves two of
+// them idle); AVX-512 computes the C tiles one by one.
+void multiply_block(Bf16Kernel kernel, const Packed& a, const Packed& b, std::size_t m, std::size_t n, float alpha,
+                    float beta, float* c, std::size_t ldc, std::size_t ib, std::size_t jb) {
+  alignas(64) float block[2][2][kTileRows][kTileRows];
+  const bool two_i = ib + 1 < a.blocks, two_j = jb + 1 < b.blocks;
+  const std::size_t ni_tiles = two_i ? 2 : 1, nj_tiles = two_j ? 2 : 1;
   // A whole tile of C = op(A) op(B) (alpha 1, beta 0: every product of
   // the engine) goes straight to C; others through `block`.
   const bool plain = alpha == 1.0f && beta == 0.0f;
@@ -251,14 +269,42 @@ void multiply_block(const Packed& a, const Packed& b, std::size_t m, std::size_t
     return plain && (ib + ti + 1) * kTileRows <= m && (jb + tj + 1) * kTileRows <= n;
   };
   auto at = [&](std::size_t ti, std::size_t tj) { return c + (ib + ti) * kTileRows * ldc + (jb + tj) * kTileRows; };
-  const std::size_t stride = ldc * sizeof(float);
   const bool direct[2][2] = {{whole(0, 0), whole(0, 1)}, {whole(1, 0), whole(1, 1)}};
-  if (direct[0][0]) _tile_stored(0, at(0, 0), stride); else _tile_stored(0, block[0][0], 64);
-  if (direct[0][1]) _tile_stored(1, at(0, 1), stride); else _tile_stored(1, block[0][1], 64);
-  if (direct[1][0]) _tile_stored(2, at(1, 0), stride); else _tile_stored(2, block[1][0], 64);
-  if (direct[1][1]) _tile_stored(3, at(1, 1), stride); else _tile_stored(3, block[1][1], 64);
-  for (std::size_t ti = 0; ti < (two_i ? 2u : 1u); ++ti) {
-    for (std::size_t tj = 0; tj < (two_j ? 2u : 1u); ++tj) {
+  if (kernel == Bf16Kernel::amx) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (std::size_t kt = 0; kt < a.ktiles; ++kt) {
+      _tile_loadd(4, a.tile(ib, kt), 64);
+      _tile_loadd(6, b.tile(jb, kt), 64);
+      _tile_dpbf16ps(0, 4, 6);
+      if (two_j) {
+        _tile_loadd(7, b.tile(jb + 1, kt), 64);
+        _tile_dpbf16ps(1, 4, 7);
+      }
+      if (two_i) {
+        _tile_loadd(5, a.tile(ib + 1, kt), 64);
+        _tile_dpbf16ps(2, 5, 6);
+        if (two_j) _tile_dpbf16ps(3, 5, 7);
+      }
+    }
+    const std::size_t stride = ldc * sizeof(float);
+    if (direct[0][0]) _tile_stored(0, at(0, 0), stride); else _tile_stored(0, block[0][0], 64);
+    if (direct[0][1]) _tile_stored(1, at(0, 1), stride); else _tile_stored(1, block[0][1], 64);
+    if (direct[1][0]) _tile_stored(2, at(1, 0), stride); else _tile_stored(2, block[1][0], 64);
+    if (direct[1][1]) _tile_stored(3, at(1, 1), stride); else _tile_stored(3, block[1][1], 64);
+  } else {
+    for (std::size_t ti = 0; ti < ni_tiles; ++ti)
+      for (std::size_t tj = 0; tj < nj_tiles; ++tj) {
+        if (direct[ti][tj])
+          avx512_tile(a, b, ib + ti, jb + tj, at(ti, tj), ldc);
+        else
+          avx512_tile(a, b, ib + ti, jb + tj, block[ti][tj][0], kTileRows);
+      }
+  }
+  for (std::size_t ti = 0; ti < ni_tiles; ++ti) {
+    for (std::size_t tj = 0; tj < nj_tiles; ++tj) {
       if (direct[ti][tj]) continue;
       const std::size_t i0 = (ib + ti) * kTileRows, j0 = (jb + tj) * kTileRows;
       const std::size_t ni = std::min(kTileRows, m - i0), nj = std::min(kTileRows, n - j0);
@@ -275,15 +321,21 @@ void multiply_block(const Packed& a, const Packed& b, std::size_t m, std::size_t
 
 }  // namespace
 
-bool bf16_products_available() {
-  static const bool available =
-      cpu_has_amx_bf16() && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
-  return available;
+std::span<const Bf16Kernel> bf16_kernels_available() {
+  static const std::vector<Bf16Kernel> kernels = [] {
+    std::vector<Bf16Kernel> k;
+    if (cpu_has_amx_bf16() && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0)
+      k.push_back(Bf16Kernel::amx);
+    if (cpu_has_avx512_bf16()) k.push_back(Bf16Kernel::avx512);
+    return k;
+  }();
+  return kernels;
 }
 
 void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
                std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
   if (m == 0 || n == 0) return;
+  const Bf16Kernel kernel = bf16_kernel();
   // The caller's scratch, which the pool's threads fill and read: named
   // through a reference, since a lambda naming a thread_local reaches the
   // running thread's own instance.
@@ -319,7 +371,7 @@ void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, 
   pool::for_ranges(
       parts,
       [&](std::size_t first, std::size_t last) {
-        configure_tiles();
+        if (kernel == Bf16Kernel::amx) configure_tiles();
         // This thread's pairs of the larger operand against every pair of the
         // other, C's blocks visited row by row (rows of C, written in order,
         // are what the cache and its prefetchers follow best).
@@ -328,7 +380,7 @@ void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, 
         const std::size_t j0 = split_b ? p0 : 0, j1 = split_b ? p1 : pairs(scratch.b.blocks);
         for (std::size_t i = i0; i < i1; ++i)
           for (std::size_t j = j0; j < j1; ++j)
-            multiply_block(scratch.a, scratch.b, m, n, alpha, beta, c, ldc, 2 * i, 2 * j);
+            multiply_block(kernel, scratch.a, scratch.b, m, n, alpha, beta, c, ldc, 2 * i, 2 * j);
       },
       parallel);
 }
@@ -338,10 +390,36 @@ void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, 
 #endif  // __x86_64__
 
 namespace aevb::backend {
+namespace {
+// The kernel forced by a ScopedBf16Kernel, or -1: the first available.
+std::atomic<int> forced_kernel{-1};
+}  // namespace
+
+std::string_view to_string(Bf16Kernel kernel) { return kernel == Bf16Kernel::amx ? "amx" : "avx512"; }
+
+bool bf16_products_available() { return !bf16_kernels_available().empty(); }
+
+Bf16Kernel bf16_kernel() {
+  const int forced = forced_kernel.load(std::memory_order_relaxed);
+  if (forced >= 0) return static_cast<Bf16Kernel>(forced);
+  require_bf16_products("gemm_bf16");
+  return bf16_kernels_available().front();
+}
+
+ScopedBf16Kernel::ScopedBf16Kernel(Bf16Kernel kernel) : previous_(forced_kernel.load(std::memory_order_relaxed)) {
+  const auto available = bf16_kernels_available();
+  if (std::find(available.begin(), available.end(), kernel) == available.end())
+    throw std::logic_error("ScopedBf16Kernel: the " + std::string(to_string(kernel)) + " kernel is not available");
+  forced_kernel.store(static_cast<int>(kernel), std::memory_order_relaxed);
+}
+
+ScopedBf16Kernel::~ScopedBf16Kernel() { forced_kernel.store(previous_, std::memory_order_relaxed); }
+
 void require_bf16_products(std::string_view who) {
   if (!bf16_products_available())
     throw InputError(std::string(who) +
-                     ": matmul_precision bfloat16 needs AMX-BF16 (Intel Xeon of the 4th generation or later) and an "
-                     "OS that grants it (Linux 5.16 or later); this machine does not provide it");
+                     ": matmul_precision bfloat16 needs AMX-BF16 (Intel Xeon of the 4th generation or later, with "
+                     "Linux 5.16 or later) or AVX512-BF16 (AMD Zen 4 or later, Intel Cooper Lake); this machine "
+                     "has neither");
 }
 }  // namespace aevb::backend
