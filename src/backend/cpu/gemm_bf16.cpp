@@ -1,7 +1,7 @@
 // C = alpha * op(A) op(B) + beta * C with the operands rounded to bfloat16 and
 // the products summed in float32, by AMX (Intel Advanced Matrix Extensions)
 // or, on CPUs without AMX, by AVX512-BF16's VDPBF16PS on the same packed
-// operands (see avx512_tile).
+// operands (see avx512_tiles).
 //
 // AMX multiplies tiles: C[16 x 16] (float) += A[16 x 32] B[32 x 16] (bf16),
 // with A's rows holding 32 consecutive k and B stored as 16 rows of k-pairs
@@ -231,26 +231,38 @@ struct Scratch {
 // Pairs of 16-row blocks: C's 32 x 32 blocks along one side.
 std::size_t pairs(std::size_t blocks) { return (blocks + 1) / 2; }
 
-// One 16 x 16 tile of op(A) op(B), C tile (i, j) = A blocks i against B
-// block j, by AVX512-BF16: VDPBF16PS adds to each of 16 float lanes the
-// products of one bf16 pair, so row r of the tile accumulates, pair by pair
-// p, A's pair (r, p) broadcast against B's row p (the pairs of 16 columns):
-// the packed tiles as AMX reads them. Sums run over k in a fixed order.
-// Written to out (16 rows, ld_out apart).
-void avx512_tile(const Packed& a, const Packed& b, std::size_t i, std::size_t j, float* out, std::size_t ld_out) {
-  __m512 acc[kTileRows];
-  for (__m512& r : acc) r = _mm512_setzero_ps();
-  for (std::size_t kt = 0; kt < a.ktiles; ++kt) {
-    const std::uint32_t* at = a.tile(i, kt);
-    const std::uint32_t* bt = b.tile(j, kt);
-    for (std::size_t p = 0; p < kPairs; ++p) {
-      const __m512bh bp = (__m512bh)_mm512_loadu_si512(bt + p * kPairs);
-#pragma GCC unroll 16
-      for (std::size_t r = 0; r < kTileRows; ++r)
-        acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)_mm512_set1_epi32(int(at[r * kPairs + p])), bp);
+// Tiles (i, j) .. (i, j + nj - 1) of op(A) op(B) (nj = 1 or 2: C's 16 rows
+// of A block i against B blocks j, j + 1), by AVX512-BF16. VDPBF16PS adds to
+// each of 16 float lanes the products of one bf16 pair, so row r of a tile
+// accumulates, pair by pair p, A's pair (r, p) broadcast against B's row p
+// (the pairs of 16 columns): the packed tiles as AMX reads them. Rows go in
+// groups of 8, each broadcast serving both B tiles: 16 accumulators, two B
+// rows and a broadcast in registers. Sums run over k in a fixed order.
+// Tile t is written to out[t] (16 rows, ld[t] apart).
+void avx512_tiles(const Packed& a, const Packed& b, std::size_t i, std::size_t j, std::size_t nj, float* const out[2],
+                  const std::size_t ld[2]) {
+  constexpr std::size_t kGroup = 8;
+  for (std::size_t r0 = 0; r0 < kTileRows; r0 += kGroup) {
+    __m512 acc[kGroup][2];
+    for (auto& row : acc) row[0] = row[1] = _mm512_setzero_ps();
+    for (std::size_t kt = 0; kt < a.ktiles; ++kt) {
+      const std::uint32_t* at = a.tile(i, kt) + r0 * kPairs;
+      const std::uint32_t* b0 = b.tile(j, kt);
+      const std::uint32_t* b1 = nj > 1 ? b.tile(j + 1, kt) : b0;
+      for (std::size_t p = 0; p < kPairs; ++p) {
+        const __m512bh x0 = (__m512bh)_mm512_loadu_si512(b0 + p * kPairs);
+        const __m512bh x1 = (__m512bh)_mm512_loadu_si512(b1 + p * kPairs);
+#pragma GCC unroll 8
+        for (std::size_t r = 0; r < kGroup; ++r) {
+          const __m512bh y = (__m512bh)_mm512_set1_epi32(int(at[r * kPairs + p]));
+          acc[r][0] = _mm512_dpbf16_ps(acc[r][0], y, x0);
+          acc[r][1] = _mm512_dpbf16_ps(acc[r][1], y, x1);  // a duplicate of the first when nj = 1
+        }
+      }
     }
+    for (std::size_t t = 0; t < nj; ++t)
+      for (std::size_t r = 0; r < kGroup; ++r) _mm512_storeu_ps(out[t] + (r0 + r) * ld[t], acc[r][t]);
   }
-  for (std::size_t r = 0; r < kTileRows; ++r) _mm512_storeu_ps(out + r * ld_out, acc[r]);
 }
 
 // C's 32 x 32 block at tile row ib, column jb (ib, jb even) = alpha * the
@@ -295,13 +307,11 @@ void multiply_block(Bf16Kernel kernel, const Packed& a, const Packed& b, std::si
     if (direct[1][0]) _tile_stored(2, at(1, 0), stride); else _tile_stored(2, block[1][0], 64);
     if (direct[1][1]) _tile_stored(3, at(1, 1), stride); else _tile_stored(3, block[1][1], 64);
   } else {
-    for (std::size_t ti = 0; ti < ni_tiles; ++ti)
-      for (std::size_t tj = 0; tj < nj_tiles; ++tj) {
-        if (direct[ti][tj])
-          avx512_tile(a, b, ib + ti, jb + tj, at(ti, tj), ldc);
-        else
-          avx512_tile(a, b, ib + ti, jb + tj, block[ti][tj][0], kTileRows);
-      }
+    for (std::size_t ti = 0; ti < ni_tiles; ++ti) {
+      float* const out[2] = {direct[ti][0] ? at(ti, 0) : block[ti][0][0], direct[ti][1] ? at(ti, 1) : block[ti][1][0]};
+      const std::size_t ld[2] = {direct[ti][0] ? ldc : kTileRows, direct[ti][1] ? ldc : kTileRows};
+      avx512_tiles(a, b, ib + ti, jb, nj_tiles, out, ld);
+    }
   }
   for (std::size_t ti = 0; ti < ni_tiles; ++ti) {
     for (std::size_t tj = 0; tj < nj_tiles; ++tj) {
