@@ -7,6 +7,8 @@
 #include "io/config_json.hpp"
 #include "io/model_file.hpp"
 
+#include <aevb/version.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -23,7 +25,7 @@ struct InfoFlags {
 
 // Keys shown in their own sections, not among the other metadata.
 bool is_reserved(const std::string& key) {
-  return key == "format" || key == "format_version" || key == "aevb_config";
+  return key == "format" || key == "format_version" || key == "aevb_config" || key == "aevb_version";
 }
 
 std::string shape_text(const std::vector<std::size_t>& shape) {
@@ -50,9 +52,12 @@ nlohmann::json info_json(const std::string& path, const ModelFileInfo& info) {
   for (const auto& [key, value] : info.metadata)
     if (!is_reserved(key)) metadata[key] = metadata_value(value);
   const auto version = info.metadata.find("format_version");
+  const auto written_by = info.metadata.find("aevb_version");  // absent in files of aevb before 0.1.0
   return {{"path", path},
           {"format", info.format},
           {"format_version", version == info.metadata.end() ? "" : version->second},
+          {"written_by", written_by == info.metadata.end() ? "" : "aevb " + written_by->second},
+          {"reader", "aevb " + std::string(kVersion)},
           {"config", to_json(info.config)},
           {"parameter_count", info.parameter_count},
           {"tensors", tensors},
@@ -63,6 +68,9 @@ void print_text(const nlohmann::json& j) {
   std::printf("%s\n", j["path"].get<std::string>().c_str());
   std::printf("format: %s (version %s)\n", j["format"].get<std::string>().c_str(),
               j["format_version"].get<std::string>().c_str());
+  const std::string written_by = j["written_by"].get<std::string>();
+  std::printf("written by: %s; read by %s\n", written_by.empty() ? "an aevb without a version record" : written_by.c_str(),
+              j["reader"].get<std::string>().c_str());
   std::printf("config:\n");
   for (const auto& [key, value] : j["config"].items())
     std::printf("  %-16s %s\n", key.c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());

@@ -4,15 +4,18 @@
 #include "commands.hpp"
 
 #include <aevb/error.hpp>
+#include <aevb/version.hpp>
 
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string>
 
 int main(int argc, char** argv) {
   CLI::App app{"aevb: Auto-Encoding Variational Bayes (Kingma & Welling 2013): train, evaluate and use VAEs"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
+  app.set_version_flag("--version", "aevb " + std::string(aevb::kVersion));
   aevb::cli::add_train_command(app);
   aevb::cli::add_eval_command(app);
   aevb::cli::add_report_command(app);
@@ -29,6 +32,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "aevb: error: " << e.what() << " (see aevb --help)\n";

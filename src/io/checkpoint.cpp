@@ -6,6 +6,7 @@
 #include "io/safetensors.hpp"
 
 #include <aevb/error.hpp>
+#include <aevb/version.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -54,6 +55,7 @@ void save_checkpoint(const std::filesystem::path& path, const Vae& model, const 
   metadata["format"] = kCheckpointFormat;
   metadata["format_version"] = kFormatVersion;
   metadata["aevb_config"] = to_json(model.config()).dump();
+  metadata["aevb_version"] = std::string(kVersion);
   metadata["aevb_train_config"] = to_json(train).dump();
   metadata["aevb_state"] = json{{"step", step},
                                 {"epoch", loop.epoch},

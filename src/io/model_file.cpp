@@ -4,6 +4,7 @@
 #include "model/architecture.hpp"
 
 #include <aevb/error.hpp>
+#include <aevb/version.hpp>
 
 #include <cmath>
 #include <limits>
@@ -85,11 +86,12 @@ void copy_parameters(const safetensors::File& file, Vae& model) {
 
 void save_model(const std::filesystem::path& path, const Vae& model, const safetensors::Metadata& extra) {
   safetensors::Metadata metadata = extra;
-  for (const char* key : {"format", "format_version", "aevb_config"})
+  for (const char* key : {"format", "format_version", "aevb_config", "aevb_version"})
     if (metadata.count(key)) throw std::invalid_argument(std::string("save_model: metadata key '") + key + "' is reserved");
   metadata["format"] = kModelFormat;
   metadata["format_version"] = kFormatVersion;
   metadata["aevb_config"] = to_json(model.config()).dump();
+  metadata["aevb_version"] = std::string(kVersion);
 
   std::span<const float> params = model.parameters();
   std::vector<safetensors::TensorRef> tensors;
