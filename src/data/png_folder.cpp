@@ -61,9 +61,10 @@ struct Decoded {
 // colour conversion is asked of libpng: its grey conversion would depend on
 // the file's gAMA and cHRM chunks. libpng reports errors by longjmp back here,
 // so this frame keeps no objects with destructors; *width / *height are 0 on
-// entry for the first image (any size up to max_pixels accepted) and the
+// entry for the first image (any size whose stored rows, uncompressed, take at
+// most max_row_bytes accepted) and the
 // required size otherwise.
-Decode decode_image(PngReader& r, std::FILE* file, std::uint64_t max_pixels, png_uint_32* width, png_uint_32* height,
+Decode decode_image(PngReader& r, std::FILE* file, std::uint64_t max_row_bytes, png_uint_32* width, png_uint_32* height,
                     Decoded* out, std::vector<std::uint8_t>* pixels) {
   if (setjmp(png_jmpbuf(r.png))) return Decode::libpng_error;
   png_init_io(r.png, file);
@@ -79,7 +80,11 @@ Decode decode_image(PngReader& r, std::FILE* file, std::uint64_t max_pixels, png
   }
   *width = w;
   *height = h;
-  if (std::uint64_t{w} * h > max_pixels) return Decode::too_large;
+  // The rows as stored: a filter byte and w pixels of depth x channels bits
+  // (8 pixels a byte at depth 1). Interlacing only adds bytes.
+  const std::uint64_t bits_per_pixel = std::uint64_t(depth) * png_get_channels(r.png, r.info);
+  const std::uint64_t row_bytes = 1 + (std::uint64_t{w} * bits_per_pixel + 7) / 8;
+  if (h != 0 && row_bytes > max_row_bytes / h) return Decode::too_large;  // row_bytes * h could overflow
   out->channels = (color & PNG_COLOR_MASK_COLOR) != 0 ? 3 : 1;
   out->colour = out->channels == 3;
   if (color == PNG_COLOR_TYPE_PALETTE) {
@@ -197,10 +202,11 @@ Dataset read_png_folder(const std::filesystem::path& dir, const LoadOptions& opt
     PngReader reader;
     if (reader.png == nullptr || reader.info == nullptr) throw std::bad_alloc();
     png_uint_32 w = width, h = height;
-    // Deflate expands at most 1032:1: a header claiming more pixels is lying.
-    const std::uint64_t max_pixels = file_size * 1032 + 4096;
+    // Deflate expands at most 1032:1: a header whose rows need more is lying.
+    // (Counted in bytes, not pixels: a 1-bit image holds 8 pixels a byte.)
+    const std::uint64_t max_row_bytes = file_size * 1032 + 4096;
     Decoded image;
-    switch (decode_image(reader, fp.get(), max_pixels, &w, &h, &image, &pixels)) {
+    switch (decode_image(reader, fp.get(), max_row_bytes, &w, &h, &image, &pixels)) {
       case Decode::ok:
         break;
       case Decode::libpng_error:
