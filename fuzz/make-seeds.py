@@ -191,6 +191,10 @@ def handmade():
     put("png_folder", "one-bad", pngs["grey8"] + PNG_SEP + pngs["truncated"])
     for name in ("lying-size", "rgb16", "palette-trns"):
         put("png_folder", name, pngs[name])
+    # found by fuzz_png: an iTXt chunk header claiming 2 GB made libpng allocate it
+    itxt = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x02\0\0\0\x02\x08\0\0\0\0\x57\xdd\x52\xf8\x7a\x54\x58\x74iTXt\x08\x03\x00\x0fIDAT"
+    put("png", "regress-itxt-2gb.png", itxt)
+    put("png_folder", "regress-itxt-2gb", itxt)
 
 
 def safetensors_bytes(tensors, metadata=None, pad=True):

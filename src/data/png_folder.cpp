@@ -164,6 +164,29 @@ void expand_to_rgb(std::vector<std::uint8_t>& bytes, const std::vector<std::uint
   }
 }
 
+// Walks the chunk headers (length, type) from after the signature to IEND or
+// the end of the file; throws when a chunk's data would run past the end.
+// Leaves the file at its start.
+void check_chunk_lengths(std::FILE* f, std::uint64_t file_size, const std::filesystem::path& path) {
+  std::uint64_t at = 8;
+  unsigned char header[8];
+  while (at + 8 <= file_size && std::fseek(f, static_cast<long>(at), SEEK_SET) == 0 &&
+         std::fread(header, 1, 8, f) == 8) {
+    const std::uint64_t length = (std::uint64_t{header[0]} << 24) | (std::uint64_t{header[1]} << 16) |
+                                 (std::uint64_t{header[2]} << 8) | std::uint64_t{header[3]};
+    const std::uint64_t left = file_size - at - 8;
+    if (length > left) {
+      std::string type;
+      for (int k = 4; k < 8; ++k) type += std::isprint(header[k]) ? static_cast<char>(header[k]) : '?';
+      data::fail(path, "not a valid PNG image: chunk " + type + " at byte " + std::to_string(at) + " declares " +
+                           std::to_string(length) + " bytes of data, but only " + std::to_string(left) + " follow");
+    }
+    if (std::memcmp(header + 4, "IEND", 4) == 0) break;
+    at += 12 + length;  // length, type, data, CRC
+  }
+  std::rewind(f);
+}
+
 bool has_png_extension(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -205,6 +228,10 @@ Dataset read_png_folder(const std::filesystem::path& dir, const LoadOptions& opt
     // Deflate expands at most 1032:1: a header whose rows need more is lying.
     // (Counted in bytes, not pixels: a 1-bit image holds 8 pixels a byte.)
     const std::uint64_t max_row_bytes = file_size * 1032 + 4096;
+    // libpng allocates a text chunk at the length its header declares, before
+    // reading it (a 49-byte file claiming a 2 GB iTXt chunk made it allocate
+    // 2 GB): every chunk must fit in the file.
+    check_chunk_lengths(fp.get(), file_size, file);
     Decoded image;
     switch (decode_image(reader, fp.get(), max_row_bytes, &w, &h, &image, &pixels)) {
       case Decode::ok:
