@@ -735,7 +735,7 @@ TEST(DataPng, HighlyCompressedOneBitImageIsNotMistakenForALyingHeader) {
 }
 
 // Found by fuzz_png (docs/reliability.md), and the folder reader did the same:
-// a 49-byte file whose iTXt chunk header claims 2052347956 bytes made libpng
+// a 49-byte file whose iTXt chunk header claims 2052348020 bytes made libpng
 // allocate 2 GB before finding the data missing.
 TEST(DataPng, ChunkLongerThanTheFileIsRejectedBeforeLibpngAllocatesIt) {
   const aevb::test::TempDir scratch;
@@ -743,7 +743,7 @@ TEST(DataPng, ChunkLongerThanTheFileIsRejectedBeforeLibpngAllocatesIt) {
   write_bytes(dir / "a.png", std::string("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x02\0\0\0\x02\x08\0\0\0\0\x57\xdd\x52\xf8"
                   "\x7a\x54\x58\x74iTXt\x08\x03\x00\x0fIDAT", 49));
   expect_input_error([&] { aevb::load_dataset(dir); },
-                     {"a.png", "chunk iTXt at byte 33 declares 2052347956 bytes of data, but only 8 follow"});
+                     {"a.png", "chunk iTXt at byte 33 declares 2052348020 bytes of data, but only 8 follow"});
 }
 
 }  // namespace
