@@ -2,10 +2,12 @@
 # Debian packages first, then configure and build with CMake.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure test test-asan demo bench clean
+.PHONY: all deps configure test test-asan fuzz fuzz-seeds demo bench clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -25,6 +27,19 @@ test-asan: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
+# Every file reader under libFuzzer + ASan + UBSan (clang), FUZZ_SECONDS
+# seconds per target; fails on any finding (docs/reliability.md).
+fuzz:
+	@scripts/install-deps.sh --with-fuzz
+	@test -f $(FUZZ_BUILD)/CMakeCache.txt || CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS_DEBUG=-O1 -DAEVB_FUZZ=ON -DAEVB_BUILD_TESTS=OFF -DAEVB_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_BUILD)
+
+# Rewrites fuzz/seeds/ from the shared data and a CLI built in $(BUILD).
+fuzz-seeds: all
+	fuzz/make-seeds.py --aevb $(BUILD)/aevb
+
 demo: all
 	scripts/demo.sh $(BUILD)
 
@@ -33,4 +48,4 @@ bench: all
 	scripts/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

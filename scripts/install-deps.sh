@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages aevb builds and tests with, skipping those present.
-# Usage: scripts/install-deps.sh [--with-torch]   (--with-torch: the PyTorch peer
-# for benchmarks and fixture regeneration; the build and tests never need it)
+# Usage: scripts/install-deps.sh [--with-torch] [--with-fuzz]   (--with-torch: the
+# PyTorch peer for benchmarks and fixture regeneration; --with-fuzz: clang,
+# libFuzzer and llvm-cov for `make fuzz`; the build and tests need neither)
 set -euo pipefail
 
 packages=(
@@ -15,9 +16,14 @@ packages=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
 )
-if [[ "${1:-}" == "--with-torch" ]]; then
-  packages+=(python3-torch python3-numpy)
-fi
+for option in "$@"; do
+  case "$option" in
+    --with-torch) packages+=(python3-torch python3-numpy) ;;
+    # clang 14 with its libFuzzer and sanitizer runtimes, OpenMP for clang, llvm-cov/llvm-profdata
+    --with-fuzz) packages+=(clang libclang-rt-14-dev libomp-dev llvm python3) ;;
+    *) echo "install-deps: unknown option $option" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

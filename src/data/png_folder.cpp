@@ -61,9 +61,10 @@ struct Decoded {
 // colour conversion is asked of libpng: its grey conversion would depend on
 // the file's gAMA and cHRM chunks. libpng reports errors by longjmp back here,
 // so this frame keeps no objects with destructors; *width / *height are 0 on
-// entry for the first image (any size up to max_pixels accepted) and the
+// entry for the first image (any size whose stored rows, uncompressed, take at
+// most max_row_bytes accepted) and the
 // required size otherwise.
-Decode decode_image(PngReader& r, std::FILE* file, std::uint64_t max_pixels, png_uint_32* width, png_uint_32* height,
+Decode decode_image(PngReader& r, std::FILE* file, std::uint64_t max_row_bytes, png_uint_32* width, png_uint_32* height,
                     Decoded* out, std::vector<std::uint8_t>* pixels) {
   if (setjmp(png_jmpbuf(r.png))) return Decode::libpng_error;
   png_init_io(r.png, file);
@@ -79,7 +80,11 @@ Decode decode_image(PngReader& r, std::FILE* file, std::uint64_t max_pixels, png
   }
   *width = w;
   *height = h;
-  if (std::uint64_t{w} * h > max_pixels) return Decode::too_large;
+  // The rows as stored: a filter byte and w pixels of depth x channels bits
+  // (8 pixels a byte at depth 1). Interlacing only adds bytes.
+  const std::uint64_t bits_per_pixel = std::uint64_t(depth) * png_get_channels(r.png, r.info);
+  const std::uint64_t row_bytes = 1 + (std::uint64_t{w} * bits_per_pixel + 7) / 8;
+  if (h != 0 && row_bytes > max_row_bytes / h) return Decode::too_large;  // row_bytes * h could overflow
   out->channels = (color & PNG_COLOR_MASK_COLOR) != 0 ? 3 : 1;
   out->colour = out->channels == 3;
   if (color == PNG_COLOR_TYPE_PALETTE) {
@@ -159,6 +164,29 @@ void expand_to_rgb(std::vector<std::uint8_t>& bytes, const std::vector<std::uint
   }
 }
 
+// Walks the chunk headers (length, type) from after the signature to IEND or
+// the end of the file; throws when a chunk's data would run past the end.
+// Leaves the file at its start.
+void check_chunk_lengths(std::FILE* f, std::uint64_t file_size, const std::filesystem::path& path) {
+  std::uint64_t at = 8;
+  unsigned char header[8];
+  while (at + 8 <= file_size && std::fseek(f, static_cast<long>(at), SEEK_SET) == 0 &&
+         std::fread(header, 1, 8, f) == 8) {
+    const std::uint64_t length = (std::uint64_t{header[0]} << 24) | (std::uint64_t{header[1]} << 16) |
+                                 (std::uint64_t{header[2]} << 8) | std::uint64_t{header[3]};
+    const std::uint64_t left = file_size - at - 8;
+    if (length > left) {
+      std::string type;
+      for (int k = 4; k < 8; ++k) type += std::isprint(header[k]) ? static_cast<char>(header[k]) : '?';
+      data::fail(path, "not a valid PNG image: chunk " + type + " at byte " + std::to_string(at) + " declares " +
+                           std::to_string(length) + " bytes of data, but only " + std::to_string(left) + " follow");
+    }
+    if (std::memcmp(header + 4, "IEND", 4) == 0) break;
+    at += 12 + length;  // length, type, data, CRC
+  }
+  std::rewind(f);
+}
+
 bool has_png_extension(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -197,10 +225,15 @@ Dataset read_png_folder(const std::filesystem::path& dir, const LoadOptions& opt
     PngReader reader;
     if (reader.png == nullptr || reader.info == nullptr) throw std::bad_alloc();
     png_uint_32 w = width, h = height;
-    // Deflate expands at most 1032:1: a header claiming more pixels is lying.
-    const std::uint64_t max_pixels = file_size * 1032 + 4096;
+    // Deflate expands at most 1032:1: a header whose rows need more is lying.
+    // (Counted in bytes, not pixels: a 1-bit image holds 8 pixels a byte.)
+    const std::uint64_t max_row_bytes = file_size * 1032 + 4096;
+    // libpng allocates a text chunk at the length its header declares, before
+    // reading it (a 49-byte file claiming a 2 GB iTXt chunk made it allocate
+    // 2 GB): every chunk must fit in the file.
+    check_chunk_lengths(fp.get(), file_size, file);
     Decoded image;
-    switch (decode_image(reader, fp.get(), max_pixels, &w, &h, &image, &pixels)) {
+    switch (decode_image(reader, fp.get(), max_row_bytes, &w, &h, &image, &pixels)) {
       case Decode::ok:
         break;
       case Decode::libpng_error:

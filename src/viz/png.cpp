@@ -3,6 +3,7 @@
 #include <png.h>
 
 #include <csetjmp>
+#include <cctype>
 #include <cstring>
 
 #include "aevb/error.hpp"
@@ -112,7 +113,34 @@ std::string encode_png(const Image8& image) {
   return out;
 }
 
+namespace {
+
+// Every chunk's declared length must fit in the bytes left: libpng allocates a
+// text or ICC chunk at its declared length before reading it, so a 49-byte
+// file claiming a 2 GB iTXt chunk made it allocate 2 GB. The simplified API
+// offers no png_set_chunk_malloc_max, hence this walk over the chunk headers.
+void check_chunk_lengths(std::string_view bytes) {
+  std::size_t at = 8;  // after the signature (libpng checks it)
+  while (at + 8 <= bytes.size()) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at);
+    const std::uint64_t length = (std::uint64_t{p[0]} << 24) | (std::uint64_t{p[1]} << 16) |
+                                 (std::uint64_t{p[2]} << 8) | std::uint64_t{p[3]};
+    const std::uint64_t left = bytes.size() - at - 8;
+    if (length > left) {
+      std::string type;
+      for (int k = 4; k < 8; ++k) type += std::isprint(p[k]) ? static_cast<char>(p[k]) : '?';
+      throw InputError("invalid PNG: chunk " + type + " at byte " + std::to_string(at) + " declares " +
+                       std::to_string(length) + " bytes of data, but only " + std::to_string(left) + " follow");
+    }
+    if (std::memcmp(p + 4, "IEND", 4) == 0) break;
+    at += 12 + static_cast<std::size_t>(length);  // length, type, data, CRC
+  }
+}
+
+}  // namespace
+
 Image8 decode_png(std::string_view bytes, std::size_t max_pixels) {
+  if (bytes.size() >= 8) check_chunk_lengths(bytes);
   // The simplified libpng API (1.6+) handles errors internally (no setjmp
   // here) and frees its state on error and on completion.
   png_image img;

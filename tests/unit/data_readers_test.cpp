@@ -702,4 +702,48 @@ TEST(DataPng, LyingHeaderIsRejectedBeforeDecoding) {
   expect_input_error([&] { aevb::read_png_folder(dir); }, {"a.png", "900000x900000", "can hold"});
 }
 
+// A 1-bit image packs 8 pixels in a byte, so a small file can honestly hold
+// far more pixels than its size times deflate's ratio: the bound on a lying
+// header counts the header's row bytes (bit depth and channels), not pixels.
+TEST(DataPng, HighlyCompressedOneBitImageIsNotMistakenForALyingHeader) {
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
+  const png_uint_32 side = 2048;  // 4M pixels, 526 KB of 1-bit rows, about 600 bytes of PNG
+  std::string raw;
+  for (png_uint_32 y = 0; y < side; ++y) raw += std::string(1 + side / 8, '\0');  // filter byte 0, black
+  uLongf packed_size = compressBound(static_cast<uLong>(raw.size()));
+  std::string packed(packed_size, '\0');
+  ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(packed.data()), &packed_size, reinterpret_cast<const Bytef*>(raw.data()),
+                      static_cast<uLong>(raw.size()), 9),
+            Z_OK);
+  packed.resize(packed_size);
+  auto chunk = [](const std::string& type, const std::string& body) {
+    const std::string typed = type + body;
+    const auto crc = static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(typed.data()),
+                                                      static_cast<uInt>(typed.size())));
+    return be32(static_cast<std::uint32_t>(body.size())) + typed + be32(crc);
+  };
+  const std::string ihdr = be32(side) + be32(side) + std::string("\x01\x00\x00\x00\x00", 5);  // 1-bit grey
+  const std::string file = std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", packed) + chunk("IEND", "");
+  ASSERT_LT(file.size() * 1032 + 4096, std::size_t{side} * side);  // what the old bound rejected
+  write_bytes(dir / "a.png", file);
+  const aevb::Dataset d = aevb::read_png_folder(dir);
+  EXPECT_EQ(d.width, side);
+  EXPECT_EQ(d.height, side);
+  EXPECT_EQ(d.bytes.size(), std::size_t{side} * side);
+  EXPECT_EQ(std::count(d.bytes.begin(), d.bytes.end(), 0), static_cast<std::ptrdiff_t>(d.bytes.size()));
+}
+
+// Found by fuzz_png (docs/reliability.md), and the folder reader did the same:
+// a 49-byte file whose iTXt chunk header claims 2052348020 bytes made libpng
+// allocate 2 GB before finding the data missing.
+TEST(DataPng, ChunkLongerThanTheFileIsRejectedBeforeLibpngAllocatesIt) {
+  const aevb::test::TempDir scratch;
+  const fs::path& dir = scratch.path;
+  write_bytes(dir / "a.png", std::string("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x02\0\0\0\x02\x08\0\0\0\0\x57\xdd\x52\xf8"
+                  "\x7a\x54\x58\x74iTXt\x08\x03\x00\x0fIDAT", 49));
+  expect_input_error([&] { aevb::load_dataset(dir); },
+                     {"a.png", "chunk iTXt at byte 33 declares 2052348020 bytes of data, but only 8 follow"});
+}
+
 }  // namespace

@@ -98,4 +98,20 @@ TEST(VizPng, DecodeRefusesImagesOverTheLimit) {
 }
 
 }  // namespace
+// Found by fuzz_png (docs/reliability.md): 49 bytes whose second chunk header
+// claims 0x7a545874 = 2052348020 bytes of iTXt data made libpng allocate 2 GB
+// before finding the data missing. Every chunk must now fit in the bytes.
+TEST(VizPng, ChunkLongerThanTheFileIsRejectedBeforeLibpngAllocatesIt) {
+  const std::string bytes = std::string("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x02\0\0\0\x02\x08\0\0\0\0\x57\xdd\x52\xf8"
+                  "\x7a\x54\x58\x74iTXt\x08\x03\x00\x0fIDAT", 49);
+  ASSERT_EQ(bytes.size(), 49u);
+  try {
+    decode_png(bytes);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("chunk iTXt at byte 33 declares 2052348020 bytes"), std::string::npos) << what;
+  }
+}
+
 }  // namespace aevb::viz

@@ -45,10 +45,17 @@ void gemm_bf16(Trans, Trans, std::size_t, std::size_t, std::size_t, float, const
 #include <cstdint>
 #include <vector>
 
+// Clang has no `#pragma GCC target`; its attribute pragma does the same for
+// every function up to the matching pop before the final #endif.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16"))), \
+                             apply_to = function)
+#else
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")
 // GCC 12's AVX-512 shuffle intrinsics trip a false -Wmaybe-uninitialized
 // (their _mm512_undefined operand), as in optim/optimizer.cpp.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace aevb::backend {
 namespace {
@@ -397,6 +404,9 @@ void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, 
 
 }  // namespace aevb::backend
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
 #endif  // __x86_64__
 
 namespace aevb::backend {
