@@ -237,7 +237,7 @@ void run_training(TrainFlags& f) {
       throw InputError(paths.checkpoint().string() + ": the data no longer matches the checkpoint's model");
     restore_checkpoint(*checkpoint, model, trainer);
     first_epoch = checkpoint->loop.epoch;
-    metrics = metrics_from_checkpoint(*checkpoint);
+    metrics = metrics_from_checkpoint(*checkpoint, paths.checkpoint().string());
     if (!metrics.empty()) samples_seen = metrics.back().value("samples", std::uint64_t{0});
   }
   ensure_directory(paths.dir);

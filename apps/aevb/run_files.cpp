@@ -34,11 +34,22 @@ RunSettings settings_from_checkpoint(const Checkpoint& checkpoint, const std::st
   return s;
 }
 
-std::vector<nlohmann::json> metrics_from_checkpoint(const Checkpoint& checkpoint) {
+std::vector<nlohmann::json> metrics_from_checkpoint(const Checkpoint& checkpoint, const std::string& source) {
   std::vector<nlohmann::json> metrics;
   const auto& extra = checkpoint.loop.extra;
   if (extra.contains("metrics") && extra["metrics"].is_array())
-    for (const auto& m : extra["metrics"]) metrics.push_back(m);
+    for (const auto& m : extra["metrics"]) {
+      // What aevb train writes: one object of numbers per epoch, samples a count.
+      const auto bad = [&](const std::string& what) {
+        return InputError(source + ": aevb_state.loop.metrics[" + std::to_string(metrics.size()) + "]: " + what +
+                          ", found " + m.dump());
+      };
+      if (!m.is_object()) throw bad("expected an object of numbers");
+      for (const auto& [key, value] : m.items())
+        if (!value.is_number()) throw bad("\"" + key + "\" should be a number");
+      if (m.contains("samples") && !m["samples"].is_number_unsigned()) throw bad("\"samples\" should be a count");
+      metrics.push_back(m);
+    }
   return metrics;
 }
 
@@ -67,7 +78,7 @@ void write_run_report(const RunPaths& paths, const Vae& model, const Dataset& ex
   in.seed = seed;
   if (std::filesystem::exists(paths.checkpoint())) {
     const Checkpoint ck = load_checkpoint(paths.checkpoint());
-    in.metrics = metrics_from_checkpoint(ck);
+    in.metrics = metrics_from_checkpoint(ck, paths.checkpoint().string());
     in.settings = to_json(settings_from_checkpoint(ck, paths.checkpoint().string()));
   }
   if (std::filesystem::exists(paths.evaluation()))

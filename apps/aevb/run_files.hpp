@@ -36,7 +36,8 @@ void require_fresh_run_directory(const RunPaths& paths, bool overwrite);
 
 /// The settings and the per-epoch metrics stored in a checkpoint.
 RunSettings settings_from_checkpoint(const Checkpoint& checkpoint, const std::string& where);
-std::vector<nlohmann::json> metrics_from_checkpoint(const Checkpoint& checkpoint);
+/// The metrics: InputError naming `source` (the checkpoint) where one is not an object of numbers.
+std::vector<nlohmann::json> metrics_from_checkpoint(const Checkpoint& checkpoint, const std::string& source);
 
 /// After an epoch: model.safetensors, metrics.jsonl, then the checkpoint, each atomic.
 void save_run_state(const RunPaths& paths, const Vae& model, Trainer& trainer, const RunSettings& settings,

@@ -77,6 +77,16 @@ class CliErrors : public ::testing::Test {
     Trainer trainer(model, TrainConfig{});
     fs::create_directories(dir / "bare_run");
     save_checkpoint(path("bare_run/checkpoint.safetensors"), model, trainer, LoopState{});
+    // The MNIST run's checkpoint, its metrics holding a string where a count belongs.
+    {
+      Checkpoint ck = load_checkpoint(path("mnist_run/checkpoint.safetensors"));
+      Vae resumed(ck.model);
+      Trainer resumed_trainer(resumed, ck.train);
+      restore_checkpoint(ck, resumed, resumed_trainer);
+      ck.loop.extra["metrics"][0]["samples"] = "many";
+      fs::create_directories(dir / "lying_metrics_run");
+      save_checkpoint(path("lying_metrics_run/checkpoint.safetensors"), resumed, resumed_trainer, ck.loop);
+    }
 
     // Models of 8x8 images in colour and in grey, colour images, and grey
     // images of another shape with as many values as the colour ones (8 wide, 24 high).
@@ -327,6 +337,10 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        "--hmc estimates log p(x), which needs a model with a prior; " + path("ae_run/model.safetensors") +
            " is autoencoder",
        path("never.json")},
+      {"--resume with metrics that are not numbers",
+       {"train", "--resume", path("lying_metrics_run"), "--epochs", "2"},
+       "lying_metrics_run/checkpoint.safetensors: aevb_state.loop.metrics[0]: \"samples\" should be a number",
+       path("lying_metrics_run/model.safetensors")},
       {"mcem on all of MNIST", concat({"train", "--data", "mnist", "--algorithm", "mcem", "--out", run_dir}, {}),
        "60000 training datapoints; Monte Carlo EM is a batch method", run_dir},
       {"mcem with --batch", train({"--algorithm", "mcem", "--batch", "10"}),
