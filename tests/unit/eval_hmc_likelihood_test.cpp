@@ -8,6 +8,8 @@
 #include "prob/fitted_density.hpp"
 #include "support/cli_runner.hpp"
 #include "support/linear_gaussian.hpp"
+#include "support/mnist_model.hpp"
+#include "support/statistics.hpp"
 #include "support/scratch.hpp"
 #include "train/epoch_runner.hpp"
 
@@ -27,17 +29,8 @@ namespace {
 
 using namespace test::linear_gaussian;
 
-struct Moments {
-  double mean = 0, stderr_ = 0;
-};
-Moments moments(const std::vector<double>& v) {
-  Moments m;
-  for (double x : v) m.mean += x / double(v.size());
-  double ss = 0;
-  for (double x : v) ss += (x - m.mean) * (x - m.mean);
-  m.stderr_ = std::sqrt(ss / double(v.size() - 1) / double(v.size()));
-  return m;
-}
+using test::Moments;
+using test::moments;
 
 // The estimate of the mean log p(x) over 200 datapoints, at the paper's
 // settings. Two tolerances: the estimator's own standard error (over
@@ -109,21 +102,7 @@ TEST(HmcLikelihood, AgreesWithImportanceSamplingOnMnist) {
     GTEST_SKIP() << "no MNIST here: " << e.what();
   }
   set_threads(2);
-  ModelConfig c;
-  c.input_dim = 784;
-  c.hidden = {100};
-  c.latent = 3;
-  c.image_height = c.image_width = 28;
-  c.init = Init::glorot;  // trains faster than the paper's N(0, 0.01^2)
-  Vae vae(c, 1);
-  TrainConfig t;
-  t.optimizer.kind = OptimizerKind::adam;
-  t.optimizer.lr = 1e-3f;
-  Trainer trainer(vae, t);
-  const std::vector<float> xs = gather_all(train, Binarize::fixed, 1, 0);
-  for (int epoch = 0; epoch < 5; ++epoch)
-    for (std::size_t first = 0; first + t.batch <= train.count; first += t.batch)
-      trainer.step({xs.data() + first * 784, t.batch, 784});
+  const Vae vae = test::train_small_mnist_vae(train, 100, 3);
   const std::vector<float> x = gather_all(test, Binarize::fixed, 1, 0);
   const HmcLikelihood hmc = hmc_log_likelihood(vae, {x.data(), test.count, 784}, HmcLikelihoodOptions{});
   const std::vector<double> is = vae.log_likelihood({x.data(), test.count, 784}, 5000, 1);

@@ -7,6 +7,8 @@
 #include "eval/inpaint.hpp"
 #include "model/engine.hpp"
 #include "support/linear_gaussian.hpp"
+#include "support/mnist_model.hpp"
+#include "support/statistics.hpp"
 #include "support/scratch.hpp"
 #include "train/epoch_runner.hpp"
 
@@ -27,17 +29,8 @@ namespace {
 
 using namespace test::linear_gaussian;
 
-struct Moments {
-  double mean = 0, stderr_ = 0;
-};
-Moments moments(const std::vector<double>& v) {
-  Moments m;
-  for (double x : v) m.mean += x / double(v.size());
-  double ss = 0;
-  for (double x : v) ss += (x - m.mean) * (x - m.mean);
-  m.stderr_ = std::sqrt(ss / double(v.size() - 1) / double(v.size()));
-  return m;
-}
+using test::Moments;
+using test::moments;
 
 // Values 0, 2 and 5 of the linear model's 6 hidden, in every datapoint: the
 // seen rows of W are no longer orthogonal, so p(z | x_seen) is correlated,
@@ -314,21 +307,7 @@ TEST(Inpainting, CompletesTheBottomHalfOfMnistBetterThanTheMeanImage) {
     GTEST_SKIP() << "no MNIST here: " << e.what();
   }
   set_threads(2);
-  ModelConfig c;
-  c.input_dim = 784;
-  c.hidden = {200};
-  c.latent = 8;
-  c.image_height = c.image_width = 28;
-  c.init = Init::glorot;
-  Vae vae(c, 1);
-  TrainConfig t;
-  t.optimizer.kind = OptimizerKind::adam;
-  t.optimizer.lr = 1e-3f;
-  Trainer trainer(vae, t);
-  const std::vector<float> xs = gather_all(train, Binarize::fixed, 1, 0);
-  for (int epoch = 0; epoch < 5; ++epoch)
-    for (std::size_t first = 0; first + t.batch <= train.count; first += t.batch)
-      trainer.step({xs.data() + first * 784, t.batch, 784});
+  const Vae vae = test::train_small_mnist_vae(train, 200, 8);
   const std::vector<float> x = gather_all(test, Binarize::fixed, 1, 0);
   const ImageMask bottom = parse_image_mask("bottom", 28, 28);
   std::vector<std::uint8_t> seen(test.count * 784);
