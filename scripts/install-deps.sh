@@ -15,6 +15,8 @@ packages=(
   libcli11-dev             # command-line parsing
   libgtest-dev libgmock-dev
   libbenchmark-dev
+  pybind11-dev python3-dev # the Python module, built for /usr/bin/python3
+  python3-numpy python3-pytest
 )
 for option in "$@"; do
   case "$option" in

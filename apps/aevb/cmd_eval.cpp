@@ -8,6 +8,7 @@
 #include "eval/evaluation.hpp"
 #include "eval/hmc_likelihood.hpp"
 #include "io/model_file.hpp"
+#include "train/epoch_runner.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -64,7 +65,7 @@ void run_eval(const EvalFlags& f) {
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
   const Binarize binarize = evaluation_binarization(f.data.binarize, f.model_path);
-  const std::vector<float> x = as_floats(data, binarize, f.seed);
+  const std::vector<float> x = evaluation_rows(data, binarize, f.seed);
 
   EvalOptions options;
   options.objective = {parse_estimator(f.estimator), f.samples, 1.0f};

@@ -12,6 +12,7 @@
 #include "io/model_file.hpp"
 #include "io/run_settings_json.hpp"
 #include "train/algorithm.hpp"
+#include "train/epoch_metrics.hpp"
 #include "train/epoch_runner.hpp"
 #include "train/run_settings.hpp"
 
@@ -150,65 +151,15 @@ RunData load_run_data(const RunSettings& s) {
   }
   if (evaluated && s.test_eval_limit > 0 && is_dataset_name(s.data) && s.data != "frey") {
     d.test = first_rows(resolve_dataset(s.data, Split::test, {}, options), s.test_eval_limit);
-    d.test_x = as_floats(d.test, s.binarize, s.train.seed);
+    d.test_x = evaluation_rows(d.test, s.binarize, s.train.seed);
   }
-  if (d.validation.count > 0) d.validation_x = as_floats(d.validation, s.binarize, s.train.seed);
+  if (d.validation.count > 0) d.validation_x = evaluation_rows(d.validation, s.binarize, s.train.seed);
   return d;
 }
 
-// Fills in what depends on the data: sizes, image shape, the prior's decay, warm-up steps.
-void complete_for_data(RunSettings& s, const Dataset& train) {
-  s.model.input_dim = train.dim;
-  s.model.image_height = train.height;
-  s.model.image_width = train.width;
-  s.model.image_channels = train.channels;
-  if (s.prior_weight_decay) s.train.optimizer.weight_decay = static_cast<float>(1.0 / double(train.count));
-  s.train.datapoints = train.count;
-  if (find_algorithm(s.train.algorithm).batch_method) s.train.batch = train.count;
-  // Negative or NaN would turn into a huge step count below: a KL weight near 0 for the whole run.
-  if (!(s.kl_warmup_epochs >= 0))
-    throw InputError("--kl-warmup: expected a number of epochs >= 0, found " + std::to_string(s.kl_warmup_epochs));
-  const double batches = std::ceil(double(train.count) / double(std::max<std::size_t>(s.train.batch, 1)));
-  s.train.kl_warmup_steps = static_cast<std::uint64_t>(std::llround(s.kl_warmup_epochs * batches));
-  validate(s.model);
-  find_algorithm(s.train.algorithm);
-  validate(s.train.objective);
-  validate(s.train.optimizer);
-  if (s.epochs == 0) throw InputError("--epochs must be at least 1");
-}
-
 std::optional<Bound> evaluate_on(const Vae& model, const std::vector<float>& x, const RunSettings& s) {
-  if (x.empty() || model.config().decoder_only) return std::nullopt;  // no encoder, no bound
-  ObjectiveConfig objective = s.train.objective;
-  objective.beta = 1.0f;
-  return model.evaluate({x.data(), x.size() / s.model.input_dim, s.model.input_dim}, objective, s.train.seed);
-}
-
-nlohmann::json epoch_metrics(std::uint64_t epoch, const Trainer& trainer, std::uint64_t samples_seen,
-                             const EpochResult& r, const std::optional<Bound>& validation,
-                             const std::optional<Bound>& test, bool decoder_only) {
-  nlohmann::json m = {{"epoch", epoch},
-                      {"step", trainer.steps()},
-                      {"samples", samples_seen},
-                      {"seconds", r.seconds},
-                      {"samples_per_second", double(r.samples) / r.seconds},
-                      {"kl_weight", trainer.kl_weight()},
-                      {"train_reconstruction", r.train.reconstruction}};
-  if (decoder_only) {  // MCEM: log p(x, z) at the chains, not a bound (src/train/algorithm_mcem.cpp)
-    m["train_log_joint"] = r.train.bound;
-  } else {
-    m["train_bound"] = r.train.bound;
-    m["train_kl"] = r.train.kl;
-  }
-  auto add = [&](const char* name, const std::optional<Bound>& b) {
-    if (!b) return;
-    m[std::string(name) + "_bound"] = b->bound;
-    m[std::string(name) + "_reconstruction"] = b->reconstruction;
-    m[std::string(name) + "_kl"] = b->kl;
-  };
-  add("validation", validation);
-  add("test", test);
-  return m;
+  return evaluate_held_out(model, {x.data(), x.size() / s.model.input_dim, s.model.input_dim}, s.train.objective,
+                           s.train.seed);
 }
 
 void run_training(TrainFlags& f) {
@@ -227,6 +178,7 @@ void run_training(TrainFlags& f) {
   }
   RunData data = load_run_data(s);
   complete_for_data(s, data.train);
+  if (s.epochs == 0) throw InputError("--epochs must be at least 1");
 
   Vae model(s.model, s.train.seed);
   Trainer trainer(model, s.train);
@@ -261,7 +213,7 @@ void run_training(TrainFlags& f) {
     samples_seen += r.samples;
     const auto validation = evaluate_on(model, data.validation_x, s);
     const auto test = evaluate_on(model, data.test_x, s);
-    metrics.push_back(epoch_metrics(epoch + 1, trainer, samples_seen, r, validation, test, s.model.decoder_only));
+    metrics.push_back(epoch_metrics(epoch + 1, trainer, samples_seen, r, validation, test));
     save_run_state(paths, model, trainer, s, metrics, epoch + 1, data.train.source);
     if (s.model.decoder_only)
       std::printf("epoch %llu: train log p(x, z) at the chains %.2f (log p(x|z) %.2f), %.0f samples/s\n",

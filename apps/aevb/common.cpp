@@ -2,7 +2,6 @@
 
 #include "io/atomic_file.hpp"
 #include "io/model_file.hpp"
-#include "train/epoch_runner.hpp"
 
 namespace aevb::cli {
 
@@ -66,11 +65,6 @@ void require_fit(const Vae& model, const Dataset& data, const std::string& model
                    shape(c.input_dim, c.image_channels, c.image_height, c.image_width) +
                    " values per datapoint, but " + data.source + " has " +
                    shape(data.dim, data.channels, data.height, data.width) + hint);
-}
-
-std::vector<float> as_floats(const Dataset& data, Binarize binarize, std::uint64_t seed) {
-  // A fixed sample for evaluation: the same binary test set every time.
-  return gather_all(data, binarize == Binarize::dynamic ? Binarize::fixed : binarize, seed, 0);
 }
 
 ImageShape image_shape(const ModelConfig& config, const std::string& what) {

@@ -36,9 +36,6 @@ Binarize evaluation_binarization(const std::string& flag, const std::filesystem:
 /// have an image shape, of its channels, height and width.
 void require_fit(const Vae& model, const Dataset& data, const std::string& model_path);
 
-/// All rows of `data` as floats with `binarize` applied (fixed sample for
-/// dynamic, so results are reproducible).
-std::vector<float> as_floats(const Dataset& data, Binarize binarize, std::uint64_t seed);
 
 /// Image shape of the model's datapoints, for drawing them.
 struct ImageShape {

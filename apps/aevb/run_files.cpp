@@ -7,6 +7,7 @@
 #include "io/file_bytes.hpp"
 #include "io/model_file.hpp"
 #include "io/run_settings_json.hpp"
+#include "train/epoch_runner.hpp"
 #include "viz/run_report.hpp"
 
 
@@ -84,7 +85,7 @@ void write_run_report(const RunPaths& paths, const Vae& model, const Dataset& ex
   if (std::filesystem::exists(paths.evaluation()))
     in.evaluation = parse_json_strict(read_file_bytes(paths.evaluation()), paths.evaluation().string());
   const Dataset shown = first_rows(examples, 32);
-  const std::vector<float> x = as_floats(shown, binarize, seed);
+  const std::vector<float> x = evaluation_rows(shown, binarize, seed);
   in.examples = {x.data(), shown.count, shown.dim};
   const viz::RunFigures figures = viz::render_run_report(in);
   write_file_atomic(paths.curve(), figures.curve_svg);

@@ -42,6 +42,30 @@ struct Dataset {
   }
 };
 
+/// The rows of a dataset without owning them: what minibatches are gathered
+/// from. A Dataset converts to it; so does memory owned elsewhere (a numpy
+/// array in the Python module), which then must outlive the view. Exactly one
+/// of `bytes` (value = byte / 255) and `floats` is set.
+struct DataRows {
+  const std::uint8_t* bytes = nullptr;
+  const float* floats = nullptr;
+  std::size_t count = 0, dim = 0;
+  std::size_t height = 0, width = 0, channels = 1;  // as Dataset's
+  bool binary = false;                              // every value is exactly 0 or 1
+
+  DataRows() = default;
+  DataRows(const Dataset& data)  // NOLINT(google-explicit-constructor): a Dataset is its rows
+      : bytes(data.is_bytes() ? data.bytes.data() : nullptr),
+        floats(data.is_bytes() ? nullptr : data.floats.data()),
+        count(data.count),
+        dim(data.dim),
+        height(data.height),
+        width(data.width),
+        channels(data.channels),
+        binary(data.binary) {}
+  bool is_bytes() const { return floats == nullptr; }
+};
+
 /// How float data maps to the [0, 1] that Bernoulli and sigmoid-mean decoders need.
 enum class Scaling {
   unit,    // default: values must lie in [0, 1]; float data holding only integers 0..255 is read as bytes / 255
@@ -154,7 +178,7 @@ void binarize_fixed(Dataset& data, std::uint64_t seed);
 ///   fixed:   the same with stream index kFixedBinarizeIndex instead of epoch.
 /// A pure function of (data, i, p, seed, epoch): batch composition and thread
 /// count do not matter. Does not allocate. Throws std::out_of_range on a bad index.
-void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices, Binarize mode,
+void gather_batch(const DataRows& data, std::span<const std::uint32_t> indices, Binarize mode,
                   std::uint64_t seed, std::uint64_t epoch, float* out);
 
 // ---- Order, subsets and the validation split.

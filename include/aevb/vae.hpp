@@ -94,6 +94,7 @@ class Trainer {
   Bound step(ConstMatrix batch, std::span<const std::uint32_t> indices = {});
 
   std::uint64_t steps() const { return step_; }
+  const Vae& model() const { return model_; }
   /// The KL weight the next step uses (beta, ramped during the warm-up).
   float kl_weight() const;
   /// Optimizer moments, one flat buffer (checkpoints save it whole).

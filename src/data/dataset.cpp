@@ -97,7 +97,7 @@ void binarize_fixed(Dataset& data, std::uint64_t seed) {
   data.source += " (fixed binarization, seed " + std::to_string(seed) + ")";
 }
 
-void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices, Binarize mode, std::uint64_t seed,
+void gather_batch(const DataRows& data, std::span<const std::uint32_t> indices, Binarize mode, std::uint64_t seed,
                   std::uint64_t epoch, float* out) {
   const std::size_t dim = data.dim;
   // Binary data is its own Bernoulli sample (u < 0 never, u < 1 always): no draws needed.
@@ -119,14 +119,14 @@ void gather_batch(const Dataset& data, std::span<const std::uint32_t> indices, B
       if (sample) {
         fill_uniform(row, dim, seed, stream, static_cast<std::uint64_t>(i) * dim);
         if (data.is_bytes()) {
-          sample_bytes(data.bytes.data() + i * dim, row, dim);
+          sample_bytes(data.bytes + i * dim, row, dim);
         } else {
-          sample_floats(data.floats.data() + i * dim, row, dim);
+          sample_floats(data.floats + i * dim, row, dim);
         }
       } else if (data.is_bytes()) {
-        bytes_to_floats(data.bytes.data() + i * dim, row, dim);
+        bytes_to_floats(data.bytes + i * dim, row, dim);
       } else {
-        std::copy_n(data.floats.data() + i * dim, dim, row);
+        std::copy_n(data.floats + i * dim, dim, row);
       }
     }
   });

@@ -28,6 +28,24 @@ std::vector<double> latent_activity(const Vae& model, ConstMatrix x) {
   return activity;
 }
 
+std::vector<double> sliced_log_likelihoods(const Vae& model, ConstMatrix x, std::size_t k, std::uint64_t seed,
+                                           std::size_t weight_samples, const EvalProgress& progress) {
+  // In slices, so that a caller can show progress. Each slice draws its
+  // noise under a seed derived from the run's seed and the slice's first
+  // row: results depend on (seed, data) only, never on threads.
+  constexpr std::size_t kSlice = 50;
+  std::vector<double> ll;
+  ll.reserve(x.rows);
+  for (std::size_t first = 0; first < x.rows; first += kSlice) {
+    const std::size_t rows = std::min(kSlice, x.rows - first);
+    const auto part =
+        model.log_likelihood({x.row(first), rows, x.cols}, k, seed ^ (std::uint64_t(first) << 20), weight_samples);
+    ll.insert(ll.end(), part.begin(), part.end());
+    if (progress) progress(first + rows, x.rows);
+  }
+  return ll;
+}
+
 EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& options, const EvalProgress& progress) {
   if (options.matmul_precision == MatmulPrecision::bfloat16) backend::require_bf16_products("eval");
   const backend::ScopedMatmulPrecision precision(options.matmul_precision);
@@ -38,19 +56,8 @@ EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& op
   // log p(x) first: its settings are the ones that can be refused (k below
   // the weight samples), and a refusal should not come after the bound's work.
   if (options.iw_samples > 0) {
-    // In slices, so that a caller can show progress. Each slice draws its
-    // noise under a seed derived from the run's seed and the slice's first
-    // row: results depend on (seed, data) only, never on threads.
-    constexpr std::size_t kSlice = 50;
-    std::vector<double>& ll = result.log_likelihoods;
-    ll.reserve(x.rows);
-    for (std::size_t first = 0; first < x.rows; first += kSlice) {
-      const std::size_t rows = std::min(kSlice, x.rows - first);
-      const auto part = model.log_likelihood({x.row(first), rows, x.cols}, options.iw_samples,
-                                             options.seed ^ (std::uint64_t(first) << 20), options.weight_samples);
-      ll.insert(ll.end(), part.begin(), part.end());
-      if (progress) progress(first + rows, x.rows);
-    }
+    const std::vector<double>& ll = result.log_likelihoods =
+        sliced_log_likelihoods(model, x, options.iw_samples, options.seed, options.weight_samples, progress);
     double sum = 0, sq = 0;
     for (double v : ll) sum += v;
     const double n = double(ll.size());

@@ -38,6 +38,11 @@ using EvalProgress = std::function<void(std::size_t, std::size_t)>;
 EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& options,
                           const EvalProgress& progress = {});
 
+/// Each row's L_k as `aevb eval` computes it (evaluate_model's log_likelihoods):
+/// in slices of 50 rows, slice s drawing its noise under seed ^ (s's first row << 20).
+std::vector<double> sliced_log_likelihoods(const Vae& model, ConstMatrix x, std::size_t k, std::uint64_t seed,
+                                           std::size_t weight_samples, const EvalProgress& progress = {});
+
 /// Cov_x E_q[z_j]: the variance over datapoints of the posterior mean, per dimension.
 std::vector<double> latent_activity(const Vae& model, ConstMatrix x);
 

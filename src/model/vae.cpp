@@ -10,8 +10,9 @@
 namespace aevb {
 namespace {
 
-// Decoder rows per chunk when evaluating: bounds the workspace (8192 x 784
-// floats is 25 MB) while keeping the GEMMs large.
+// Network rows per pass (decoder draws when evaluating, rows of encode and
+// decode): bounds the workspace (8192 x 784 floats is 25 MB) while keeping
+// the GEMMs large.
 constexpr std::size_t kEvalDraws = 8192;
 
 void check_shape(ConstMatrix m, std::size_t cols, const char* what) {
@@ -78,7 +79,11 @@ void Vae::encode(ConstMatrix x, Matrix mu, Matrix logvar) const {
   if (mu.rows != x.rows || logvar.rows != x.rows || mu.cols != config().latent || logvar.cols != config().latent)
     throw InputError("encode: mu and logvar must be [" + std::to_string(x.rows) + ", " +
                      std::to_string(config().latent) + "]");
-  engine_->encode(x, mu, logvar);
+  // In chunks, so that the network's workspace stays bounded whatever the caller passes.
+  for (std::size_t first = 0; first < x.rows; first += kEvalDraws) {
+    const std::size_t n = std::min(kEvalDraws, x.rows - first);
+    engine_->encode({x.row(first), n, x.cols}, {mu.row(first), n, mu.cols}, {logvar.row(first), n, logvar.cols});
+  }
 }
 
 void Vae::decode(ConstMatrix z, Matrix mean) const {
@@ -86,7 +91,10 @@ void Vae::decode(ConstMatrix z, Matrix mean) const {
   if (mean.rows != z.rows || mean.cols != config().input_dim)
     throw InputError("decode: output must be [" + std::to_string(z.rows) + ", " +
                      std::to_string(config().input_dim) + "]");
-  engine_->decode_mean(z, mean);
+  for (std::size_t first = 0; first < z.rows; first += kEvalDraws) {
+    const std::size_t n = std::min(kEvalDraws, z.rows - first);
+    engine_->decode_mean({z.row(first), n, z.cols}, {mean.row(first), n, mean.cols});
+  }
 }
 
 void Vae::sample(std::uint64_t seed, Matrix out) const {

@@ -5,7 +5,7 @@
 
 namespace aevb {
 
-EpochRunner::EpochRunner(Trainer& trainer, const Dataset& train, Binarize binarize, std::uint64_t seed)
+EpochRunner::EpochRunner(Trainer& trainer, const DataRows& train, Binarize binarize, std::uint64_t seed)
     : trainer_(trainer),
       data_(train),
       binarize_(binarize),
@@ -42,12 +42,16 @@ EpochResult EpochRunner::run(std::uint64_t epoch, const Progress& progress) {
   return result;
 }
 
-std::vector<float> gather_all(const Dataset& data, Binarize binarize, std::uint64_t seed, std::uint64_t epoch) {
+std::vector<float> gather_all(const DataRows& data, Binarize binarize, std::uint64_t seed, std::uint64_t epoch) {
   std::vector<std::uint32_t> rows(data.count);
   std::iota(rows.begin(), rows.end(), 0u);
   std::vector<float> out(data.count * data.dim);
   gather_batch(data, rows, binarize, seed, epoch, out.data());
   return out;
+}
+
+std::vector<float> evaluation_rows(const DataRows& data, Binarize binarize, std::uint64_t seed) {
+  return gather_all(data, binarize == Binarize::dynamic ? Binarize::fixed : binarize, seed, 0);
 }
 
 }  // namespace aevb

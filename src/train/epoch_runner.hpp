@@ -21,14 +21,15 @@ class EpochRunner {
   /// Called after each minibatch: batches done, batches in the epoch, running bound.
   using Progress = std::function<void(std::size_t, std::size_t, const Bound&)>;
 
-  EpochRunner(Trainer& trainer, const Dataset& train, Binarize binarize, std::uint64_t seed);
+  /// `train`'s rows must outlive the runner.
+  EpochRunner(Trainer& trainer, const DataRows& train, Binarize binarize, std::uint64_t seed);
   std::size_t batches_per_epoch() const { return (data_.count + batch_size_ - 1) / batch_size_; }
   /// Runs epoch `epoch` (0-based). Throws NumericError (from Trainer::step) on divergence.
   EpochResult run(std::uint64_t epoch, const Progress& progress = {});
 
  private:
   Trainer& trainer_;
-  const Dataset& data_;
+  DataRows data_;
   Binarize binarize_;
   std::uint64_t seed_;
   std::size_t batch_size_;
@@ -39,6 +40,11 @@ class EpochRunner {
 /// Every row of `data` as floats, binarized as `binarize` says at `epoch`
 /// (evaluation sets: fixed or dynamic at a fixed epoch, so that numbers from
 /// different epochs are comparable).
-std::vector<float> gather_all(const Dataset& data, Binarize binarize, std::uint64_t seed, std::uint64_t epoch);
+std::vector<float> gather_all(const DataRows& data, Binarize binarize, std::uint64_t seed, std::uint64_t epoch);
+
+/// An evaluation set as floats, binarized as training binarizes it except
+/// that a dynamic binarization becomes its fixed sample: the same binary set
+/// every time, so that bounds from different epochs and runs compare.
+std::vector<float> evaluation_rows(const DataRows& data, Binarize binarize, std::uint64_t seed);
 
 }  // namespace aevb

@@ -1,6 +1,11 @@
 #include "train/run_settings.hpp"
 
+#include "train/algorithm.hpp"
+
 #include <aevb/error.hpp>
+
+#include <algorithm>
+#include <cmath>
 
 namespace aevb {
 
@@ -30,6 +35,24 @@ RunSettings conv_mnist() {
 }
 
 }  // namespace
+
+void complete_for_data(RunSettings& s, const DataRows& train) {
+  s.model.input_dim = train.dim;
+  s.model.image_height = train.height;
+  s.model.image_width = train.width;
+  s.model.image_channels = train.channels;
+  if (s.prior_weight_decay) s.train.optimizer.weight_decay = static_cast<float>(1.0 / double(train.count));
+  s.train.datapoints = train.count;
+  if (find_algorithm(s.train.algorithm).batch_method) s.train.batch = train.count;
+  // Negative or NaN would turn into a huge step count below: a KL weight near 0 for the whole run.
+  if (!(s.kl_warmup_epochs >= 0))
+    throw InputError("KL warm-up: expected a number of epochs >= 0, found " + std::to_string(s.kl_warmup_epochs));
+  const double batches = std::ceil(double(train.count) / double(std::max<std::size_t>(s.train.batch, 1)));
+  s.train.kl_warmup_steps = static_cast<std::uint64_t>(std::llround(s.kl_warmup_epochs * batches));
+  validate(s.model);
+  validate(s.train.objective);
+  validate(s.train.optimizer);
+}
 
 RunSettings preset_settings(std::string_view name) {
   if (name == "conv-mnist") return conv_mnist();

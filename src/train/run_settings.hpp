@@ -31,6 +31,12 @@ struct RunSettings {
   bool prior_weight_decay = false;
 };
 
+/// Fills in what depends on the training data: the model's input size and
+/// image shape, N (full VB's KL weight, MCEM's chains, a batch method's
+/// batch), the prior's weight decay 1/N, the warm-up in steps; then validates
+/// the model, the algorithm and the objective. InputError on a bad value.
+void complete_for_data(RunSettings& settings, const DataRows& train);
+
 /// "paper-mnist", "paper-frey"; InputError for another name.
 RunSettings preset_settings(std::string_view name);
 std::vector<std::string_view> preset_names();

@@ -288,7 +288,7 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        "the importance-weighted bound needs beta = 1", run_dir},
       {"--kl-warmup with --estimator iw", train({"--estimator", "iw", "--kl-warmup", "1"}),
        "KL warm-up weights the KL of estimators A and B", run_dir},
-      {"--kl-warmup negative", train({"--kl-warmup", "-1"}), "--kl-warmup: expected a number of epochs >= 0, found -1",
+      {"--kl-warmup negative", train({"--kl-warmup", "-1"}), "KL warm-up: expected a number of epochs >= 0, found -1",
        run_dir},
       {"--validation neither a fraction nor a count", train({"--validation", "2.5"}),
        "validation size 2.5: expected a fraction between 0 and 1 or a whole number", run_dir},
