@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the build into a temporary prefix, then builds and runs a small
 # consumer against it twice: with CMake's find_package(aevb CONFIG REQUIRED)
-# and with pkg-config. Usage: consumer_test.sh BUILD_DIR SOURCE_DIR
+# and with pkg-config; then imports the installed Python module (when the
+# build has one). Usage: consumer_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 source=$2
 work=$(mktemp -d)
@@ -27,3 +28,17 @@ echo "pkg-config: aevb $version"
 # shellcheck disable=SC2086  # the flags are words
 c++ -std=c++20 $flags "$source/tests/package/consumer.cpp" -o "$work/consumer-pc" $libs
 "$work/consumer-pc"
+
+# The Python package, from the prefix alone (not the build tree)
+if [[ -d "$build/python/aevb" ]]; then
+  site=$(dirname "$(find "$prefix" -name __init__.py -path '*/aevb/*' | head -n 1)")
+  test -n "$site" || { echo "consumer_test: no aevb Python package under $prefix"; exit 1; }
+  (cd "$work" && PYTHONPATH=$(dirname "$site") /usr/bin/python3 -c '
+import aevb, numpy as np
+assert aevb.__file__.startswith("'"$prefix"'"), aevb.__file__
+model = aevb.VAE(input_dim=6, latent=2, hidden=[4])
+mu, var = model.encode(np.full((3, 6), 0.5, np.float32))
+assert mu.shape == (3, 2) and (var > 0).all()
+print("python: aevb", aevb.__version__, "from", aevb.__file__)
+')
+fi

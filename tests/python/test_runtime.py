@@ -100,3 +100,13 @@ def test_ctrl_c_stops_fit_between_steps(binary_mnist):
     assert np.all(np.isfinite(model.encode(x_test)[0]))
     history = model.fit(x[:1000], epochs=1)  # and training goes on
     assert np.isfinite(history[0]["train_bound"])
+
+
+def test_the_progress_bar_is_off_unless_stderr_is_a_terminal(binary_mnist, capfd):
+    x, _ = binary_mnist
+    model = aevb.VAE(latent=2, hidden=[10])
+    model.fit(x[:500], epochs=1)  # pytest's stderr is no terminal
+    assert capfd.readouterr().err == ""
+    model.fit(x[:500], epochs=2, progress=True)
+    err = capfd.readouterr().err
+    assert "epoch 1/2" in err and "epoch 2/2: train bound" in err and "samples/s" in err
