@@ -175,9 +175,9 @@ class VAE:
         its metrics dict; returning False stops training. progress: a bar on
         stderr (None: only when stderr is a terminal).
 
-        A second fit with the same data and keywords continues the first (the
-        optimizer's state, the step count and the epoch numbering go on);
-        anything else starts a new optimizer. Ctrl-C stops after the current
+        A second fit with the same arrays (by identity) and keywords continues
+        the first (the optimizer's state, the step count and the epoch
+        numbering go on); anything else starts a new optimizer and step count. Ctrl-C stops after the current
         step with KeyboardInterrupt, the model intact and `history` holding
         the finished epochs. Returns the metrics of this call's epochs.
         """
@@ -187,10 +187,13 @@ class VAE:
                                  self._seed if seed is None else int(seed))
         self._size_for(rows, height, width, channels, algorithm)
         held_out = None if validation is None else training_rows(validation, "validation")[0]
-        key = (json.dumps(settings, sort_keys=True), id(x), rows.shape)
-        if self._training is None or key != self._training_key or validation is not None:
+        # The same arrays (by identity: the key holds them, so their ids stay theirs) and settings continue.
+        key = (json.dumps(settings, sort_keys=True), x, validation)
+        same = self._training_key is not None and key[0] == self._training_key[0] and all(
+            a is b for a, b in zip(key[1:], self._training_key[1:]))
+        if self._training is None or not same:
             self._training = _aevb.Training(self._native, json.dumps(self._document(settings)), rows, held_out)
-            self._training_key = key if validation is None else None
+            self._training_key = key
         training = self._training
         bar = ProgressBar(progress, training.epochs)
         metrics_of_this_call = []

@@ -28,12 +28,18 @@ def test_fit_raises_the_bound_and_reports_every_epoch(binary_mnist):
 
 
 def test_a_second_fit_continues_the_first(binary_mnist):
-    x, _ = binary_mnist
+    x, x_test = binary_mnist
     model = aevb.VAE(latent=3, hidden=[50])
-    model.fit(x, epochs=1)
-    second = model.fit(x, epochs=1)
+    model.fit(x, epochs=1, validation=x_test)
+    second = model.fit(x, epochs=1, validation=x_test)
     assert second[0]["epoch"] == 2 and second[0]["step"] == 2 * 60
     assert [m["epoch"] for m in model.history] == [1, 2]
+    # Continuing is the same as one fit of two epochs; other settings start a new optimizer.
+    once = aevb.VAE(latent=3, hidden=[50])
+    once.fit(x, epochs=2, validation=x_test)
+    np.testing.assert_array_equal(once.parameters, model.parameters)
+    third = model.fit(x, epochs=1, lr=0.01)
+    assert third[0]["epoch"] == 3 and third[0]["step"] == 60
 
 
 def test_callback_returning_false_stops_training(binary_mnist):
