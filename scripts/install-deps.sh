@@ -10,6 +10,7 @@ packages=(
   libopenblas-openmp-dev   # BLAS: OpenBLAS built on OpenMP, the one thread pool we share
   zlib1g-dev               # gzip'd IDX datasets
   libpng-dev               # image grids
+  librsvg2-dev             # PNGs of the SVG figures
   nlohmann-json3-dev       # configs, metrics, safetensors headers
   libtomlplusplus-dev      # TOML config files
   libcli11-dev             # command-line parsing

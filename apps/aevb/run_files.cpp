@@ -89,6 +89,7 @@ void write_run_report(const RunPaths& paths, const Vae& model, const Dataset& ex
   in.examples = {x.data(), shown.count, shown.dim};
   const viz::RunFigures figures = viz::render_run_report(in);
   write_file_atomic(paths.curve(), figures.curve_svg);
+  write_file_atomic(paths.curve_png(), figures.curve_png);
   if (!figures.samples_png.empty()) write_file_atomic(paths.samples(), figures.samples_png);
   if (!figures.reconstructions_png.empty()) write_file_atomic(paths.reconstructions(), figures.reconstructions_png);
   if (!figures.manifold_png.empty()) write_file_atomic(paths.manifold(), figures.manifold_png);

@@ -3,7 +3,7 @@
 //   checkpoint.safetensors  model + optimizer + step + settings + metrics (resume)
 //   model.safetensors       the model (PyTorch-loadable, docs/model-format.md)
 //   metrics.jsonl           one line per epoch
-//   curve.svg, samples.png, reconstructions.png, manifold.png, report.html   figures
+//   curve.svg, curve.png, samples.png, reconstructions.png, manifold.png, report.html   figures
 //   eval.json               written by `aevb eval --json --out-json`, shown in the report
 #include "io/checkpoint.hpp"
 #include "train/run_settings.hpp"
@@ -24,6 +24,7 @@ struct RunPaths {
   std::filesystem::path model() const { return dir / "model.safetensors"; }
   std::filesystem::path metrics() const { return dir / "metrics.jsonl"; }
   std::filesystem::path curve() const { return dir / "curve.svg"; }
+  std::filesystem::path curve_png() const { return dir / "curve.png"; }
   std::filesystem::path samples() const { return dir / "samples.png"; }
   std::filesystem::path reconstructions() const { return dir / "reconstructions.png"; }
   std::filesystem::path manifold() const { return dir / "manifold.png"; }
@@ -43,7 +44,7 @@ std::vector<nlohmann::json> metrics_from_checkpoint(const Checkpoint& checkpoint
 void save_run_state(const RunPaths& paths, const Vae& model, Trainer& trainer, const RunSettings& settings,
                     const std::vector<nlohmann::json>& metrics, std::uint64_t epochs_done, const std::string& source);
 
-/// curve.svg, samples.png, reconstructions.png (from `examples`), manifold.png and report.html.
+/// curve.svg and .png, samples.png, reconstructions.png (from `examples`), manifold.png and report.html.
 void write_run_report(const RunPaths& paths, const Vae& model, const Dataset& examples, Binarize binarize,
                       std::uint64_t seed);
 

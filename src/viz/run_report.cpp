@@ -2,6 +2,7 @@
 
 #include "eval/latent_grid.hpp"
 #include "viz/curve_svg.hpp"
+#include "viz/svg_raster.hpp"
 #include "viz/image_grid.hpp"
 #include "viz/png.hpp"
 #include "viz/report_html.hpp"
@@ -58,6 +59,7 @@ RunFigures render_run_report(const RunReportInputs& in) {
   const ModelConfig& c = model.config();
   const std::string algorithm = in.settings.value(nlohmann::json::json_pointer("/train/algorithm"), std::string("aevb"));
   out.curve_svg = render_training_curve(in.metrics, in.title, algorithm_label(algorithm));
+  out.curve_png = encode_png(rasterize_svg(out.curve_svg, 2.0));
 
   Report report(in.title);
   std::vector<ReportRow> results;

@@ -25,6 +25,7 @@ struct RunReportInputs {
 
 struct RunFigures {
   std::string curve_svg;
+  std::string curve_png;  // the same figure rendered from the SVG (twice its size, for sharp screens)
   std::string samples_png, reconstructions_png, manifold_png;  // empty when not images
   std::string report_html;
 };

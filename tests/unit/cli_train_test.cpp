@@ -32,7 +32,7 @@ TEST_F(CliTrain, WritesModelMetricsCheckpointAndReport) {
   const auto r = run(small_run(run_dir, {"--epochs", "3"}));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* f : {"model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "curve.svg", "samples.png",
+  for (const char* f : {"model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "curve.svg", "curve.png", "samples.png",
                         "reconstructions.png", "manifold.png", "report.html"})
     EXPECT_TRUE(fs::exists(run_dir / f)) << f;
   const auto m = metrics(run_dir);
