@@ -15,5 +15,6 @@ void add_interpolate_command(CLI::App& app);
 void add_encode_command(CLI::App& app);
 void add_decode_command(CLI::App& app);
 void add_inpaint_command(CLI::App& app);
+void add_paper_command(CLI::App& app);
 
 }  // namespace aevb::cli
