@@ -74,6 +74,7 @@ void run_paper(const PaperFlags& f) {
   options.threads = std::max(1, cores / parallel);
   const fs::path out = f.out;
   const PaperPlan plan = make_paper_plan(options, out);
+  if (!f.dry_run) require_writable(out);
   std::size_t steps = 0;
   for (const Job& j : plan.jobs) steps += j.steps.size();
   std::printf("aevb paper: figures");
@@ -85,7 +86,6 @@ void run_paper(const PaperFlags& f) {
       for (const Step& s : j.steps) std::printf("%s: %s\n", j.id.c_str(), s.what.c_str());
     return;
   }
-  require_writable(out);
   const std::vector<JobOutcome> outcomes = run_jobs(plan.jobs, parallel);
   const ClaimCount claims = write_paper_results(plan, options, out);
   std::printf("results: %s (%zu of %zu checked claims reproduced)\n", (out / "index.html").c_str(),

@@ -1,5 +1,5 @@
 // Every error path of the CLI commands that have no test elsewhere (sample,
-// manifold, reconstruct, interpolate, inpaint, encode, decode, train, and what they
+// manifold, reconstruct, interpolate, inpaint, encode, decode, train, paper, and what they
 // share in common.cpp and run_files.cpp), one table row each. A user who
 // gets one of these must see exit code 2 and a single "aevb: error:" line
 // that says what was expected or found, and no output, whole or partial.
@@ -388,6 +388,14 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        "expected the run settings in the checkpoint, found none", path("bare_run/model.safetensors")},
       {"--resume when the data changed width", {"train", "--resume", path("flat_run"), "--epochs", "2"},
        "the data no longer matches the checkpoint's model", path("flat_run/report.html")},
+      // cmd_paper.cpp
+      {"paper --budget 0", {"paper", "--budget", "0", "--out", path("never_paper")},
+       "--budget: expected training samples per run, a number from 1000 to 1e10 (e.g. 1e6), found '0'",
+       path("never_paper")},
+      {"paper --figures 7", {"paper", "--figures", "7", "--out", path("never_paper")},
+       "--figures: the paper's figures are 2, 3, 4 and 5; found 7", path("never_paper")},
+      {"paper --out inside a file", {"paper", "--out", path("a_file/paper")},
+       "--out " + path("a_file/paper") + ": cannot write there", path("a_file/paper")},
       {"report of a run whose eval.json is broken", {"report", "--run", path("mnist_run")},
        "eval.json: invalid JSON", path("mnist_run/report.html")},
   };
