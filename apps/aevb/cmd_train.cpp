@@ -15,9 +15,11 @@
 #include "train/epoch_metrics.hpp"
 #include "train/epoch_runner.hpp"
 #include "train/run_settings.hpp"
+#include "train/step_size_search.hpp"
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 
@@ -30,7 +32,8 @@ struct TrainFlags {
   std::vector<std::size_t> hidden;
   std::size_t latent = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
   std::string activation, likelihood, init, estimator, optimizer, weight_decay, matmul_precision;
-  float variance = 0, beta = 0, lr = 0, momentum = 0, clip_norm = 0, warmup = 0;
+  float variance = 0, beta = 0, momentum = 0, clip_norm = 0, warmup = 0;
+  std::string lr;  // a number, or "auto" (train/step_size_search.hpp)
   double validation = 0;
   std::uint64_t seed = 0;
   int threads = 0;
@@ -76,7 +79,15 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--beta")) s.train.objective.beta = f.beta;
   if (f.given("--kl-warmup")) s.kl_warmup_epochs = f.warmup;
   if (f.given("--optimizer")) s.train.optimizer.kind = parse_optimizer(f.optimizer);
-  if (f.given("--lr")) s.train.optimizer.lr = f.lr;
+  if (f.given("--lr") && f.lr != "auto") {
+    try {
+      std::size_t used = 0;
+      s.train.optimizer.lr = std::stof(f.lr, &used);
+      if (used != f.lr.size()) throw std::invalid_argument("trailing text");
+    } catch (const std::exception&) {
+      throw InputError("--lr: expected a number or 'auto', found '" + f.lr + "'");
+    }
+  }
   if (f.given("--momentum")) s.train.optimizer.momentum = f.momentum;
   if (f.given("--clip-norm")) s.train.optimizer.clip_norm = f.clip_norm;
   if (f.given("--weight-decay")) {
@@ -162,6 +173,32 @@ std::optional<Bound> evaluate_on(const Vae& model, const std::vector<float>& x, 
                            s.train.seed);
 }
 
+// A float step size as the decimal it was written as (0.01, not 0.0099999998).
+double as_written(float lr) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.7g", double(lr));  // a float's 7 significant digits
+  return std::strtod(text, nullptr);
+}
+
+// --lr auto: the paper's choice among candidate step sizes by the first
+// steps' bound; the choice is the run's lr from here on (its checkpoint keeps
+// it), and step_size.json records the trials.
+void choose_step_size_for(RunSettings& s, const Dataset& train, const RunPaths& paths) {
+  const StepSizeChoice choice = choose_step_size(s, train);
+  nlohmann::json trials = nlohmann::json::array();
+  std::printf("--lr auto:");
+  for (const StepSizeTrial& t : choice.trials) {
+    std::printf(" %g (bound %.2f)", double(t.lr), t.bound);
+    trials.push_back({{"lr", as_written(t.lr)},
+                      {"bound", std::isfinite(t.bound) ? nlohmann::json(t.bound) : nlohmann::json(nullptr)}});
+  }
+  std::printf(": chose %g\n", double(choice.lr));
+  s.train.optimizer.lr = choice.lr;
+  ensure_directory(paths.dir);
+  write_file_atomic(paths.dir / "step_size.json",
+                    nlohmann::json({{"chosen", as_written(choice.lr)}, {"trials", trials}}).dump(1) + "\n");
+}
+
 void run_training(TrainFlags& f) {
   set_threads(f.threads);
   const bool resuming = !f.resume.empty();
@@ -180,6 +217,7 @@ void run_training(TrainFlags& f) {
   complete_for_data(s, data.train);
   if (s.epochs == 0) throw InputError("--epochs must be at least 1");
 
+  if (!resuming && f.lr == "auto") choose_step_size_for(s, data.train, paths);
   Vae model(s.model, s.train.seed);
   Trainer trainer(model, s.train);
   std::vector<nlohmann::json> metrics;
@@ -273,7 +311,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--beta", f.beta, "KL weight (1: the true bound)");
   cmd->add_option("--kl-warmup", f.warmup, "epochs over which the KL weight ramps up to beta");
   cmd->add_option("--optimizer", f.optimizer, "sgd, adagrad or adam");
-  cmd->add_option("--lr", f.lr, "learning rate");
+  cmd->add_option("--lr", f.lr,
+                  "learning rate, or auto: the best of 3 candidates (Adagrad: 0.01, 0.02, 0.1) over the first 200 "
+                  "steps, as the paper chose");
   cmd->add_option("--momentum", f.momentum, "SGD momentum");
   cmd->add_option("--weight-decay", f.weight_decay, "L2 weight per datapoint, or 'prior' for 1/N: the N(0, I) prior");
   cmd->add_option("--clip-norm", f.clip_norm, "clip the gradient norm (0: off)");

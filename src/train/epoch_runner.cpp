@@ -1,5 +1,6 @@
 #include "train/epoch_runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <numeric>
 
@@ -16,10 +17,10 @@ EpochRunner::EpochRunner(Trainer& trainer, const DataRows& train, Binarize binar
   if (train.count == 0) throw InputError("training data is empty");
 }
 
-EpochResult EpochRunner::run(std::uint64_t epoch, const Progress& progress) {
+EpochResult EpochRunner::run(std::uint64_t epoch, const Progress& progress, std::size_t max_batches) {
   const auto start = std::chrono::steady_clock::now();
   shuffle_indices(order_, seed_, epoch);
-  const std::size_t batches = batches_per_epoch();
+  const std::size_t batches = std::min(batches_per_epoch(), max_batches);
   EpochResult result;
   for (std::size_t b = 0; b < batches; ++b) {
     const std::size_t first = b * batch_size_, rows = std::min(batch_size_, data_.count - first);

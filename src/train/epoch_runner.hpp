@@ -5,6 +5,7 @@
 #include <aevb/data.hpp>
 #include <aevb/vae.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -24,8 +25,9 @@ class EpochRunner {
   /// `train`'s rows must outlive the runner.
   EpochRunner(Trainer& trainer, const DataRows& train, Binarize binarize, std::uint64_t seed);
   std::size_t batches_per_epoch() const { return (data_.count + batch_size_ - 1) / batch_size_; }
-  /// Runs epoch `epoch` (0-based). Throws NumericError (from Trainer::step) on divergence.
-  EpochResult run(std::uint64_t epoch, const Progress& progress = {});
+  /// Runs epoch `epoch` (0-based), or only its first `max_batches`
+  /// minibatches. Throws NumericError (from Trainer::step) on divergence.
+  EpochResult run(std::uint64_t epoch, const Progress& progress = {}, std::size_t max_batches = SIZE_MAX);
 
  private:
   Trainer& trainer_;

@@ -283,6 +283,8 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
       {"--batch 0", train({"--batch", "0"}), "batch size must be at least 1", run_dir},
       {"--latent 0", train({"--latent", "0"}), "latent must be positive", run_dir},
       {"--lr 0", train({"--lr", "0"}), "lr must be positive", run_dir},
+      {"--lr neither a number nor auto", train({"--lr", "fast"}), "--lr: expected a number or 'auto', found 'fast'",
+       run_dir},
       {"--samples 0", train({"--samples", "0"}), "samples must be at least 1", run_dir},
       {"--estimator iw with --beta 0.5", train({"--estimator", "iw", "--beta", "0.5"}),
        "the importance-weighted bound needs beta = 1", run_dir},
