@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure test test-asan fuzz fuzz-seeds demo bench clean
+.PHONY: all deps configure test test-asan fuzz fuzz-seeds demo paper bench clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -48,6 +48,12 @@ fuzz-seeds: all
 
 demo: all
 	scripts/demo.sh $(BUILD)
+
+# The paper's Figs. 2-5 (docs/paper.md): PAPER_BUDGET training samples per
+# run, resumable (run it again after a stop), into runs/paper.
+PAPER_BUDGET ?= 1e6
+paper: all
+	$(BUILD)/aevb paper --budget $(PAPER_BUDGET) --out runs/paper
 
 bench: all
 	scripts/install-deps.sh --with-torch

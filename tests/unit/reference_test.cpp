@@ -385,7 +385,7 @@ TEST(ReferenceFixture, RejectsMalformedInput) {
   bytes.pop_back();
   expect_parse_error(bytes, "truncated");
   bytes = minimal_fixture();
-  bytes.resize(bytes.size() - 5);  // cuts into the scalar's ndim
+  bytes.erase(bytes.end() - 5, bytes.end());  // cuts into the scalar's ndim
   expect_parse_error(bytes, "truncated");
   bytes = minimal_fixture();
   bytes.push_back(0);
