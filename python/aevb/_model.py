@@ -230,6 +230,7 @@ class VAE:
         if not (kind_differs or shape_differs):
             return
         document = json.dumps(self._document({"model": model}))
+        self._training, self._training_key = None, None  # it trained the model replaced here
         if self._shape_fixed:
             self._native = _aevb.Model(document)
         else:
