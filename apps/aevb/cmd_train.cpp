@@ -45,6 +45,18 @@ struct TrainFlags {
   bool given(const char* name) const { return cmd->count(name) > 0; }
 };
 
+// A flag that takes a number or one word (--lr auto, --weight-decay prior),
+// given something other than the word: its number, or one error line.
+float number_or_word(const std::string& text, const char* flag, const char* word) {
+  try {
+    std::size_t used = 0;
+    const float v = std::stof(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw InputError(std::string(flag) + ": expected a number or '" + word + "', found '" + text + "'");
+}
+
 // Flags override whatever the preset and the config file said.
 void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--data")) s.data = f.data;
@@ -79,28 +91,12 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--beta")) s.train.objective.beta = f.beta;
   if (f.given("--kl-warmup")) s.kl_warmup_epochs = f.warmup;
   if (f.given("--optimizer")) s.train.optimizer.kind = parse_optimizer(f.optimizer);
-  if (f.given("--lr") && f.lr != "auto") {
-    try {
-      std::size_t used = 0;
-      s.train.optimizer.lr = std::stof(f.lr, &used);
-      if (used != f.lr.size()) throw std::invalid_argument("trailing text");
-    } catch (const std::exception&) {
-      throw InputError("--lr: expected a number or 'auto', found '" + f.lr + "'");
-    }
-  }
+  if (f.given("--lr") && f.lr != "auto") s.train.optimizer.lr = number_or_word(f.lr, "--lr", "auto");
   if (f.given("--momentum")) s.train.optimizer.momentum = f.momentum;
   if (f.given("--clip-norm")) s.train.optimizer.clip_norm = f.clip_norm;
   if (f.given("--weight-decay")) {
     s.prior_weight_decay = f.weight_decay == "prior";
-    if (!s.prior_weight_decay) {
-      try {
-        std::size_t used = 0;
-        s.train.optimizer.weight_decay = std::stof(f.weight_decay, &used);
-        if (used != f.weight_decay.size()) throw std::invalid_argument("trailing text");
-      } catch (const std::exception&) {
-        throw InputError("--weight-decay: expected a number or 'prior', found '" + f.weight_decay + "'");
-      }
-    }
+    if (!s.prior_weight_decay) s.train.optimizer.weight_decay = number_or_word(f.weight_decay, "--weight-decay", "prior");
   }
   if (f.given("--full-vb")) {
     // App. F: the weight posterior is the model's, its training the algorithm's.
