@@ -120,14 +120,6 @@ ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& option
     std::string heading, svg, caption;
   };
   std::vector<FigureBlock> blocks;
-  auto find = [&](int figure, const std::string& dataset, std::size_t nz, std::size_t n, const std::string& algorithm)
-      -> const PaperRun* {
-    for (const PaperRun& r : plan.runs)
-      if (r.figure == figure && r.dataset == dataset && r.latent == nz && r.train_size == n && r.algorithm == algorithm)
-        return &r;
-    return nullptr;
-  };
-
   auto find_id = [&](const std::string& id) -> const PaperRun* {
     for (const PaperRun& r : plan.runs)
       if (r.id == id) return &r;
@@ -142,7 +134,8 @@ ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& option
       const std::size_t hidden = std::string(dataset) == "mnist" ? 500 : 200;
       for (const PaperRun& r : plan.runs) {
         if (r.figure != 2 || r.dataset != dataset || r.algorithm != "aevb") continue;
-        const PaperRun* ws = find(2, dataset, r.latent, r.train_size, "wake-sleep");
+        // The run beside it: the same id with the other algorithm (paper_plan.cpp names them so).
+        const PaperRun* ws = find_id(r.id.substr(0, r.id.size() - std::string("aevb").size()) + "wake-sleep");
         const Curve a = bound_curve(out, r), w = ws ? bound_curve(out, *ws) : Curve{};
         std::vector<viz::CurveSeries> series;
         add_series(series, "aevb", a);
