@@ -1,12 +1,14 @@
 // aevb eval: the bound, the importance-sampled marginal likelihood, with
-// --hmc the paper's App. D estimate of it, and the active latent units of a
-// model on a dataset.
+// --hmc the paper's App. D estimate of it, the active latent units of a
+// model on a dataset, and with --regularity how well its prior's samples
+// land where the data is coded (eval/latent_regularity.hpp).
 #include "commands.hpp"
 #include "common.hpp"
 #include "progress.hpp"
 
 #include "eval/evaluation.hpp"
 #include "eval/hmc_likelihood.hpp"
+#include "eval/latent_regularity.hpp"
 #include "io/model_file.hpp"
 #include "train/epoch_runner.hpp"
 
@@ -25,8 +27,9 @@ struct EvalFlags {
   std::size_t iw = 5000, samples = 1, weight_samples = Vae::kWeightSamples;
   std::uint64_t seed = 1;
   int threads = 0;
-  bool json = false, hmc = false;
+  bool json = false, hmc = false, regularity = false;
   HmcLikelihoodOptions hmc_options;
+  RegularityOptions regularity_options;
   CLI::App* cmd = nullptr;
 };
 
@@ -58,6 +61,9 @@ void run_eval(const EvalFlags& f) {
   if (!has_encoder && !f.hmc)
     throw InputError(f.model_path + " is decoder-only (trained by mcem): its bound and importance-sampled log p(x) "
                      "need an encoder; --hmc estimates log p(x) without one");
+  if (f.regularity && !has_encoder)
+    throw InputError("--regularity codes the data with the encoder; " + f.model_path +
+                     " is decoder-only (trained by mcem)");
   if (!f.per_datapoint_out.empty() && (!model.has_prior() || f.iw == 0 || !has_encoder))
     throw InputError("--per-datapoint writes each datapoint's importance-sampled log p(x), which needs --iw > 0 and "
                      "a model with a prior and an encoder; " + f.model_path + " is " +
@@ -99,6 +105,12 @@ void run_eval(const EvalFlags& f) {
                              });
     if (!f.json) hmc_progress.finish();
   }
+  LatentRegularity regularity;
+  if (f.regularity) {
+    RegularityOptions o = f.regularity_options;
+    o.seed = f.seed;
+    regularity = latent_regularity(model, {x.data(), data.count, data.dim}, o);
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   nlohmann::json out = {{"model", f.model_path},
@@ -134,6 +146,15 @@ void run_eval(const EvalFlags& f) {
     out["hmc_burn_in"] = f.hmc_options.burn_in;
     out["hmc_acceptance"] = hmc.acceptance;
   }
+  if (f.regularity)
+    out["regularity"] = {{"code_kl_to_prior", regularity.code_kl_to_prior},
+                         {"reconstruction_mse", regularity.reconstruction_mse},
+                         {"reconstruction_nn_mse", regularity.reconstruction_nn_mse},
+                         {"prior_sample_nn_mse", regularity.prior_sample_nn_mse},
+                         {"nn_ratio", regularity.nn_ratio()},
+                         {"reference_rows", regularity.reference_rows},
+                         {"held_out_rows", regularity.held_out_rows},
+                         {"prior_samples", regularity.prior_samples}};
   if (!f.json_out.empty()) write_output(f.json_out, out.dump(2) + "\n");
   if (!f.per_datapoint_out.empty()) write_output(f.per_datapoint_out, per_datapoint_csv(r.log_likelihoods));
   if (f.json) {
@@ -156,6 +177,13 @@ void run_eval(const EvalFlags& f) {
                 f.hmc_options.samples, f.hmc_options.hmc.leapfrog_steps, hmc.mean, hmc.stderr_, hmc.acceptance);
   if (has_encoder)
     std::printf("  active latent units (Cov_x E_q[z_j] > 0.01)   %zu of %zu\n", r.active_units, r.activity.size());
+  if (f.regularity) {
+    std::printf("  regularity: KL(codes' Gaussian || N(0, I))   %10.3f nats\n", regularity.code_kl_to_prior);
+    std::printf("  regularity: decoded N(0, I) draws to the nearest of %zu images   %.5f per dimension, %.2fx the "
+                "decoded codes of %zu held-out images (%.5f; their reconstruction MSE %.5f)\n",
+                regularity.reference_rows, regularity.prior_sample_nn_mse, regularity.nn_ratio(),
+                regularity.held_out_rows, regularity.reconstruction_nn_mse, regularity.reconstruction_mse);
+  }
 }
 
 }  // namespace
@@ -188,6 +216,12 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--hmc-burn-in", flags->hmc_options.burn_in,
                   "--hmc: HMC transitions before the samples (step sizes adapt only here)")
+      ->capture_default_str();
+  cmd->add_flag("--regularity", flags->regularity,
+                "also measure the latent space's regularity: the codes' distance from N(0, I) and how near decoded "
+                "N(0, I) draws come to the data (the first half of the rows), against held-out images' codes");
+  cmd->add_option("--regularity-samples", flags->regularity_options.prior_samples,
+                  "--regularity: decoded N(0, I) draws, and at most this many held-out images")
       ->capture_default_str();
   add_threads_option(*cmd, flags->threads);
   cmd->callback([flags] { run_eval(*flags); });

@@ -1,4 +1,5 @@
-// aevb paper: the paper's experiments (Figs. 2-5) from one command, at a
+// aevb paper: the paper's experiments (Figs. 2-5) and the seed material's
+// demonstrations (autoencoder against VAE, the decoder variance) from one command, at a
 // budget of training samples per run, several runs at a time, resumable;
 // then the figures, the claims checked and the results page (docs/paper.md).
 #include "commands.hpp"
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 
 struct PaperFlags {
   std::string budget = "1e6", out = "runs/paper", lr;
-  std::vector<int> figures = {2, 3, 4, 5};
+  std::vector<std::string> figures = kPaperFigures;
   std::size_t hmc_points = 1000, train_limit = 0;
   int jobs = 0;
   bool dry_run = false;
@@ -60,9 +61,10 @@ void run_paper(const PaperFlags& f) {
   PaperOptions options;
   options.budget = parse_budget(f.budget);
   options.figures.clear();
-  for (int figure : f.figures) {
-    if (figure < 2 || figure > 5)
-      throw InputError("--figures: the paper's figures are 2, 3, 4 and 5; found " + std::to_string(figure));
+  for (const std::string& figure : f.figures) {
+    if (std::find(kPaperFigures.begin(), kPaperFigures.end(), figure) == kPaperFigures.end())
+      throw InputError("--figures: expected the paper's figures 2, 3, 4, 5 or the demonstrations autoencoder, "
+                       "variance; found '" + figure + "'");
     options.figures.insert(figure);
   }
   if (options.figures.empty()) throw InputError("--figures: none given");
@@ -78,7 +80,8 @@ void run_paper(const PaperFlags& f) {
   std::size_t steps = 0;
   for (const Job& j : plan.jobs) steps += j.steps.size();
   std::printf("aevb paper: figures");
-  for (int figure : options.figures) std::printf(" %d", figure);
+  for (const std::string& figure : kPaperFigures)
+    if (options.wants(figure)) std::printf(" %s", figure.c_str());
   std::printf(", %zu runs (%zu steps) of %.3g training samples each, %d at a time -> %s\n", plan.jobs.size(), steps,
               options.budget, parallel, out.c_str());
   if (f.dry_run) {
@@ -106,7 +109,7 @@ void add_paper_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("paper", "reproduce the paper's Figs. 2-5 at a budget, with a results page");
   cmd->add_option("--budget", flags->budget, "training samples evaluated per run (the paper's: 1e8)")
       ->capture_default_str();
-  cmd->add_option("--figures", flags->figures, "which figures: 2 3 4 5")->capture_default_str();
+  cmd->add_option("--figures", flags->figures, "which figures: the paper's 2 3 4 5, the demonstrations autoencoder variance")->capture_default_str();
   cmd->add_option("--out", flags->out, "output folder (runs/, fig*.png and .svg, results.json, index.html)")
       ->capture_default_str();
   cmd->add_option("--lr", flags->lr, "Adagrad's step size for every run (default: each preset's)");

@@ -25,6 +25,7 @@ struct SampleFlags {
   std::uint64_t seed = 1;
   viz::GridStyle style;
   int threads = 0;
+  bool assume_normal_prior = false;
 };
 
 void run_sample(const SampleFlags& f) {
@@ -32,12 +33,19 @@ void run_sample(const SampleFlags& f) {
     throw InputError("--count " + std::to_string(f.count) + ": expected 1 to " + std::to_string(kMaxImages));
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
+  if (!model.has_prior() && !f.assume_normal_prior)
+    throw InputError("sample: the " + model.config().family + " family has no prior p(z) to sample from "
+                     "(--assume-normal-prior decodes z ~ N(0, I) anyway, which shows why it does not generate)");
   const auto [h, w, channels] = image_size(model, "sample");
   std::vector<float> x(f.count * model.config().input_dim);
-  model.sample(f.seed, {x.data(), f.count, model.config().input_dim});
+  if (f.assume_normal_prior)
+    model.decode_standard_normal(f.seed, {x.data(), f.count, model.config().input_dim});
+  else
+    model.sample(f.seed, {x.data(), f.count, model.config().input_dim});
   const viz::Image8 grid = viz::sample_grid({x.data(), f.count, model.config().input_dim}, h, w, channels, f.style);
   write_outputs({{f.out, viz::encode_png(grid)}});
-  std::printf("wrote %s: %zu prior samples E[x|z], z ~ N(0, I), seed %llu (%s)\n", f.out.c_str(), f.count,
+  std::printf("wrote %s: %zu %s E[x|z], z ~ N(0, I), seed %llu (%s)\n", f.out.c_str(), f.count,
+              model.has_prior() ? "prior samples" : "decoded draws (not the model's samples: it has no prior)",
               static_cast<unsigned long long>(f.seed), pixel_size(grid).c_str());
 }
 
@@ -89,6 +97,9 @@ void add_sample_command(CLI::App& app) {
   cmd->add_option("--model", flags->model_path, "model file (model.safetensors)")->required();
   cmd->add_option("--count", flags->count, "number of samples")->capture_default_str();
   cmd->add_option("--seed", flags->seed, "seed of the prior draws (same seed, same samples)")->capture_default_str();
+  cmd->add_flag("--assume-normal-prior", flags->assume_normal_prior,
+                "decode z ~ N(0, I) even for a family without a prior (the autoencoder): what sampling it as if it "
+                "were a VAE gives");
   add_grid_options(*cmd, flags->style, true);
   cmd->add_option("--out", flags->out, "PNG file to write")->required();
   add_threads_option(*cmd, flags->threads);

@@ -1,5 +1,8 @@
 #include "paper_results.hpp"
 
+#include "paper_demos.hpp"
+#include "paper_page.hpp"
+
 #include "io/atomic_file.hpp"
 #include "io/config_json.hpp"
 #include "io/file_bytes.hpp"
@@ -80,13 +83,14 @@ void add_series(std::vector<viz::CurveSeries>& series, const std::string& algori
   series.push_back({label_of(algorithm) + " (test)", c.samples, c.test, color_of(algorithm), true});
 }
 
-// Whether a is above b at every common point past the first (both finite);
-// nullopt when there is no such point.
-std::optional<bool> above_past_first(const std::vector<double>& a, const std::vector<double>& b) {
+// Whether a is above b at every common point past the first whose budget is
+// at least `from` samples (both finite); nullopt when there is no such point.
+std::optional<bool> above_from(const std::vector<double>& samples, const std::vector<double>& a,
+                               const std::vector<double>& b, double from) {
   std::size_t compared = 0;
   bool above = true;
-  for (std::size_t i = 1; i < std::min(a.size(), b.size()); ++i) {
-    if (!std::isfinite(a[i]) || !std::isfinite(b[i])) continue;
+  for (std::size_t i = 1; i < std::min({samples.size(), a.size(), b.size()}); ++i) {
+    if (samples[i] < from || !std::isfinite(a[i]) || !std::isfinite(b[i])) continue;
     ++compared;
     above = above && a[i] > b[i];
   }
@@ -94,17 +98,25 @@ std::optional<bool> above_past_first(const std::vector<double>& a, const std::ve
   return above;
 }
 
-struct Claim {
-  std::string figure, claim, evidence;
-  std::optional<bool> reproduced;
-};
+// Fig. 2's x-axes begin at 10^5 samples: its claims concern budgets from there.
+constexpr double kFig2AxisStart = 1e5;
 
-void write_figure(const fs::path& out, const std::string& name, const std::string& svg) {
-  write_file_atomic(out / (name + ".svg"), svg);
-  write_file_atomic(out / (name + ".png"), viz::encode_png(viz::rasterize_svg(svg, 1.0)));
+// The y-axis of a Fig. 2 panel starts half of AEVB's range (past its first
+// point) below AEVB's lowest value, so that a baseline far below (wake-sleep
+// at Nz = 200) is cut at the axis, as the paper's panels cut it, rather than
+// flattening the curves compared.
+double fig2_floor(const Curve& aevb) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto* values : {&aevb.train, &aevb.test})
+    for (std::size_t i = 1; i < values->size(); ++i)
+      if (std::isfinite((*values)[i])) lo = std::min(lo, (*values)[i]), hi = std::max(hi, (*values)[i]);
+  return lo <= hi ? lo - 0.5 * (hi - lo) : -INFINITY;
 }
 
-std::string number(double v) { return viz::format_number(v, 4); }
+// "Fig. 2" for the paper's figures, the demonstration's name otherwise.
+std::string figure_label(const std::string& figure) {
+  return figure.find_first_not_of("0123456789") == std::string::npos ? "Fig. " + figure : "Demonstration (" + figure + ")";
+}
 
 template <class Blocks>
 void add_block(Blocks& blocks, const std::string& heading, const std::string& svg, const std::string& caption) {
@@ -113,27 +125,33 @@ void add_block(Blocks& blocks, const std::string& heading, const std::string& sv
 
 }  // namespace
 
+void write_figure(const fs::path& out, const std::string& name, const std::string& svg) {
+  write_file_atomic(out / (name + ".svg"), svg);
+  write_file_atomic(out / (name + ".png"), viz::encode_png(viz::rasterize_svg(svg, 1.0)));
+}
+
+std::string page_number(double v) { return viz::format_number(v, 4); }
+
 ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& options, const fs::path& out) {
-  std::vector<Claim> claims;
-  json results = {{"budget", options.budget}, {"train_limit", options.train_limit}, {"figures", json::object()}};
-  struct FigureBlock {
-    std::string heading, svg, caption;
-  };
-  std::vector<FigureBlock> blocks;
+  PaperPage page;
+  page.results = {{"budget", options.budget}, {"train_limit", options.train_limit}, {"figures", json::object()}};
+  std::vector<PaperClaim>& claims = page.claims;
+  std::vector<PaperFigure>& blocks = page.figures;
+  json& results = page.results;
   auto find_id = [&](const std::string& id) -> const PaperRun* {
     for (const PaperRun& r : plan.runs)
       if (r.id == id) return &r;
     return nullptr;
   };
 
-  if (options.figures.count(2)) {
+  if (options.wants("2")) {
     std::vector<std::string> panels;
     json fig = json::array();
     std::map<std::size_t, double> mnist_gap;
     for (const char* dataset : {"mnist", "frey"}) {
       const std::size_t hidden = std::string(dataset) == "mnist" ? 500 : 200;
       for (const PaperRun& r : plan.runs) {
-        if (r.figure != 2 || r.dataset != dataset || r.algorithm != "aevb") continue;
+        if (r.figure != "2" || r.dataset != dataset || r.algorithm != "aevb") continue;
         // The run beside it: the same id with the other algorithm (paper_plan.cpp names them so).
         const PaperRun* ws = find_id(r.id.substr(0, r.id.size() - std::string("aevb").size()) + "wake-sleep");
         const Curve a = bound_curve(out, r), w = ws ? bound_curve(out, *ws) : Curve{};
@@ -145,18 +163,21 @@ ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& option
                   std::to_string(r.latent);
         o.width = 420, o.height = 300;
         o.y_label = "L (lower bound per datapoint)";
+        o.y_floor = fig2_floor(a);
         panels.push_back(viz::render_curve_svg(series, o));
-        const auto test_above = above_past_first(a.test, w.test), train_above = above_past_first(a.train, w.train);
+        const auto test_above = above_from(a.samples, a.test, w.test, kFig2AxisStart),
+                   train_above = above_from(a.samples, a.train, w.train, kFig2AxisStart);
         json p = {{"dataset", dataset}, {"latent", r.latent}, {"hidden", hidden}, {"points", a.samples.size()}};
         if (!a.test.empty()) p["aevb"] = {{"train", a.train.back()}, {"test", a.test.back()}, {"samples", a.samples.back()}};
         if (!w.test.empty()) p["wake_sleep"] = {{"train", w.train.back()}, {"test", w.test.back()}};
         if (test_above) p["aevb_above_wake_sleep_test"] = *test_above;
         fig.push_back(p);
-        claims.push_back({"2", o.title + ": AEVB's bound is above wake-sleep's at every evaluated budget past the first",
+        claims.push_back({"2", o.title + ": AEVB's bound is above wake-sleep's at every evaluated budget from 10^5 "
+                                         "samples (where the paper's axes begin), past the first",
                           a.test.empty() || w.test.empty()
                               ? "not run"
-                              : "final test bound AEVB " + number(a.test.back()) + ", WS " + number(w.test.back()) +
-                                    "; train AEVB " + number(a.train.back()) + ", WS " + number(w.train.back()),
+                              : "final test bound AEVB " + page_number(a.test.back()) + ", WS " + page_number(w.test.back()) +
+                                    "; train AEVB " + page_number(a.train.back()) + ", WS " + page_number(w.train.back()),
                           test_above && train_above ? std::optional<bool>(*test_above && *train_above) : std::nullopt});
         if (std::string(dataset) == "mnist" && !a.test.empty()) mnist_gap[r.latent] = a.train.back() - a.test.back();
       }
@@ -165,7 +186,7 @@ ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& option
     if (mnist_gap.count(20) && mnist_gap.count(200))
       claims.push_back({"2", "MNIST: more latent variables do not overfit (the train-test gap at Nz = 200 is not "
                              "larger than at Nz = 20 by more than 1 nat)",
-                        "gap Nz = 20: " + number(mnist_gap[20]) + " nats, Nz = 200: " + number(mnist_gap[200]),
+                        "gap Nz = 20: " + page_number(mnist_gap[20]) + " nats, Nz = 200: " + page_number(mnist_gap[200]),
                         mnist_gap[200] <= mnist_gap[20] + 1.0});
     if (!panels.empty()) {
       const std::string svg = viz::compose_svg_panels(
@@ -176,7 +197,7 @@ ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& option
     }
   }
 
-  if (options.figures.count(3)) {
+  if (options.wants("3")) {
     std::vector<std::string> panels;
     json fig = json::array();
     for (std::size_t paper_n : {std::size_t{1000}, std::size_t{50000}}) {
@@ -202,19 +223,19 @@ ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& option
       for (const char* other : {"wake-sleep", "mcem"}) {
         if (!curves.count(other)) continue;
         const Curve &a = curves["aevb"], &b = curves[other];
-        const auto above = above_past_first(a.test, b.test);
+        const auto above = above_from(a.samples, a.test, b.test, 0);
         claims.push_back({"3", o.title + ": AEVB's log p(x) (App. D, test points) is above " + label_of(other) +
                                    "'s at every evaluated budget past the first",
                           a.test.empty() || b.test.empty()
                               ? "not run"
-                              : "final AEVB " + number(a.test.back()) + ", " + label_of(other) + " " + number(b.test.back()),
+                              : "final AEVB " + page_number(a.test.back()) + ", " + label_of(other) + " " + page_number(b.test.back()),
                           above});
       }
       if (curves.count("mcem") && !curves["mcem"].samples.empty() && !curves["aevb"].samples.empty()) {
         const double mcem = curves["mcem"].seconds / curves["mcem"].samples.back(),
                      aevb = curves["aevb"].seconds / curves["aevb"].samples.back();
         claims.push_back({"3", "MCEM is slower per training sample than AEVB",
-                          "training seconds per 10^6 samples: MCEM " + number(mcem * 1e6) + ", AEVB " + number(aevb * 1e6),
+                          "training seconds per 10^6 samples: MCEM " + page_number(mcem * 1e6) + ", AEVB " + page_number(aevb * 1e6),
                           mcem > aevb});
       }
     }
@@ -235,7 +256,7 @@ ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& option
     if (!fs::exists(p)) return std::nullopt;
     return viz::decode_png(read_file_bytes(p));
   };
-  if (options.figures.count(4)) {
+  if (options.wants("4")) {
     std::vector<viz::CaptionedImage> images;
     if (auto m = image_of("fig4-frey-nz2", "manifold.png")) images.push_back({*m, "Frey Face"});
     if (auto m = image_of("fig4-mnist-nz2", "manifold.png")) images.push_back({*m, "MNIST"});
@@ -246,7 +267,7 @@ ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& option
                                                                      "through the inverse Gaussian CDF");
     }
   }
-  if (options.figures.count(5)) {
+  if (options.wants("5")) {
     std::vector<viz::CaptionedImage> images;
     for (const auto& [id, caption] : std::vector<std::pair<std::string, std::string>>{
              {"fig4-mnist-nz2", "Nz = 2"}, {"fig2-mnist-nz5-aevb", "Nz = 5"}, {"fig2-mnist-nz10-aevb", "Nz = 10"},
@@ -259,30 +280,32 @@ ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& option
     }
   }
 
+  add_demo_results(options, out, page);
+
   ClaimCount count;
   json claim_list = json::array();
   std::vector<viz::ReportRow> rows;
-  for (const Claim& c : claims) {
+  for (const PaperClaim& c : claims) {
     claim_list.push_back({{"figure", c.figure}, {"claim", c.claim}, {"evidence", c.evidence},
                           {"reproduced", c.reproduced ? json(*c.reproduced) : json(nullptr)}});
     if (c.reproduced) ++count.checked, count.reproduced += *c.reproduced;
-    rows.emplace_back("Fig. " + c.figure + ": " + c.claim,
+    rows.emplace_back(figure_label(c.figure) + ": " + c.claim,
                       std::string(c.reproduced ? (*c.reproduced ? "reproduced" : "NOT reproduced") : "not checked") +
                           " (" + c.evidence + ")");
   }
   results["claims"] = claim_list;
   results["claims_checked"] = count.checked;
   results["claims_reproduced"] = count.reproduced;
-  viz::Report page("aevb paper: Kingma & Welling (2013), Figs. 2-5, at " + number(options.budget) +
+  viz::Report html("aevb paper: Kingma & Welling (2013), Figs. 2-5, at " + page_number(options.budget) +
                    " training samples per run");
-  page.add_paragraph(
+  html.add_paragraph(
       "Each panel's runs were trained by aevb train with the paper's settings (docs/paper.md); the paper's x-axes "
       "run to 1e8 samples, these to the budget above. Train curves are each epoch's mean minibatch bound, test "
       "curves the bound on the first 1000 MNIST test images (Frey Face: 365 held-out faces).");
-  page.add_heading("The paper's claims against these runs").add_table(rows);
-  for (const FigureBlock& b : blocks) page.add_heading(b.heading).add_svg(b.svg, b.caption);
+  html.add_heading("The paper's claims against these runs").add_table(rows);
+  for (const PaperFigure& b : blocks) html.add_heading(b.heading).add_svg(b.svg, b.caption);
   write_file_atomic(out / "results.json", results.dump(1) + "\n");
-  write_file_atomic(out / "index.html", page.render());
+  write_file_atomic(out / "index.html", html.render());
   return count;
 }
 

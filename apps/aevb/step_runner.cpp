@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <numeric>
 
@@ -24,6 +25,22 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 fs::path marker(const Job& job, std::size_t step) { return job.dir / ".steps" / (std::to_string(step) + ".done"); }
+
+// A marker holds its step's arguments, one per line: a step is done only if
+// the same step was, so that a run with another budget (train to more
+// epochs) or other figures (other steps at this index) redoes it.
+std::string marker_text(const Step& step) {
+  std::string text;
+  for (const std::string& a : step.args) text += a + "\n";
+  return text;
+}
+
+bool is_done(const Job& job, std::size_t step) {
+  std::ifstream in(marker(job, step), std::ios::binary);
+  if (!in) return false;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text == marker_text(job.steps[step]);
+}
 
 std::string last_line(const fs::path& log) {
   std::ifstream in(log);
@@ -77,7 +94,7 @@ std::vector<JobOutcome> run_jobs(const std::vector<Job>& jobs, int parallel) {
     outcomes[j].id = jobs[j].id;
     fs::create_directories(jobs[j].dir / ".steps");
     total_steps += jobs[j].steps.size();
-    while (next_step[j] < jobs[j].steps.size() && fs::exists(marker(jobs[j], next_step[j]))) ++next_step[j], ++done_steps;
+    while (next_step[j] < jobs[j].steps.size() && is_done(jobs[j], next_step[j])) ++next_step[j], ++done_steps;
     outcomes[j].ok = next_step[j] == jobs[j].steps.size();
   }
   if (done_steps > 0)
@@ -118,7 +135,7 @@ std::vector<JobOutcome> run_jobs(const std::vector<Job>& jobs, int parallel) {
     const Job& job = jobs[r.job];
     const double seconds = std::chrono::duration<double>(Clock::now() - r.start).count();
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-      std::ofstream(marker(job, r.step)) << "done\n";
+      std::ofstream(marker(job, r.step), std::ios::binary) << marker_text(job.steps[r.step]);
       ++next_step[r.job], ++done_steps;
       outcomes[r.job].ok = next_step[r.job] == job.steps.size();
       std::printf("[%zu/%zu] %s: %s done in %.0f s (%.0f s so far)\n", done_steps, total_steps, job.id.c_str(),

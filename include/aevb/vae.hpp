@@ -52,6 +52,11 @@ class Vae {
   void decode(ConstMatrix z, Matrix mean) const;
   /// z ~ p(z) = N(0, I) decoded to E[x|z]; out has out.rows samples.
   void sample(std::uint64_t seed, Matrix out) const;
+  /// The same draws z ~ N(0, I) decoded whatever the family: sample() where
+  /// the family has that prior; for one without (the autoencoder), what a
+  /// user who assumed it would get, which shows why a plain autoencoder does
+  /// not generate (its codes need not lie where N(0, I) puts its mass).
+  void decode_standard_normal(std::uint64_t seed, Matrix out) const;
   /// The bound averaged over the rows of x (per datapoint, nats). With a
   /// weight posterior (full VB), its mean over `weight_samples` decoders
   /// theta ~ q(theta): E_q(theta) ELBO(x; theta), a bound on log E_q(theta) p(x|theta).

@@ -99,6 +99,10 @@ void Vae::decode(ConstMatrix z, Matrix mean) const {
 
 void Vae::sample(std::uint64_t seed, Matrix out) const {
   require_prior("sample");
+  decode_standard_normal(seed, out);
+}
+
+void Vae::decode_standard_normal(std::uint64_t seed, Matrix out) const {
   std::vector<float> z(out.rows * config().latent);
   fill_normal(z.data(), z.size(), seed, rng_stream(RngPurpose::prior, 0));
   decode({z.data(), out.rows, config().latent}, out);

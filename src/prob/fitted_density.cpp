@@ -1,22 +1,11 @@
 #include "prob/fitted_density.hpp"
 
 #include "core/scalar_math.hpp"
+#include "prob/cholesky.hpp"
 
 #include <cmath>
 
 namespace aevb {
-namespace {
-
-// y = l^-1 b for the lower triangular l [d, d] (forward substitution).
-void solve_lower(const double* l, const double* b, double* y, std::size_t d) {
-  for (std::size_t i = 0; i < d; ++i) {
-    double r = b[i];
-    for (std::size_t k = 0; k < i; ++k) r -= l[i * d + k] * y[k];
-    y[i] = r / l[i * d + i];
-  }
-}
-
-}  // namespace
 
 bool GaussianKde::fit(const double* samples, std::size_t n, std::size_t d, double factor) {
   n_ = n;
@@ -31,23 +20,11 @@ bool GaussianKde::fit(const double* samples, std::size_t n, std::size_t d, doubl
     for (std::size_t a = 0; a < d; ++a)
       for (std::size_t b = 0; b <= a; ++b)
         chol_[a * d + b] += scale * (samples[i * d + a] - mean[a]) * (samples[i * d + b] - mean[b]);
-  double log_det = 0;
-  for (std::size_t a = 0; a < d; ++a) {
-    for (std::size_t b = 0; b <= a; ++b) {
-      double v = chol_[a * d + b];
-      for (std::size_t k = 0; k < b; ++k) v -= chol_[a * d + k] * chol_[b * d + k];
-      if (a == b) {
-        if (!(v > 0) || !std::isfinite(v)) return false;
-        chol_[a * d + a] = std::sqrt(v);
-        log_det += std::log(chol_[a * d + a]);
-      } else {
-        chol_[a * d + b] = v / chol_[b * d + b];
-      }
-    }
-  }
+  const std::optional<double> log_det = cholesky_lower_in_place(chol_.data(), d);
+  if (!log_det) return false;
   whitened_.resize(n * d);
   for (std::size_t i = 0; i < n; ++i) solve_lower(chol_.data(), samples + i * d, whitened_.data() + i * d, d);
-  log_norm_ = -std::log(double(n)) - 0.5 * double(d) * kLog2Pi - log_det;
+  log_norm_ = -std::log(double(n)) - 0.5 * double(d) * kLog2Pi - *log_det;
   return true;
 }
 

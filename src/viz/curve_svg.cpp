@@ -164,6 +164,8 @@ CurveLayout layout_curve(const std::vector<CurveSeries>& series, const CurveOpti
       --L.x_lo_exp;
       ++L.x_hi_exp;
     }
+    y_min = std::max(y_min, options.y_floor);
+    y_max = std::max(y_max, y_min);
     // A little air above and below the data before rounding to nice ticks.
     const double margin = 0.03 * (y_max - y_min);
     const LinearAxis y = nice_linear_axis(y_min - margin, y_max + margin);
@@ -260,7 +262,11 @@ std::string render_curve_svg(const std::vector<CurveSeries>& series, const Curve
        num(kLabelFont) + "\" transform=\"rotate(-90 " + num(10 + kLabelFont) + " " + num(ty) + ")\">" +
        xml_escape(options.y_label) + "</text>\n";
 
-  // The series.
+  // The series, in a nested viewport over the plot area (same coordinates)
+  // that clips what lies below the axis.
+  s += "<svg x=\"" + num(x0) + "\" y=\"" + num(y0) + "\" width=\"" + num(L.plot_width) + "\" height=\"" +
+       num(L.plot_height) + "\" viewBox=\"" + num(x0) + " " + num(y0) + " " + num(L.plot_width) + " " +
+       num(L.plot_height) + "\" overflow=\"hidden\">\n";
   for (std::size_t i = 0; i < series.size(); ++i) {
     const std::vector<Point> pts = usable_points(series[i]);
     if (pts.empty()) continue;
@@ -282,6 +288,8 @@ std::string render_curve_svg(const std::vector<CurveSeries>& series, const Curve
     }
   }
 
+  s += "</svg>\n";
+
   if (!L.has_data) {
     s += "<text x=\"" + num(x0 + L.plot_width / 2) + "\" y=\"" + num(y0 + L.plot_height / 2) +
          "\" text-anchor=\"middle\" fill=\"#808080\" font-size=\"" + num(kLabelFont) + "\">no data</text>\n";
@@ -289,12 +297,18 @@ std::string render_curve_svg(const std::vector<CurveSeries>& series, const Curve
 
   // Legend in the lower right corner, where a rising training curve leaves room.
   std::vector<std::size_t> named;
+  std::vector<std::string> legend(series.size());
   for (std::size_t i = 0; i < series.size(); ++i) {
-    if (!series[i].name.empty()) named.push_back(i);
+    if (series[i].name.empty()) continue;
+    named.push_back(i);
+    const std::vector<Point> pts = usable_points(series[i]);
+    const auto below = std::count_if(pts.begin(), pts.end(), [&](const Point& p) { return p.y < L.y_lo; });
+    legend[i] = series[i].name;
+    if (below > 0) legend[i] += std::size_t(below) == pts.size() ? " (below the axis)" : " (partly below the axis)";
   }
   if (!named.empty()) {
     double widest = 0;
-    for (const std::size_t i : named) widest = std::max(widest, text_width(series[i].name, kTickFont));
+    for (const std::size_t i : named) widest = std::max(widest, text_width(legend[i], kTickFont));
     const double row = kTickFont + 6;
     const double box_w = 8 + 24 + 6 + widest + 8;
     const double box_h = 6 + row * static_cast<double>(named.size()) + 2;
@@ -308,7 +322,7 @@ std::string render_curve_svg(const std::vector<CurveSeries>& series, const Curve
            "\" stroke=\"" + xml_escape(color_of(series[i], i)) + "\" stroke-width=\"2\"" +
            (series[i].dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
       s += "<text x=\"" + num(bx + 38) + "\" y=\"" + num(cy + kTickFont * 0.35) + "\">" +
-           xml_escape(series[i].name) + "</text>\n";
+           xml_escape(legend[i]) + "</text>\n";
     }
     s += "</g>\n";
   }

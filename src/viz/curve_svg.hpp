@@ -5,6 +5,7 @@
 // named series (train, test, ...), with legend, axis titles and a title.
 // Output is a standalone SVG document (no XML declaration, so the same text
 // can be inlined in HTML).
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ struct CurveOptions {
   std::string y_label = "Lower bound per datapoint (nats)";
   int width = 640;   ///< pixels, 200..4000
   int height = 420;  ///< pixels, 150..4000
+  /// The y-axis starts no lower than this (about: it is rounded to a tick):
+  /// lines below it are cut at the frame, and the legend says of a series
+  /// with points there "(partly below the axis)" or "(below the axis)". For
+  /// a baseline far below the curves of interest (the paper's Fig. 2 cuts
+  /// wake-sleep so), which would otherwise flatten them.
+  double y_floor = -std::numeric_limits<double>::infinity();
 };
 
 /// One axis tick. Decade ticks of the log axis have label "10" and
@@ -63,7 +70,7 @@ struct CurveLayout {
 
 /// The layout render_curve_svg uses: x spans the decades enclosing the usable
 /// points (a single decade value is centred in two decades), y a nice axis
-/// around them. Throws aevb::InputError for a series whose x and y differ in
+/// around them (those above options.y_floor). Throws aevb::InputError for a series whose x and y differ in
 /// length or for a size out of range.
 CurveLayout layout_curve(const std::vector<CurveSeries>& series, const CurveOptions& options = {});
 

@@ -1,11 +1,12 @@
 // End-to-end tests of the commands that use a trained model (info, sample,
-// reconstruct, manifold, interpolate, encode, decode): the built CLI runs on a
+// reconstruct, manifold, interpolate, encode, decode, eval --regularity): the built CLI runs on a
 // small model written with the library and on real MNIST slices, and its
 // outputs are checked against the library computing the same thing. Every
 // error path: exit code 2, one line on stderr, no output file left behind.
 #include "support/cli_runner.hpp"
 
 #include "eval/latent_grid.hpp"
+#include "eval/latent_regularity.hpp"
 #include "io/config_json.hpp"
 #include "io/model_file.hpp"
 #include "model/architecture.hpp"
@@ -159,6 +160,50 @@ TEST_F(CliUse, SampleDrawsThePriorDecodedAsAGrid) {
   const viz::Image8 big = read_png(path("sample2.png"));
   EXPECT_EQ(big.width, 2 * (2 * (kSide + 1) + 1));  // 3 samples: 2 columns, 2 rows
   EXPECT_EQ(big.height, 2 * (2 * (kSide + 1) + 1));
+}
+
+TEST_F(CliUse, SampleAssumingTheNormalPriorDecodesTheSameDrawsForAnAutoencoder) {
+  ModelConfig c;
+  c.family = "autoencoder";
+  c.input_dim = kDim;
+  c.hidden = {32};
+  c.latent = 3;
+  c.init = Init::glorot;
+  c.image_height = c.image_width = kSide;
+  const Vae autoencoder(c, 11);
+  const std::string model = path("autoencoder.safetensors");
+  save_model(model, autoencoder, {{"binarize", "none"}});
+  const std::string out = path("ae_draws.png");
+  const CliResult r = run({"sample", "--model", model, "--count", "6", "--seed", "4", "--assume-normal-prior", "--out", out});
+  EXPECT_OK(r);
+  EXPECT_NE(r.out.find("not the model's samples"), std::string::npos) << r.out;
+  std::vector<float> x(6 * kDim);
+  autoencoder.decode_standard_normal(4, {x.data(), 6, kDim});
+  expect_same_image(read_png(out), viz::sample_grid({x.data(), 6, kDim}, kSide, kSide, 1, {}), 1);
+
+  // For a VAE the flag changes nothing: its prior is N(0, I).
+  const CliResult a = run({"sample", "--model", model2, "--count", "6", "--out", path("vae_a.png")});
+  const CliResult b = run({"sample", "--model", model2, "--count", "6", "--assume-normal-prior", "--out", path("vae_b.png")});
+  EXPECT_OK(a);
+  EXPECT_OK(b);
+  expect_same_image(read_png(path("vae_b.png")), read_png(path("vae_a.png")), 0);
+}
+
+TEST_F(CliUse, EvalRegularityReportsTheLibrarysMeasures) {
+  const CliResult r = run({"eval", "--model", model3, "--data", "mnist", "--limit", "300", "--iw", "0",
+                           "--regularity", "--regularity-samples", "100", "--seed", "3", "--json"});
+  EXPECT_OK(r);
+  const nlohmann::json j = nlohmann::json::parse(r.out)["regularity"];
+  const std::vector<float> x = mnist_rows(300);
+  const LatentRegularity want = latent_regularity(load_model(model3), {x.data(), 300, kDim}, {100, 3});
+  EXPECT_EQ(j["reference_rows"], 150);
+  EXPECT_EQ(j["held_out_rows"], 100);
+  EXPECT_EQ(j["prior_samples"], 100);
+  EXPECT_NEAR(j["code_kl_to_prior"].get<double>(), want.code_kl_to_prior, 1e-9 * (1 + want.code_kl_to_prior));
+  EXPECT_NEAR(j["reconstruction_mse"].get<double>(), want.reconstruction_mse, 1e-12);
+  EXPECT_NEAR(j["reconstruction_nn_mse"].get<double>(), want.reconstruction_nn_mse, 1e-12);
+  EXPECT_NEAR(j["prior_sample_nn_mse"].get<double>(), want.prior_sample_nn_mse, 1e-12);
+  EXPECT_NEAR(j["nn_ratio"].get<double>(), want.nn_ratio(), 1e-9);
 }
 
 TEST_F(CliUse, EncodeMatchesTheLibraryAndDecodeReproducesReconstruct) {

@@ -201,6 +201,36 @@ TEST(VizCurve, SkipsUnusablePointsAndKeepsSeriesOrder) {
   EXPECT_EQ(testing::check_markup(svg, false), "");
 }
 
+TEST(VizCurve, AFloorCutsTheAxisAndTheLegendSaysWhatIsBelow) {
+  CurveSeries aevb{"AEVB", {1e4, 1e5, 1e6}, {-160, -130, -118}, "", false};
+  CurveSeries partly{"WS", {1e4, 1e5, 1e6}, {-8000, -500, -140}, "", false};
+  CurveSeries below{"far", {1e4, 1e6}, {-9000, -7000}, "", false};
+  CurveOptions o;
+  const CurveLayout unfloored = layout_curve({aevb, partly, below}, o);
+  EXPECT_LE(unfloored.y_lo, -9000);
+  o.y_floor = -200;
+  const CurveLayout L = layout_curve({aevb, partly, below}, o);
+  EXPECT_LE(L.y_lo, -200);
+  EXPECT_GT(L.y_lo, -260);  // rounded down to a tick at most, not to the baselines' -9000
+  EXPECT_GE(L.y_hi, -118);
+  const std::string svg = render_curve_svg({aevb, partly, below}, o);
+  EXPECT_NE(svg.find(">AEVB</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">WS (partly below the axis)</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">far (below the axis)</text>"), std::string::npos);
+  // The lines are drawn in full inside a viewport as large as the plot, which clips them.
+  const std::string viewport = "<svg x=\"" + format_fixed(L.plot_left, 2) + "\" y=\"" + format_fixed(L.plot_top, 2) +
+                               "\" width=\"" + format_fixed(L.plot_width, 2) + "\" height=\"" +
+                               format_fixed(L.plot_height, 2) + "\"";
+  const std::size_t at = svg.find(viewport);
+  ASSERT_NE(at, std::string::npos) << svg;
+  EXPECT_LT(at, svg.find("<polyline"));
+  EXPECT_GT(svg.find("</svg>", at), svg.rfind("<polyline"));
+  EXPECT_EQ(polylines(svg).size(), 3u);
+  EXPECT_EQ(testing::check_markup(svg, false), "");
+  // Without a floor nothing is "below".
+  EXPECT_EQ(render_curve_svg({aevb, partly}).find("below the axis"), std::string::npos);
+}
+
 TEST(VizCurve, OnePointIsCentredAndDrawnAsAMarker) {
   CurveSeries s{"train", {1e5}, {-97.5}, "", false};
   const CurveLayout L = layout_curve({s});
