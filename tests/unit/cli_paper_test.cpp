@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -76,6 +77,42 @@ TEST_F(CliPaper, WritesTheFiguresAndChecksTheClaimsThenResumes) {
   std::size_t started = 0;
   for (std::size_t p = redo.out.find("] fig"); p != std::string::npos; p = redo.out.find("] fig", p + 1)) ++started;
   EXPECT_EQ(started, 2u) << "one step, started and done:\n" << redo.out;
+
+  // A larger budget is another step: Fig. 4's MNIST run continues its checkpoint from 10 to 20 epochs.
+  std::vector<std::string> longer = args(out);
+  *std::find(longer.begin(), longer.end(), "2000") = "4000";
+  const test::CliResult more = run(longer);
+  ASSERT_EQ(more.exit_code, 0) << more.out << more.err;
+  EXPECT_NE(more.out.find("fig4-mnist-nz2: train aevb to 20 epochs (4e+03 samples) (resuming)"), std::string::npos)
+      << more.out;
+  const std::string metrics = test::read_text_file(out / "runs" / "fig4-mnist-nz2" / "run" / "metrics.jsonl");
+  EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 20) << metrics;
+}
+
+TEST_F(CliPaper, TheSeedDemonstrationsMeasureEveryRun) {
+  const fs::path out = dir_ / "demos";
+  const test::CliResult r = run({"paper", "--figures", "autoencoder", "variance", "--budget", "2000", "--train-limit",
+                                 "200", "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* f : {"demo-autoencoder.svg", "demo-autoencoder.png", "demo-variance.svg", "demo-variance.png"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  const auto results = nlohmann::json::parse(test::read_text_file(out / "results.json"));
+  for (const char* family : {"vae", "autoencoder"}) {
+    const auto& m = results["figures"]["autoencoder"][family];
+    for (const char* key : {"code_kl_to_prior", "nn_ratio", "reconstruction_mse"})
+      EXPECT_TRUE(m.contains(key) && m[key].is_number()) << family << " " << key;
+  }
+  const auto& sweep = results["figures"]["variance"];
+  ASSERT_EQ(sweep.size(), 5u);
+  EXPECT_EQ(sweep[0]["variance"], 0.01);
+  EXPECT_EQ(sweep[4]["variance"], 1.0);
+  for (const auto& v : sweep) EXPECT_GT(v["reconstruction_mse"].get<double>(), 0) << v;
+  // Both demonstrations' claims were checked (true or false, not "not run").
+  std::size_t checked = 0;
+  for (const auto& c : results["claims"])
+    checked += (c["figure"] == "autoencoder" || c["figure"] == "variance") && c["reproduced"].is_boolean();
+  EXPECT_EQ(checked, 2u) << results["claims"];
+  EXPECT_NE(test::read_text_file(out / "index.html").find("Demonstration (variance)"), std::string::npos);
 }
 
 TEST_F(CliPaper, AKilledRunContinuesWhereItStopped) {
