@@ -8,6 +8,8 @@
 
 #include <cmath>
 #include <optional>
+#include <string>
+#include <tuple>
 
 namespace aevb::cli {
 namespace {
@@ -35,26 +37,22 @@ void add_autoencoder_demo(const fs::path& out, PaperPage& page) {
   const char* ae_id = "demo-autoencoder";
   const auto vae = regularity_of(out, vae_id), ae = regularity_of(out, ae_id);
   json entry = json::object();
-  auto caption = [](const char* name, const std::optional<json>& r) {
-    if (!r) return std::string(name);
-    return std::string(name) + ": codes' KL to N(0, I) " + page_number(field(*r, "code_kl_to_prior")) +
-           " nats, NN ratio " + page_number(field(*r, "nn_ratio"));
-  };
   for (const auto& [key, r] : {std::pair{"vae", vae}, std::pair{"autoencoder", ae}})
     if (r) entry[key] = (*r)["regularity"];
   page.results["figures"]["autoencoder"] = entry;
 
   std::vector<viz::CaptionedImage> draws, lines;
   for (const auto& [id, name, r] : {std::tuple{vae_id, "VAE", vae}, std::tuple{ae_id, "autoencoder", ae}}) {
-    if (auto m = image_of(out, id, "normal-draws.png")) draws.push_back({*m, caption(name, r)});
+    if (auto m = image_of(out, id, "normal-draws.png"))
+      draws.push_back({*m, r ? std::string(name) + ": NN ratio " + page_number(field(*r, "nn_ratio")) : name});
     if (auto m = image_of(out, id, "interpolation.png")) lines.push_back({*m, name});
   }
   std::vector<std::string> rows;
   if (!draws.empty()) rows.push_back(viz::compose_image_row(draws, "z ~ N(0, I), decoded"));
-  if (!lines.empty()) rows.push_back(viz::compose_image_row(lines, "Straight lines between test images' codes, decoded"));
+  if (!lines.empty()) rows.push_back(viz::compose_image_row(lines, "Lines between test images' codes"));
   if (!rows.empty()) {
     const std::string svg =
-        viz::compose_svg_panels(rows, 1, "A plain autoencoder against the VAE (MNIST, 784-500-20, the same networks)");
+        viz::compose_svg_panels(rows, 1, "Autoencoder against VAE (MNIST, 784-500-20)");
     write_figure(out, "demo-autoencoder", svg);
     page.figures.push_back({"Demonstration: why a plain autoencoder cannot generate", svg,
                             "Both decode the same draws z ~ N(0, I) and the same lines between the first ten "

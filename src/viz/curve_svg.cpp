@@ -302,9 +302,8 @@ std::string render_curve_svg(const std::vector<CurveSeries>& series, const Curve
     if (series[i].name.empty()) continue;
     named.push_back(i);
     const std::vector<Point> pts = usable_points(series[i]);
-    const auto below = std::count_if(pts.begin(), pts.end(), [&](const Point& p) { return p.y < L.y_lo; });
-    legend[i] = series[i].name;
-    if (below > 0) legend[i] += std::size_t(below) == pts.size() ? " (below the axis)" : " (partly below the axis)";
+    const bool hidden = !pts.empty() && std::all_of(pts.begin(), pts.end(), [&](const Point& p) { return p.y < L.y_lo; });
+    legend[i] = series[i].name + (hidden ? " (below the axis)" : "");
   }
   if (!named.empty()) {
     double widest = 0;

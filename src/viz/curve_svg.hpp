@@ -26,8 +26,8 @@ struct CurveOptions {
   int width = 640;   ///< pixels, 200..4000
   int height = 420;  ///< pixels, 150..4000
   /// The y-axis starts no lower than this (about: it is rounded to a tick):
-  /// lines below it are cut at the frame, and the legend says of a series
-  /// with points there "(partly below the axis)" or "(below the axis)". For
+  /// lines below it are cut at the frame, and the legend says "(below the
+  /// axis)" of a series that has no point above it. For
   /// a baseline far below the curves of interest (the paper's Fig. 2 cuts
   /// wake-sleep so), which would otherwise flatten them.
   double y_floor = -std::numeric_limits<double>::infinity();
