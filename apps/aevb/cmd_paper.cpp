@@ -106,7 +106,8 @@ void run_paper(const PaperFlags& f) {
 
 void add_paper_command(CLI::App& app) {
   auto flags = std::make_shared<PaperFlags>();
-  CLI::App* cmd = app.add_subcommand("paper", "reproduce the paper's Figs. 2-5 at a budget, with a results page");
+  CLI::App* cmd = app.add_subcommand(
+      "paper", "reproduce the paper's Figs. 2-5 and the seed demonstrations at a budget, with a results page");
   cmd->add_option("--budget", flags->budget, "training samples evaluated per run (the paper's: 1e8)")
       ->capture_default_str();
   cmd->add_option("--figures", flags->figures, "which figures: the paper's 2 3 4 5, the demonstrations autoencoder variance")->capture_default_str();

@@ -24,12 +24,6 @@ std::optional<json> regularity_of(const fs::path& out, const std::string& id) {
   return parse_json_strict(read_file_bytes(file), file.string());
 }
 
-std::optional<viz::Image8> image_of(const fs::path& out, const std::string& id, const char* file) {
-  const fs::path p = run_dir(out, id) / file;
-  if (!fs::exists(p)) return std::nullopt;
-  return viz::decode_png(read_file_bytes(p));
-}
-
 double field(const json& eval, const char* key) { return eval["regularity"].value(key, NAN); }
 
 void add_autoencoder_demo(const fs::path& out, PaperPage& page) {
@@ -43,9 +37,9 @@ void add_autoencoder_demo(const fs::path& out, PaperPage& page) {
 
   std::vector<viz::CaptionedImage> draws, lines;
   for (const auto& [id, name, r] : {std::tuple{vae_id, "VAE", vae}, std::tuple{ae_id, "autoencoder", ae}}) {
-    if (auto m = image_of(out, id, "normal-draws.png"))
+    if (auto m = run_image(out, id, "normal-draws.png"))
       draws.push_back({*m, r ? std::string(name) + ": NN ratio " + page_number(field(*r, "nn_ratio")) : name});
-    if (auto m = image_of(out, id, "interpolation.png")) lines.push_back({*m, name});
+    if (auto m = run_image(out, id, "interpolation.png")) lines.push_back({*m, name});
   }
   std::vector<std::string> rows;
   if (!draws.empty()) rows.push_back(viz::compose_image_row(draws, "z ~ N(0, I), decoded"));
@@ -98,7 +92,7 @@ void add_variance_demo(const fs::path& out, PaperPage& page) {
     entry.push_back({{"variance", v}, {"reconstruction_mse", mse.back()}, {"kl", kl.back()},
                      {"nn_ratio", ratio.back()}, {"code_kl_to_prior", field(*r, "code_kl_to_prior")},
                      {"elbo", r->value("elbo", NAN)}});
-    if (auto m = image_of(out, id, "samples.png")) samples.push_back({*m, "c = " + viz::format_general(v)});
+    if (auto m = run_image(out, id, "samples.png")) samples.push_back({*m, "c = " + viz::format_general(v)});
   }
   page.results["figures"]["variance"] = entry;
   if (!c.empty()) {

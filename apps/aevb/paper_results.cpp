@@ -132,6 +132,12 @@ void write_figure(const fs::path& out, const std::string& name, const std::strin
 
 std::string page_number(double v) { return viz::format_number(v, 4); }
 
+std::optional<viz::Image8> run_image(const fs::path& out, const std::string& id, const char* file) {
+  const fs::path p = run_dir(out, id) / file;
+  if (!fs::exists(p)) return std::nullopt;
+  return viz::decode_png(read_file_bytes(p));
+}
+
 ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& options, const fs::path& out) {
   PaperPage page;
   page.results = {{"budget", options.budget}, {"train_limit", options.train_limit}, {"figures", json::object()}};
@@ -251,15 +257,10 @@ ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& option
                           " training (solid) and test (dashed) points against training samples evaluated");
   }
 
-  auto image_of = [&](const std::string& id, const char* file) -> std::optional<viz::Image8> {
-    const fs::path p = run_dir(out, id) / file;
-    if (!fs::exists(p)) return std::nullopt;
-    return viz::decode_png(read_file_bytes(p));
-  };
   if (options.wants("4")) {
     std::vector<viz::CaptionedImage> images;
-    if (auto m = image_of("fig4-frey-nz2", "manifold.png")) images.push_back({*m, "Frey Face"});
-    if (auto m = image_of("fig4-mnist-nz2", "manifold.png")) images.push_back({*m, "MNIST"});
+    if (auto m = run_image(out, "fig4-frey-nz2", "manifold.png")) images.push_back({*m, "Frey Face"});
+    if (auto m = run_image(out, "fig4-mnist-nz2", "manifold.png")) images.push_back({*m, "MNIST"});
     if (!images.empty()) {
       const std::string svg = viz::compose_image_row(images, "Fig. 4: learned 2-D manifolds (Nz = 2)");
       write_figure(out, "fig4", svg);
@@ -272,7 +273,7 @@ ClaimCount write_paper_results(const PaperPlan& plan, const PaperOptions& option
     for (const auto& [id, caption] : std::vector<std::pair<std::string, std::string>>{
              {"fig4-mnist-nz2", "Nz = 2"}, {"fig2-mnist-nz5-aevb", "Nz = 5"}, {"fig2-mnist-nz10-aevb", "Nz = 10"},
              {"fig2-mnist-nz20-aevb", "Nz = 20"}})
-      if (auto m = image_of(id, "samples.png")) images.push_back({*m, caption});
+      if (auto m = run_image(out, id, "samples.png")) images.push_back({*m, caption});
     if (!images.empty()) {
       const std::string svg = viz::compose_image_row(images, "Fig. 5: samples of MNIST models");
       write_figure(out, "fig5", svg);

@@ -1,6 +1,7 @@
 #pragma once
 // What `aevb paper` makes of its runs: fig2..fig5 as SVG and PNG, the
-// paper's claims checked against the curves, results.json and index.html
+// paper's claims checked against the curves, the seed demonstrations'
+// figures and claims (paper_demos.hpp), results.json and index.html
 // (docs/paper.md). Reads only the runs' own files, so it can be redone at
 // any time from whatever has finished.
 #include "paper_plan.hpp"
