@@ -39,7 +39,8 @@ struct Builder {
     if (!options.lr.empty()) a.insert(a.end(), {"--lr", options.lr});
     if (r.family != "vae") a.insert(a.end(), {"--family", r.family});
     if (r.variance > 0)
-      a.insert(a.end(), {"--likelihood", "gaussian-fixed", "--variance", viz::format_general(r.variance), "--binarize", "none"});
+      a.insert(a.end(),
+               {"--likelihood", "gaussian-fixed", "--variance", viz::format_general(r.variance), "--binarize", "none"});
     if (r.dataset == "frey") {
       // Frey Face has no test split: 365 faces held out, as the authors' later code (1600 / 365).
       a.insert(a.end(), {"--validation", std::to_string(kFreyHeldOut)});
@@ -54,8 +55,8 @@ struct Builder {
 
   Step train_step(const PaperRun& r, std::uint64_t epochs) const {
     Step s;
-    s.what = "train " + (r.family == "vae" ? r.algorithm : r.family) + " to " + std::to_string(epochs) + " epochs (" +
-             format_samples(double(epochs) * double(r.train_size)) + ")";
+    s.what = "train " + (r.family == "vae" ? r.algorithm : r.family) + " to " + std::to_string(epochs) +
+             " epochs (" + format_samples(double(epochs) * double(r.train_size)) + ")";
     s.args = train_args(r);
     s.args.insert(s.args.end(), {"--epochs", std::to_string(epochs)});
     s.resume_if = dir(r.id) / "run" / "checkpoint.safetensors";
