@@ -11,6 +11,7 @@
 #include "io/config_json.hpp"
 #include "io/model_file.hpp"
 #include "io/run_settings_json.hpp"
+#include "optim/lr_schedule.hpp"
 #include "train/algorithm.hpp"
 #include "train/epoch_metrics.hpp"
 #include "train/epoch_runner.hpp"
@@ -34,6 +35,10 @@ struct TrainFlags {
   std::string activation, likelihood, init, estimator, optimizer, weight_decay, matmul_precision;
   float variance = 0, beta = 0, momentum = 0, clip_norm = 0, warmup = 0;
   std::string lr;  // a number, or "auto" (train/step_size_search.hpp)
+  std::string lr_schedule;
+  std::uint64_t lr_warmup = 0;
+  float adam_eps = 0;
+  std::vector<float> adam_betas;
   double validation = 0;
   std::uint64_t seed = 0;
   int threads = 0;
@@ -92,6 +97,20 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--kl-warmup")) s.kl_warmup_epochs = f.warmup;
   if (f.given("--optimizer")) s.train.optimizer.kind = parse_optimizer(f.optimizer);
   if (f.given("--lr") && f.lr != "auto") s.train.optimizer.lr = number_or_word(f.lr, "--lr", "auto");
+  if (f.given("--lr-schedule")) {
+    const std::uint64_t warmup = s.train.optimizer.schedule.warmup_steps;
+    s.train.optimizer.schedule = parse_lr_schedule(f.lr_schedule);
+    s.train.optimizer.schedule.warmup_steps = warmup;
+  }
+  if (f.given("--lr-warmup")) s.train.optimizer.schedule.warmup_steps = f.lr_warmup;
+  if (f.given("--adam-eps")) s.train.optimizer.eps = f.adam_eps;
+  if (f.given("--adam-betas")) {
+    if (f.adam_betas.size() != 2 || !(f.adam_betas[0] >= 0 && f.adam_betas[0] < 1) ||
+        !(f.adam_betas[1] >= 0 && f.adam_betas[1] < 1))
+      throw InputError("--adam-betas: expected two numbers in [0, 1) as B1,B2 (e.g. 0.9,0.999)");
+    s.train.optimizer.beta1 = f.adam_betas[0];
+    s.train.optimizer.beta2 = f.adam_betas[1];
+  }
   if (f.given("--momentum")) s.train.optimizer.momentum = f.momentum;
   if (f.given("--clip-norm")) s.train.optimizer.clip_norm = f.clip_norm;
   if (f.given("--weight-decay")) {
@@ -310,6 +329,12 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--lr", f.lr,
                   "learning rate, or auto: the best of 3 candidates (Adagrad: 0.01, 0.02, 0.1) over the first 200 "
                   "steps, as the paper chose");
+  cmd->add_option("--lr-schedule", f.lr_schedule,
+                  "constant, step:EVERY:GAMMA, exponential:GAMMA, cosine:EPOCHS[:MIN_FACTOR] or burda (Burda et "
+                  "al.: 3^i epochs at lr * 10^(-i/7), i = 0..7), in epochs");
+  cmd->add_option("--lr-warmup", f.lr_warmup, "optimizer steps over which the learning rate ramps up linearly");
+  cmd->add_option("--adam-eps", f.adam_eps, "Adam's epsilon (default 1e-8; Burda et al.: 1e-4)");
+  cmd->add_option("--adam-betas", f.adam_betas, "Adam's B1,B2 (default 0.9,0.999)")->delimiter(',');
   cmd->add_option("--momentum", f.momentum, "SGD momentum");
   cmd->add_option("--weight-decay", f.weight_decay, "L2 weight per datapoint, or 'prior' for 1/N: the N(0, I) prior");
   cmd->add_option("--clip-norm", f.clip_norm, "clip the gradient norm (0: off)");

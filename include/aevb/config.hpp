@@ -85,9 +85,27 @@ struct ObjectiveConfig {
   bool operator==(const ObjectiveConfig&) const = default;
 };
 
+/// How the step size changes over training: OptimizerConfig::lr times a
+/// factor of the epoch (fractional: steps / steps per epoch), so that a
+/// schedule means the same at any batch size (src/optim/lr_schedule.hpp).
+enum class LrScheduleKind { constant, step, exponential, cosine, burda };
+struct LrSchedule {
+  LrScheduleKind kind = LrScheduleKind::constant;
+  double every = 0;        // step: epochs between decays
+  double gamma = 0.1;      // step: factor per decay; exponential: factor per epoch
+  double epochs = 0;       // cosine: epochs from lr down to min_factor * lr, then constant
+  double min_factor = 0;   // cosine
+  /// Linear warm-up, with any kind: the factor is multiplied by t / warmup_steps
+  /// at optimizer step t = 1 .. warmup_steps.
+  std::uint64_t warmup_steps = 0;
+
+  bool operator==(const LrSchedule&) const = default;
+};
+
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::adagrad;
   float lr = 0.02f;
+  LrSchedule schedule;
   float momentum = 0.9f;                  // sgd
   float beta1 = 0.9f, beta2 = 0.999f;     // adam
   float eps = 1e-8f;                      // adam; adagrad uses 1e-10 as PyTorch does

@@ -102,6 +102,8 @@ class Trainer {
   const Vae& model() const { return model_; }
   /// The KL weight the next step uses (beta, ramped during the warm-up).
   float kl_weight() const;
+  /// The learning-rate schedule's factor at the last update (at step steps(); 1 before any).
+  double lr_scale() const;
   /// Optimizer moments, one flat buffer (checkpoints save it whole).
   std::span<float> optimizer_state();
   /// The algorithm's own state between steps (MCEM's chains), flat; empty

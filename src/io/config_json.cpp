@@ -2,6 +2,7 @@
 
 #include "io/file_bytes.hpp"
 #include "io/json_reader.hpp"
+#include "optim/lr_schedule.hpp"
 
 #include <aevb/error.hpp>
 
@@ -81,7 +82,9 @@ json to_json(const OptimizerConfig& c) {
               {"beta2", float_json(c.beta2)},
               {"eps", float_json(c.eps)},
               {"weight_decay", float_json(c.weight_decay)},
-              {"clip_norm", float_json(c.clip_norm)}};
+              {"clip_norm", float_json(c.clip_norm)},
+              {"lr_schedule", to_spec(c.schedule)},
+              {"lr_warmup_steps", c.schedule.warmup_steps}};
 }
 
 json to_json(const TrainConfig& c) {
@@ -133,7 +136,8 @@ void apply_json(const json& j, ObjectiveConfig& c, std::string_view where, std::
 
 void apply_json(const json& j, OptimizerConfig& c, std::string_view where, std::string_view path) {
   ObjectReader r(j, where, path,
-                 {"kind", "lr", "momentum", "beta1", "beta2", "eps", "weight_decay", "clip_norm"});
+                 {"kind", "lr", "momentum", "beta1", "beta2", "eps", "weight_decay", "clip_norm", "lr_schedule",
+                  "lr_warmup_steps"});
   r.read_enum("kind", c.kind, &parse_optimizer);
   r.read("lr", c.lr);
   r.read("momentum", c.momentum);
@@ -142,6 +146,10 @@ void apply_json(const json& j, OptimizerConfig& c, std::string_view where, std::
   r.read("eps", c.eps);
   r.read("weight_decay", c.weight_decay);
   r.read("clip_norm", c.clip_norm);
+  const std::uint64_t warmup = c.schedule.warmup_steps;
+  r.read_enum("lr_schedule", c.schedule, &parse_lr_schedule);
+  c.schedule.warmup_steps = warmup;
+  r.read("lr_warmup_steps", c.schedule.warmup_steps);
 }
 
 void apply_json(const json& j, TrainConfig& c, std::string_view where, std::string_view path) {

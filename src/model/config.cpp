@@ -2,6 +2,7 @@
 #include <aevb/error.hpp>
 
 #include "model/latent_space.hpp"
+#include "optim/lr_schedule.hpp"
 
 #include <array>
 #include <string>
@@ -228,6 +229,7 @@ void validate(const OptimizerConfig& c) {
   require(c.eps > 0, "optimizer: eps must be positive");
   require(c.weight_decay >= 0, "optimizer: weight_decay must be >= 0");
   require(c.clip_norm >= 0, "optimizer: clip_norm must be >= 0 (0 disables clipping)");
+  validate(c.schedule);
 }
 
 }  // namespace aevb

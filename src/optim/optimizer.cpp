@@ -147,14 +147,15 @@ bool all_finite(const T* x, std::size_t n) {
 }
 
 template <class T>
-void Optimizer<T>::apply(T* params, const T* grads, std::uint64_t step) {
+void Optimizer<T>::apply(T* params, const T* grads, std::uint64_t step, double lr_scale) {
   T clip = T(1);
   if (config_.clip_norm > 0) {
     const double norm = l2_norm(grads, n_);
     // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when below 1.
     clip = static_cast<T>(std::min(1.0, config_.clip_norm / (norm + 1e-6)));
   }
-  const T lr = config_.lr, decay = config_.weight_decay;
+  const double lr_now = double(config_.lr) * lr_scale;
+  const T lr = static_cast<T>(lr_now), decay = config_.weight_decay;
   T* m = state_.data();
   T* v = state_.data() + (state_.size() > n_ ? n_ : 0);
   switch (config_.kind) {
@@ -166,7 +167,7 @@ void Optimizer<T>::apply(T* params, const T* grads, std::uint64_t step) {
       break;
     }
     case OptimizerKind::adagrad: {
-      const Adagrad rule{config_.lr, static_cast<float>(clip), config_.weight_decay};
+      const Adagrad rule{static_cast<float>(lr_now), static_cast<float>(clip), config_.weight_decay};
       for_blocks(n_, [=, this](std::size_t first, std::size_t last) {
         if constexpr (std::is_same_v<T, float>) {
           apply_float(rule, first, last, params, grads, m);
@@ -183,7 +184,7 @@ void Optimizer<T>::apply(T* params, const T* grads, std::uint64_t step) {
     case OptimizerKind::adam: {
       const T b1 = config_.beta1, b2 = config_.beta2, eps = config_.eps;
       const double t = double(step);
-      const T step_size = static_cast<T>(config_.lr / (1.0 - std::pow(double(b1), t)));
+      const T step_size = static_cast<T>(lr_now / (1.0 - std::pow(double(b1), t)));
       const T inv_sqrt_bc2 = static_cast<T>(1.0 / std::sqrt(1.0 - std::pow(double(b2), t)));
       for_blocks(n_, [=, this](std::size_t first, std::size_t last) {
         if constexpr (std::is_same_v<T, float>) {

@@ -19,8 +19,10 @@ class Optimizer {
   Optimizer(const OptimizerConfig& config, std::size_t param_count);
 
   /// One update from the data gradient; `step` counts from 1 (Adam's bias
-  /// correction, the first momentum step).
-  void apply(T* params, const T* grads, std::uint64_t step);
+  /// correction, the first momentum step). The step size is config().lr
+  /// times `lr_scale`, the schedule's factor at this step (lr_schedule.hpp),
+  /// as PyTorch's schedulers scale a param group's lr.
+  void apply(T* params, const T* grads, std::uint64_t step, double lr_scale = 1.0);
   /// All moment buffers, one after another (empty for plain SGD without momentum).
   std::span<T> state() { return state_; }
   const OptimizerConfig& config() const { return config_; }

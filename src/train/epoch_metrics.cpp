@@ -21,6 +21,7 @@ nlohmann::json epoch_metrics(std::uint64_t epoch, const Trainer& trainer, std::u
                       {"seconds", result.seconds},
                       {"samples_per_second", double(result.samples) / result.seconds},
                       {"kl_weight", trainer.kl_weight()},
+                      {"lr", double(trainer.config().optimizer.lr) * trainer.lr_scale()},
                       {"train_reconstruction", result.train.reconstruction}};
   if (trainer.model().config().decoder_only) {
     // MCEM: log p(x, z) at the chains, not a bound (src/train/algorithm_mcem.cpp).

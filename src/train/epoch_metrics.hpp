@@ -20,7 +20,7 @@ std::optional<Bound> evaluate_held_out(const Vae& model, ConstMatrix x, const Ob
                                        std::uint64_t seed);
 
 /// epoch (1-based), step, samples (seen so far), seconds, samples_per_second,
-/// kl_weight, train_reconstruction and train_bound + train_kl (or, for a
+/// kl_weight, lr (the step size of the epoch's last update), train_reconstruction and train_bound + train_kl (or, for a
 /// decoder-only model, train_log_joint: log p(x, z) at MCEM's chains), then
 /// validation_* and test_* (bound, reconstruction, kl) where given.
 nlohmann::json epoch_metrics(std::uint64_t epoch, const Trainer& trainer, std::uint64_t samples_seen,

@@ -5,6 +5,7 @@
 #include "backend/cpu/gemm_bf16.hpp"
 #include "backend/gemm.hpp"
 #include "model/engine.hpp"
+#include "optim/lr_schedule.hpp"
 #include "optim/optimizer.hpp"
 #include "train/algorithm.hpp"
 
@@ -28,6 +29,9 @@ Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_
     throw InputError("train: the importance-weighted bound needs a prior; the " + model_.config().family +
                      " family has none (use estimator B)");
   if (config_.matmul_precision == MatmulPrecision::bfloat16) backend::require_bf16_products("train");
+  if (config_.optimizer.schedule.kind != LrScheduleKind::constant && config_.datapoints == 0)
+    throw InputError("train: the learning-rate schedule " + to_spec(config_.optimizer.schedule) +
+                     " counts epochs, which needs the training set's size (TrainConfig::datapoints)");
   const AlgorithmInfo& algorithm = find_algorithm(config_.algorithm);
   if (algorithm.trains_encoder == model_.config().decoder_only)
     throw InputError(model_.config().decoder_only
@@ -45,6 +49,13 @@ Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_
 }
 
 Trainer::~Trainer() = default;
+
+double Trainer::lr_scale() const {
+  // An epoch is ceil(N / M) batches of the algorithm's updates (MCEM makes several per batch).
+  const double batches = std::ceil(double(config_.datapoints) / double(config_.batch));
+  return lr_factor(config_.optimizer.schedule, step_,
+                   batches * double(state_->algorithm->updates_per_batch()));
+}
 
 float Trainer::kl_weight() const {
   const float beta = config_.objective.beta;
@@ -72,7 +83,7 @@ Bound Trainer::step(ConstMatrix batch, std::span<const std::uint32_t> indices) {
                          ": the bound or its gradient is not finite (try a smaller learning rate or clipping)");
     if (update == 0) first = bound;
     ++step_;
-    state_->optimizer.apply(engine.params(), grads, step_);
+    state_->optimizer.apply(engine.params(), grads, step_, lr_scale());
   }
   return first;
 }

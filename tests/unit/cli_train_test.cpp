@@ -6,6 +6,7 @@
 #include "backend/cpu/gemm_bf16.hpp"
 #include "io/checkpoint.hpp"
 #include "io/model_file.hpp"
+#include "optim/lr_schedule.hpp"
 #include "viz/image_grid.hpp"
 #include "viz/png.hpp"
 
@@ -82,6 +83,36 @@ TEST_F(CliTrain, ResumeEqualsAnUninterruptedRun) {
   for (std::size_t e = 0; e < ma.size(); ++e)
     for (const char* k : {"train_bound", "validation_bound", "test_bound", "samples", "step"})
       EXPECT_EQ(ma[e][k], mb[e][k]) << "epoch " << e + 1 << " " << k;
+}
+
+// A schedule is a setting of the run: metrics.jsonl shows the rate each epoch
+// ended at, and a resumed run continues the schedule where it stopped (the
+// factor is a function of the restored step count), byte for byte.
+TEST_F(CliTrain, LearningRateScheduleIsLoggedAndResumedExactly) {
+  const fs::path whole = dir_ / "whole", parts = dir_ / "parts";
+  const std::vector<std::string> schedule = {"--lr-schedule", "step:1:0.5", "--lr-warmup", "15",
+                                             "--adam-eps", "1e-4", "--adam-betas", "0.8,0.99", "--no-report"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), schedule.begin(), schedule.end());
+    return extra;
+  };
+  ASSERT_EQ(run(small_run(whole, with({"--epochs", "3"}))).exit_code, 0);
+  ASSERT_EQ(run(small_run(parts, with({"--epochs", "1"}))).exit_code, 0);
+  const auto r = run({"train", "--resume", parts.string(), "--epochs", "3", "--no-report", "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(bytes(whole / "model.safetensors"), bytes(parts / "model.safetensors"));
+  const auto m = metrics(parts);
+  ASSERT_EQ(m.size(), 3u);
+  // 10 steps an epoch; each epoch's last step is past the 15-step warm-up but the first.
+  EXPECT_NEAR(m[0]["lr"].get<double>(), 0.003f * 10.0 / 15.0, 1e-12);
+  EXPECT_NEAR(m[1]["lr"].get<double>(), 0.003f * 0.5, 1e-12);
+  EXPECT_NEAR(m[2]["lr"].get<double>(), 0.003f * 0.25, 1e-12);
+  const Checkpoint c = load_checkpoint(parts / "checkpoint.safetensors");
+  EXPECT_EQ(to_spec(c.train.optimizer.schedule), "step:1:0.5");
+  EXPECT_EQ(c.train.optimizer.schedule.warmup_steps, 15u);
+  EXPECT_EQ(c.train.optimizer.eps, 1e-4f);
+  EXPECT_EQ(c.train.optimizer.beta1, 0.8f);
+  EXPECT_EQ(c.train.optimizer.beta2, 0.99f);
 }
 
 // A declared conv network end to end: its layers are saved, it resumes
