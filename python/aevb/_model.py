@@ -24,19 +24,23 @@ def _config_value(key, value):
     return value
 
 
-def _fit_settings(epochs, batch, optimizer, lr, momentum, clip_norm, weight_decay, estimator, samples, beta,
-                  algorithm, binarize, kl_warmup, matmul_precision, seed):
+def _fit_settings(epochs, batch, optimizer, lr, lr_schedule, lr_warmup, adam_eps, adam_betas, momentum, clip_norm,
+                  weight_decay, estimator, samples, beta, algorithm, binarize, kl_warmup, matmul_precision, seed):
     """fit's keywords as a config document's train and run sections (None: the preset's or aevb's default)."""
     train, optimizer_section, objective, run = {"seed": seed}, {}, {}, {}
     for section, key, value in [
         (run, "epochs", epochs), (train, "batch", batch), (optimizer_section, "kind", optimizer),
-        (optimizer_section, "lr", lr), (optimizer_section, "momentum", momentum),
+        (optimizer_section, "lr", lr), (optimizer_section, "lr_schedule", lr_schedule),
+        (optimizer_section, "lr_warmup_steps", lr_warmup), (optimizer_section, "eps", adam_eps),
+        (optimizer_section, "momentum", momentum),
         (optimizer_section, "clip_norm", clip_norm), (objective, "estimator", estimator),
         (objective, "samples", samples), (objective, "beta", beta), (train, "algorithm", algorithm),
         (run, "binarize", binarize), (run, "kl_warmup_epochs", kl_warmup),
         (train, "matmul_precision", matmul_precision)]:
         if value is not None:
             section[key] = value
+    if adam_betas is not None:
+        optimizer_section["beta1"], optimizer_section["beta2"] = (float(b) for b in adam_betas)
     if weight_decay == "prior":  # N(0, I) on the parameters: 1/N per datapoint (sec. 5)
         run["prior_weight_decay"] = True
     elif weight_decay is not None:
@@ -153,8 +157,8 @@ class VAE:
 
     # ---- training
 
-    def fit(self, x, *, epochs=None, batch=None, optimizer=None, lr=None, momentum=None, clip_norm=None,
-            weight_decay=None, estimator=None, samples=None, beta=None, algorithm=None, binarize=None,
+    def fit(self, x, *, epochs=None, batch=None, optimizer=None, lr=None, lr_schedule=None, lr_warmup=None,
+            adam_eps=None, adam_betas=None, momentum=None, clip_norm=None, weight_decay=None, estimator=None, samples=None, beta=None, algorithm=None, binarize=None,
             kl_warmup=None, matmul_precision=None, seed=None, validation=None, callback=None, progress=None):
         """Trains on the rows of x (aevb train's loop: shuffled minibatches, one step each).
 
@@ -164,7 +168,9 @@ class VAE:
         Keywords left at None take the preset's value, else aevb's default
         (the paper's: Adagrad at 0.02, minibatches of 100, estimator B with
         one sample): epochs, batch, optimizer ("sgd", "adagrad", "adam"), lr,
-        momentum, clip_norm, weight_decay (a number per datapoint, or "prior"
+        lr_schedule (as aevb train --lr-schedule: "constant", "step:EVERY:GAMMA",
+        "exponential:GAMMA", "cosine:EPOCHS[:MIN_FACTOR]", "burda"), lr_warmup
+        (optimizer steps), adam_eps, adam_betas ((b1, b2)), momentum, clip_norm, weight_decay (a number per datapoint, or "prior"
         for the N(0, I) prior, 1/N), estimator ("A", "B", "iw"), samples, beta,
         algorithm ("aevb", "wake-sleep", "rws", "full-vb", "mcem"), binarize
         ("none", "dynamic", "fixed"), kl_warmup (epochs), matmul_precision
@@ -182,7 +188,8 @@ class VAE:
         the finished epochs. Returns the metrics of this call's epochs.
         """
         rows, (height, width, channels) = training_rows(x)
-        settings = _fit_settings(epochs, batch, optimizer, lr, momentum, clip_norm, weight_decay, estimator,
+        settings = _fit_settings(epochs, batch, optimizer, lr, lr_schedule, lr_warmup, adam_eps, adam_betas,
+                                 momentum, clip_norm, weight_decay, estimator,
                                  samples, beta, algorithm, binarize, kl_warmup, matmul_precision,
                                  self._seed if seed is None else int(seed))
         self._size_for(rows, height, width, channels, algorithm)

@@ -38,7 +38,7 @@ double parse_number(const std::string& text, std::string_view spec) {
     used = 0;
   }
   if (text.empty() || used != text.size() || !std::isfinite(v))
-    throw InputError("learning-rate schedule '" + std::string(spec) + "': expected a number, found '" + text + "'");
+    throw InputError("learning-rate schedule: expected a number, found '" + text + "' in '" + std::string(spec) + "'");
   return v;
 }
 
@@ -77,9 +77,9 @@ LrSchedule parse_lr_schedule(std::string_view spec) {
   LrSchedule s;
   auto expect = [&](bool ok) {
     if (!ok)
-      throw InputError("learning-rate schedule '" + std::string(spec) +
-                       "': expected constant, step:EVERY:GAMMA, exponential:GAMMA, cosine:EPOCHS[:MIN_FACTOR] or "
-                       "burda");
+      throw InputError(
+          "learning-rate schedule: expected constant, step:EVERY:GAMMA, exponential:GAMMA, cosine:EPOCHS[:MIN_FACTOR] "
+          "or burda, found '" + std::string(spec) + "'");
   };
   if (p[0] == "constant") {
     expect(p.size() == 1);
@@ -121,7 +121,7 @@ std::string to_spec(const LrSchedule& s) {
 void validate(const LrSchedule& s) {
   const std::string spec = to_spec(s);
   auto fail = [&](const std::string& what) {
-    throw InputError("learning-rate schedule '" + spec + "': " + what);
+    throw InputError("learning-rate schedule: " + what + ", found '" + spec + "'");
   };
   if (s.kind == LrScheduleKind::step && !(s.every > 0)) fail("expected EVERY > 0 epochs");
   if ((s.kind == LrScheduleKind::step || s.kind == LrScheduleKind::exponential) && !(s.gamma > 0 && s.gamma <= 1))

@@ -28,8 +28,8 @@ double lr_factor(const LrSchedule& schedule, std::uint64_t step, double steps_pe
 inline constexpr std::uint64_t kBurdaEpochs = 3280;
 
 /// "constant", "step:EVERY:GAMMA", "exponential:GAMMA", "cosine:EPOCHS[:MIN_FACTOR]"
-/// or "burda" (warm-up apart, which has its own setting). InputError naming
-/// the spec and what was expected otherwise.
+/// or "burda" (warm-up apart, which has its own setting). InputError saying
+/// what was expected and naming the spec otherwise.
 LrSchedule parse_lr_schedule(std::string_view spec);
 /// The spec parse_lr_schedule reads back (warm-up apart).
 std::string to_spec(const LrSchedule& schedule);

@@ -37,7 +37,7 @@ struct RunSettings {
 /// the model, the algorithm and the objective. InputError on a bad value.
 void complete_for_data(RunSettings& settings, const DataRows& train);
 
-/// "paper-mnist", "paper-frey"; InputError for another name.
+/// A name of preset_names(); InputError for another name.
 RunSettings preset_settings(std::string_view name);
 std::vector<std::string_view> preset_names();
 

@@ -42,6 +42,25 @@ def test_a_second_fit_continues_the_first(binary_mnist):
     assert third[0]["epoch"] == 3 and third[0]["step"] == 60
 
 
+def test_a_learning_rate_schedule_and_adam_settings_reach_the_optimizer(binary_mnist):
+    x, _ = binary_mnist
+    model = aevb.VAE(latent=3, hidden=[50])
+    steps = math.ceil(len(x) / 100)
+    history = model.fit(x, epochs=3, optimizer="adam", lr=0.002, lr_schedule="step:1:0.5", lr_warmup=steps + 2,
+                        adam_eps=1e-4, adam_betas=(0.8, 0.99))
+    lr = np.float32(0.002)
+    # Each epoch's last step: inside the warm-up, then past it with one and two halvings.
+    assert history[0]["lr"] == pytest.approx(lr * steps / (steps + 2), rel=1e-12)
+    assert [m["lr"] for m in history[1:]] == pytest.approx([lr / 2, lr / 4], rel=1e-12)
+    # The Adam settings change the steps: another eps gives other parameters.
+    other = aevb.VAE(latent=3, hidden=[50])
+    other.fit(x, epochs=3, optimizer="adam", lr=0.002, lr_schedule="step:1:0.5", lr_warmup=steps + 2,
+              adam_betas=(0.8, 0.99))
+    assert not np.array_equal(other.parameters, model.parameters)
+    with pytest.raises(ValueError, match="lr_schedule: expected EVERY > 0 epochs, found 'step:0:1'"):
+        aevb.VAE(latent=3, hidden=[50]).fit(x, epochs=1, lr_schedule="step:0:1")
+
+
 def test_callback_returning_false_stops_training(binary_mnist):
     x, _ = binary_mnist
     model = aevb.VAE(latent=3, hidden=[50])
