@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure test test-asan fuzz fuzz-seeds demo paper bench clean
+.PHONY: all deps configure test test-asan fuzz fuzz-seeds demo paper reproduce bench clean
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -55,6 +55,11 @@ demo: all
 PAPER_BUDGET ?= 1e6
 paper: all
 	$(BUILD)/aevb paper --budget $(PAPER_BUDGET) --out runs/paper
+
+# Burda et al.'s MNIST table (docs/reproduction.md): hours of training per
+# model; rerunning resumes. MODELS="vae-k1 iwae-k5 iwae-k50" (default vae-k1).
+reproduce: all
+	scripts/reproduce-burda.sh $(BUILD)
 
 bench: all
 	scripts/install-deps.sh --with-torch
