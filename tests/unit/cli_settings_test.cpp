@@ -6,6 +6,8 @@
 
 #include "io/checkpoint.hpp"
 #include "io/model_file.hpp"
+#include "optim/lr_schedule.hpp"
+#include "train/run_settings.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -55,6 +57,34 @@ TEST_F(CliSettings, PresetsSaveTheirDocumentedConfiguration) {
     EXPECT_EQ(ck.loop.extra["settings"]["run"]["binarize"], p.binarize) << p.name;
     EXPECT_EQ(inspect_model(out / "model.safetensors").metadata.at("binarize"), p.binarize) << p.name;
   }
+}
+
+// Burda et al. (2015), sec. 5, as docs/reproduction.md lists it; all the
+// training images (no validation split): 200 images are 10 steps of 20.
+TEST_F(CliSettings, IwaePresetSavesBurdasConfiguration) {
+  const fs::path out = dir_ / "iwae";
+  const auto r = run({"train", "--preset", "iwae-mnist-1layer", "--limit", "200", "--epochs", "1", "--test-eval", "0",
+                      "--no-report", "--threads", "2", "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Checkpoint ck = load_checkpoint(out / "checkpoint.safetensors");
+  EXPECT_EQ(ck.model.hidden, (std::vector<std::size_t>{200, 200}));
+  EXPECT_EQ(ck.model.latent, 50u);
+  EXPECT_EQ(ck.model.activation, Activation::tanh);
+  EXPECT_EQ(ck.model.likelihood, Likelihood::bernoulli);
+  EXPECT_EQ(ck.model.init, Init::glorot);
+  EXPECT_EQ(ck.train.optimizer.kind, OptimizerKind::adam);
+  EXPECT_EQ(ck.train.optimizer.lr, 1e-3f);
+  EXPECT_EQ(ck.train.optimizer.eps, 1e-4f);
+  EXPECT_EQ(ck.train.optimizer.beta1, 0.9f);
+  EXPECT_EQ(ck.train.optimizer.beta2, 0.999f);
+  EXPECT_EQ(ck.train.optimizer.weight_decay, 0.0f);
+  EXPECT_EQ(ck.train.optimizer.schedule.kind, LrScheduleKind::burda);
+  EXPECT_EQ(ck.train.batch, 20u);
+  EXPECT_EQ(ck.train.objective.estimator, Estimator::B);
+  EXPECT_EQ(ck.step, 10u) << "200 training datapoints (none held out) in minibatches of 20";
+  EXPECT_EQ(ck.loop.extra["settings"]["run"]["binarize"], "dynamic");
+  // The preset's own length is the schedule's, 3280 epochs (--epochs 1 replaced it here).
+  EXPECT_EQ(preset_settings("iwae-mnist-1layer").epochs, kBurdaEpochs);
 }
 
 TEST_F(CliSettings, PriorWeightDecayIsOneOverTheTrainingCountInAnUpdate) {
