@@ -311,7 +311,9 @@ void add_train_command(CLI::App& app) {
                   "aevb (Algorithm 1), wake-sleep (the paper's baseline), rws (reweighted wake-sleep, K = --samples), "
                   "full-vb (App. F, with --full-vb) or mcem (Monte Carlo EM, App. E: no encoder, whole-set batches)");
   cmd->add_option("--rws-q", f.rws_q, "what trains rws's encoder: wake (the data, default), sleep (dreams) or both");
-  cmd->add_option("--hidden", f.hidden, "hidden layer widths of an MLP, encoder order (the decoder mirrors them)");
+  cmd->add_option("--hidden", f.hidden,
+                  "hidden layer widths of an MLP, encoder order (the decoder mirrors them): 200 200 or 200,200")
+      ->delimiter(',');
   cmd->add_option("--encoder", f.encoder,
                   "encoder layers, e.g. conv:32:4:2:1,conv:64:4:2:1,dense:256 (docs/architectures.md)");
   cmd->add_option("--decoder", f.decoder,

@@ -87,6 +87,18 @@ TEST_F(CliSettings, IwaePresetSavesBurdasConfiguration) {
   EXPECT_EQ(preset_settings("iwae-mnist-1layer").epochs, kBurdaEpochs);
 }
 
+// Papers write widths as 784-200-200-50 and users type commas: both spellings declare the same MLP.
+TEST_F(CliSettings, MlpWidthsMayBeSpaceOrCommaSeparated) {
+  for (const auto& widths : {std::vector<std::string>{"16", "8"}, std::vector<std::string>{"16,8"}}) {
+    const fs::path out = dir_ / ("widths" + std::to_string(widths.size()));
+    const auto r = run(concat({"train", "--data", "mnist", "--limit", "100", "--latent", "2", "--epochs", "1",
+                               "--test-eval", "0", "--no-report", "--out", out.string(), "--hidden"},
+                              widths));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(load_checkpoint(out / "checkpoint.safetensors").model.hidden, (std::vector<std::size_t>{16, 8}));
+  }
+}
+
 TEST_F(CliSettings, PriorWeightDecayIsOneOverTheTrainingCountInAnUpdate) {
   // One plain SGD step at lr 1 on N = 80 training datapoints (130 minus 50
   // held out; N differs from the minibatch size 100 and from the 130 loaded):
