@@ -294,8 +294,8 @@ void add_train_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "train a VAE with minibatch AEVB (Algorithm 1)");
   f.cmd = cmd;
   cmd->add_option("--preset", f.preset,
-                  "paper-mnist or paper-frey (the paper's setups, sec. 5), conv-mnist (a small conv VAE), iwae-mnist-1layer "
-                  "(Burda et al.'s 784-200-200-50 VAE and schedule)");
+                  "paper-mnist or paper-frey (the paper's setups, sec. 5), conv-mnist (a small conv VAE), "
+                  "iwae-mnist-1layer (Burda et al.'s 784-200-200-50 VAE and schedule)");
   cmd->add_option("--config", f.config_file, "settings file (.json or .toml): sections model, train, run");
   cmd->add_option("--data", f.data, "mnist, fashion-mnist, frey, or a file/folder (IDX, NPY, CSV, PNGs)");
   cmd->add_option("--limit", f.limit, "use only the first N training datapoints");

@@ -158,8 +158,9 @@ class VAE:
     # ---- training
 
     def fit(self, x, *, epochs=None, batch=None, optimizer=None, lr=None, lr_schedule=None, lr_warmup=None,
-            adam_eps=None, adam_betas=None, momentum=None, clip_norm=None, weight_decay=None, estimator=None, samples=None, beta=None, algorithm=None, binarize=None,
-            kl_warmup=None, matmul_precision=None, seed=None, validation=None, callback=None, progress=None):
+            adam_eps=None, adam_betas=None, momentum=None, clip_norm=None, weight_decay=None, estimator=None,
+            samples=None, beta=None, algorithm=None, binarize=None, kl_warmup=None, matmul_precision=None, seed=None,
+            validation=None, callback=None, progress=None):
         """Trains on the rows of x (aevb train's loop: shuffled minibatches, one step each).
 
         x: [n, d] rows or images [n, h, w] / [n, c, h, w]; float32 (in [0, 1]
@@ -170,9 +171,10 @@ class VAE:
         one sample): epochs, batch, optimizer ("sgd", "adagrad", "adam"), lr,
         lr_schedule (as aevb train --lr-schedule: "constant", "step:EVERY:GAMMA",
         "exponential:GAMMA", "cosine:EPOCHS[:MIN_FACTOR]", "burda"), lr_warmup
-        (optimizer steps), adam_eps, adam_betas ((b1, b2)), momentum, clip_norm, weight_decay (a number per datapoint, or "prior"
-        for the N(0, I) prior, 1/N), estimator ("A", "B", "iw"), samples, beta,
-        algorithm ("aevb", "wake-sleep", "rws", "full-vb", "mcem"), binarize
+        (optimizer steps), adam_eps, adam_betas ((b1, b2)), momentum, clip_norm,
+        weight_decay (a number per datapoint, or "prior" for the N(0, I) prior,
+        1/N), estimator ("A", "B", "iw"), samples, beta, algorithm ("aevb",
+        "wake-sleep", "rws", "full-vb", "mcem"), binarize
         ("none", "dynamic", "fixed"), kl_warmup (epochs), matmul_precision
         ("float32", "bfloat16"), seed (default: the model's).
 
