@@ -97,12 +97,8 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--kl-warmup")) s.kl_warmup_epochs = f.warmup;
   if (f.given("--optimizer")) s.train.optimizer.kind = parse_optimizer(f.optimizer);
   if (f.given("--lr") && f.lr != "auto") s.train.optimizer.lr = number_or_word(f.lr, "--lr", "auto");
-  if (f.given("--lr-schedule")) {
-    const std::uint64_t warmup = s.train.optimizer.schedule.warmup_steps;
-    s.train.optimizer.schedule = parse_lr_schedule(f.lr_schedule);
-    s.train.optimizer.schedule.warmup_steps = warmup;
-  }
-  if (f.given("--lr-warmup")) s.train.optimizer.schedule.warmup_steps = f.lr_warmup;
+  if (f.given("--lr-schedule")) s.train.optimizer.schedule = parse_lr_schedule(f.lr_schedule);
+  if (f.given("--lr-warmup")) s.train.optimizer.lr_warmup_steps = f.lr_warmup;
   if (f.given("--adam-eps")) s.train.optimizer.eps = f.adam_eps;
   if (f.given("--adam-betas")) {
     if (f.adam_betas.size() != 2 || !(f.adam_betas[0] >= 0 && f.adam_betas[0] < 1) ||

@@ -95,9 +95,6 @@ struct LrSchedule {
   double gamma = 0.1;      // step: factor per decay; exponential: factor per epoch
   double epochs = 0;       // cosine: epochs from lr down to min_factor * lr, then constant
   double min_factor = 0;   // cosine
-  /// Linear warm-up, with any kind: the factor is multiplied by t / warmup_steps
-  /// at optimizer step t = 1 .. warmup_steps.
-  std::uint64_t warmup_steps = 0;
 
   bool operator==(const LrSchedule&) const = default;
 };
@@ -106,6 +103,9 @@ struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::adagrad;
   float lr = 0.02f;
   LrSchedule schedule;
+  /// Linear warm-up on top of any schedule: the step size is multiplied by
+  /// t / lr_warmup_steps at optimizer step t = 1 .. lr_warmup_steps.
+  std::uint64_t lr_warmup_steps = 0;
   float momentum = 0.9f;                  // sgd
   float beta1 = 0.9f, beta2 = 0.999f;     // adam
   float eps = 1e-8f;                      // adam; adagrad uses 1e-10 as PyTorch does

@@ -84,7 +84,7 @@ json to_json(const OptimizerConfig& c) {
               {"weight_decay", float_json(c.weight_decay)},
               {"clip_norm", float_json(c.clip_norm)},
               {"lr_schedule", to_spec(c.schedule)},
-              {"lr_warmup_steps", c.schedule.warmup_steps}};
+              {"lr_warmup_steps", c.lr_warmup_steps}};
 }
 
 json to_json(const TrainConfig& c) {
@@ -146,10 +146,8 @@ void apply_json(const json& j, OptimizerConfig& c, std::string_view where, std::
   r.read("eps", c.eps);
   r.read("weight_decay", c.weight_decay);
   r.read("clip_norm", c.clip_norm);
-  const std::uint64_t warmup = c.schedule.warmup_steps;
   r.read_enum("lr_schedule", c.schedule, &parse_lr_schedule);
-  c.schedule.warmup_steps = warmup;
-  r.read("lr_warmup_steps", c.schedule.warmup_steps);
+  r.read("lr_warmup_steps", c.lr_warmup_steps);
 }
 
 void apply_json(const json& j, TrainConfig& c, std::string_view where, std::string_view path) {

@@ -44,11 +44,11 @@ double parse_number(const std::string& text, std::string_view spec) {
 
 double burda_factor(double epoch) {
   double end = 0, stage = 1;
-  for (int i = 0; i <= 7; ++i, stage *= 3) {
+  for (int i = 0; i < 7; ++i, stage *= 3) {
     end += stage;
-    if (epoch < end || i == 7) return std::pow(10.0, -double(i) / 7.0);
+    if (epoch < end) return std::pow(10.0, -double(i) / 7.0);
   }
-  return 0.1;  // not reached: i == 7 returns
+  return 0.1;  // stage 7 (10^(-7/7)) and every epoch after it
 }
 
 }  // namespace
@@ -68,8 +68,12 @@ double lr_factor(const LrSchedule& s, std::uint64_t step, double steps_per_epoch
       break;
     case LrScheduleKind::burda: factor = burda_factor(epoch); break;
   }
-  if (s.warmup_steps > 0 && step < s.warmup_steps) factor *= double(step) / double(s.warmup_steps);
   return factor;
+}
+
+double warmup_factor(std::uint64_t warmup_steps, std::uint64_t step) {
+  step = std::max<std::uint64_t>(step, 1);
+  return step < warmup_steps ? double(step) / double(warmup_steps) : 1.0;
 }
 
 LrSchedule parse_lr_schedule(std::string_view spec) {

@@ -53,8 +53,8 @@ Trainer::~Trainer() = default;
 double Trainer::lr_scale() const {
   // An epoch is ceil(N / M) batches of the algorithm's updates (MCEM makes several per batch).
   const double batches = std::ceil(double(config_.datapoints) / double(config_.batch));
-  return lr_factor(config_.optimizer.schedule, step_,
-                   batches * double(state_->algorithm->updates_per_batch()));
+  return lr_factor(config_.optimizer.schedule, step_, batches * double(state_->algorithm->updates_per_batch())) *
+         warmup_factor(config_.optimizer.lr_warmup_steps, step_);
 }
 
 float Trainer::kl_weight() const {

@@ -109,7 +109,7 @@ TEST_F(CliTrain, LearningRateScheduleIsLoggedAndResumedExactly) {
   EXPECT_NEAR(m[2]["lr"].get<double>(), 0.003f * 0.25, 1e-12);
   const Checkpoint c = load_checkpoint(parts / "checkpoint.safetensors");
   EXPECT_EQ(to_spec(c.train.optimizer.schedule), "step:1:0.5");
-  EXPECT_EQ(c.train.optimizer.schedule.warmup_steps, 15u);
+  EXPECT_EQ(c.train.optimizer.lr_warmup_steps, 15u);
   EXPECT_EQ(c.train.optimizer.eps, 1e-4f);
   EXPECT_EQ(c.train.optimizer.beta1, 0.8f);
   EXPECT_EQ(c.train.optimizer.beta2, 0.99f);

@@ -68,18 +68,18 @@ TEST(LrSchedule, CosineFallsToItsFloorAndStaysThere) {
 }
 
 TEST(LrSchedule, WarmupRampsLinearlyOnTopOfTheSchedule) {
-  LrSchedule s = parse_lr_schedule("step:1:0.5");
-  s.warmup_steps = 1000;  // longer than the first epoch, so the ramp meets the first decay
-  EXPECT_NEAR(lr_factor(s, 1, kStepsPerEpoch), 1.0 / 1000, 1e-15);
-  EXPECT_NEAR(lr_factor(s, 300, kStepsPerEpoch), 0.3, 1e-15);
-  EXPECT_NEAR(lr_factor(s, 700, kStepsPerEpoch), 0.5 * 0.7, 1e-15);
-  EXPECT_NEAR(lr_factor(s, 1000, kStepsPerEpoch), 0.5, 1e-15);
-  EXPECT_NEAR(lr_factor(s, 1001, kStepsPerEpoch), 0.5, 1e-15);
-  // A warm-up alone on a constant rate.
-  LrSchedule constant;
-  constant.warmup_steps = 4;
-  EXPECT_NEAR(lr_factor(constant, 2, 0), 0.5, 1e-15);
-  EXPECT_EQ(lr_factor(constant, 4, 0), 1.0);
+  const LrSchedule s = parse_lr_schedule("step:1:0.5");
+  // A warm-up longer than the first epoch, so the ramp meets the first decay (as Trainer::lr_scale combines them).
+  auto factor = [&](std::uint64_t t) { return lr_factor(s, t, kStepsPerEpoch) * warmup_factor(1000, t); };
+  EXPECT_NEAR(factor(1), 1.0 / 1000, 1e-15);
+  EXPECT_NEAR(factor(300), 0.3, 1e-15);
+  EXPECT_NEAR(factor(700), 0.5 * 0.7, 1e-15);
+  EXPECT_NEAR(factor(1000), 0.5, 1e-15);
+  EXPECT_NEAR(factor(1001), 0.5, 1e-15);
+  // A warm-up alone on a constant rate; none at all.
+  EXPECT_NEAR(warmup_factor(4, 2), 0.5, 1e-15);
+  EXPECT_EQ(warmup_factor(4, 4), 1.0);
+  EXPECT_EQ(warmup_factor(0, 1), 1.0);
 }
 
 TEST(LrSchedule, SpecsRoundTrip) {
