@@ -129,6 +129,7 @@ void run_eval(const EvalFlags& f) {
                 {"kl", r.elbo.kl},
                 {"iw_samples", iw},
                 {"active_units", r.active_units},
+                {"active_units_per_layer", r.active_units_per_layer},
                 {"activity", r.activity}});
   } else {
     out["decoder_only"] = true;
@@ -175,8 +176,16 @@ void run_eval(const EvalFlags& f) {
   if (f.hmc)
     std::printf("  log p(x) (App. D: HMC, %zu samples, %zu leapfrog steps)   %10.3f +- %.3f nats  (acceptance %.2f)\n",
                 f.hmc_options.samples, f.hmc_options.hmc.leapfrog_steps, hmc.mean, hmc.stderr_, hmc.acceptance);
-  if (has_encoder)
-    std::printf("  active latent units (Cov_x E_q[z_j] > 0.01)   %zu of %zu\n", r.active_units, r.activity.size());
+  if (has_encoder) {
+    std::printf("  active latent units (Cov_x E_q[z_j] > 0.01)   %zu of %zu", r.active_units, r.activity.size());
+    if (r.active_units_per_layer.size() > 1) {
+      const std::vector<std::size_t> widths = model.latent_layers();
+      for (std::size_t l = 0; l < widths.size(); ++l)
+        std::printf("%sz%zu %zu of %zu", l == 0 ? "  (" : ", ", l + 1, r.active_units_per_layer[l], widths[l]);
+      std::printf(")");
+    }
+    std::printf("\n");
+  }
   if (f.regularity) {
     std::printf("  regularity: KL(codes' Gaussian || N(0, I))   %10.3f nats\n", regularity.code_kl_to_prior);
     std::printf("  regularity: decoded N(0, I) draws to the nearest of %zu images   %.5f per dimension, %.2fx the "

@@ -44,8 +44,11 @@ void run_sample(const SampleFlags& f) {
     model.sample(f.seed, {x.data(), f.count, model.config().input_dim});
   const viz::Image8 grid = viz::sample_grid({x.data(), f.count, model.config().input_dim}, h, w, channels, f.style);
   write_outputs({{f.out, viz::encode_png(grid)}});
-  std::printf("wrote %s: %zu %s E[x|z], z ~ N(0, I), seed %llu (%s)\n", f.out.c_str(), f.count,
-              model.has_prior() ? "prior samples" : "decoded draws (not the model's samples: it has no prior)",
+  std::printf("wrote %s: %zu %s, seed %llu (%s)\n", f.out.c_str(), f.count,
+              f.assume_normal_prior ? (model.has_prior() ? "decoded draws E[x|z], z ~ N(0, I)"
+                                                         : "decoded draws E[x|z], z ~ N(0, I) (not the model's samples: "
+                                                           "it has no prior)")
+                                    : "prior samples E[x|z], z ~ p(z)",
               static_cast<unsigned long long>(f.seed), pixel_size(grid).c_str());
 }
 

@@ -47,13 +47,19 @@ struct LayerSpec {
 /// parameters. With `encoder` empty, the encoder is dense layers of the
 /// `hidden` widths; with `decoder` empty, the decoder mirrors the encoder.
 struct ModelConfig {
-  /// The model family (src/model/family.hpp): "vae" (the paper's, a diagonal
-  /// Gaussian q(z|x) and prior N(0, I)) or "autoencoder" (a point z, no KL).
+  /// The model family (src/model/families.cpp): "vae" (the paper's, a diagonal
+  /// Gaussian q(z|x) and prior N(0, I)), "vae-2layer" (two stochastic layers,
+  /// Burda et al. 2015) or "autoencoder" (a point z, no KL).
   std::string family = "vae";
   std::size_t input_dim = 784;
   std::vector<std::size_t> hidden = {500};  // encoder widths when `encoder` is empty; the decoder mirrors them
   std::vector<LayerSpec> encoder, decoder;  // declared layers (empty: see above)
-  std::size_t latent = 20;
+  std::size_t latent = 20;  // z, what the decoder reads (z1 of a 2-layer model)
+  /// The second stochastic layer z2 of the vae-2layer family (0 for the
+  /// others): q(z2|z1) and p(z1|z2) are MLPs through `top_hidden` (the
+  /// generative one mirrored) to diagonal Gaussians; p(z2) = N(0, I).
+  std::size_t top_latent = 0;
+  std::vector<std::size_t> top_hidden;
   Activation activation = Activation::tanh;
   float leaky_slope = 0.01f;                // for leaky_relu
   Likelihood likelihood = Likelihood::bernoulli;

@@ -50,8 +50,14 @@ class Vae {
   void encode(ConstMatrix x, Matrix mu, Matrix logvar) const;
   /// E[x|z]: Bernoulli probabilities or the Gaussian mean, [rows, input_dim].
   void decode(ConstMatrix z, Matrix mean) const;
-  /// z ~ p(z) = N(0, I) decoded to E[x|z]; out has out.rows samples.
+  /// z ~ p(z) decoded to E[x|z] (N(0, I) for the VAE; z2 ~ N(0, I), z1 ~
+  /// p(z1|z2) for the 2-layer model); out has out.rows samples.
   void sample(std::uint64_t seed, Matrix out) const;
+  /// The widths of the stochastic layers, bottom (z, what decode() reads) first.
+  std::vector<std::size_t> latent_layers() const;
+  /// Each layer's posterior mean per row of x, [rows, sum of latent_layers()]:
+  /// mu(x) for one layer; mu1(x) | mu2(mu1(x)) for two (the mean path).
+  void layer_means(ConstMatrix x, Matrix means) const;
   /// The same draws z ~ N(0, I) decoded whatever the family: sample() where
   /// the family has that prior; for one without (the autoencoder), what a
   /// user who assumed it would get, which shows why a plain autoencoder does

@@ -5,17 +5,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace aevb {
 
 std::vector<double> latent_activity(const Vae& model, ConstMatrix x) {
-  const std::size_t nz = model.config().latent;
+  const std::vector<std::size_t> layers = model.latent_layers();
+  const std::size_t nz = std::accumulate(layers.begin(), layers.end(), std::size_t(0));
   std::vector<double> mean(nz, 0.0), sq(nz, 0.0);
   constexpr std::size_t kChunk = 1000;
-  std::vector<float> mu(kChunk * nz), logvar(kChunk * nz);
+  std::vector<float> mu(kChunk * nz);
   for (std::size_t first = 0; first < x.rows; first += kChunk) {
     const std::size_t rows = std::min(kChunk, x.rows - first);
-    model.encode({x.row(first), rows, x.cols}, {mu.data(), rows, nz}, {logvar.data(), rows, nz});
+    model.layer_means({x.row(first), rows, x.cols}, {mu.data(), rows, nz});
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t j = 0; j < nz; ++j) {
         mean[j] += mu[r * nz + j];
@@ -67,8 +69,14 @@ EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& op
   }
   result.elbo = model.evaluate(x, objective, options.seed, options.weight_samples);
   result.activity = latent_activity(model, x);
-  result.active_units = std::size_t(std::count_if(result.activity.begin(), result.activity.end(),
-                                                  [&](double a) { return a > options.active_threshold; }));
+  std::size_t first = 0;
+  for (std::size_t width : model.latent_layers()) {
+    const auto begin = result.activity.begin() + std::ptrdiff_t(first);
+    result.active_units_per_layer.push_back(std::size_t(std::count_if(
+        begin, begin + std::ptrdiff_t(width), [&](double a) { return a > options.active_threshold; })));
+    result.active_units += result.active_units_per_layer.back();
+    first += width;
+  }
   return result;
 }
 

@@ -28,8 +28,9 @@ struct EvalResult {
   double log_likelihood = 0;        // mean over datapoints of L_k
   double log_likelihood_stderr = 0; // standard error of that mean over datapoints
   std::vector<double> log_likelihoods; // L_k of each datapoint, in order (for paired comparisons)
-  std::vector<double> activity;     // Cov_x E_q[z_j], one per latent dimension
-  std::size_t active_units = 0;
+  std::vector<double> activity;     // Cov_x E_q[z_j], one per latent dimension, layer after layer
+  std::size_t active_units = 0;     // over all stochastic layers
+  std::vector<std::size_t> active_units_per_layer;  // bottom (z1) first
 };
 
 /// Called with (datapoints done, total) while the marginal likelihood runs.
@@ -43,7 +44,8 @@ EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& op
 std::vector<double> sliced_log_likelihoods(const Vae& model, ConstMatrix x, std::size_t k, std::uint64_t seed,
                                            std::size_t weight_samples, const EvalProgress& progress = {});
 
-/// Cov_x E_q[z_j]: the variance over datapoints of the posterior mean, per dimension.
+/// Cov_x E_q[z_j]: the variance over datapoints of the posterior mean, per
+/// dimension of every stochastic layer (Vae::layer_means), bottom layer first.
 std::vector<double> latent_activity(const Vae& model, ConstMatrix x);
 
 }  // namespace aevb

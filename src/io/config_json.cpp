@@ -65,6 +65,10 @@ json to_json(const ModelConfig& c) {
   // Written only when set, so that every other model's file reads as before.
   if (c.weight_posterior) j["weight_posterior"] = true;
   if (c.decoder_only) j["decoder_only"] = true;
+  if (c.top_latent > 0) {
+    j["top_latent"] = c.top_latent;
+    j["top_hidden"] = c.top_hidden;
+  }
   return j;
 }
 
@@ -103,7 +107,7 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   ObjectReader r(j, where, path,
                  {"family", "input_dim", "hidden", "encoder", "decoder", "latent", "activation", "leaky_slope",
                   "likelihood", "sigmoid_mean", "fixed_variance", "init", "image_height", "image_width",
-                  "image_channels", "weight_posterior", "decoder_only"});
+                  "image_channels", "weight_posterior", "decoder_only", "top_latent", "top_hidden"});
   r.read("family", c.family);
   r.read("input_dim", c.input_dim);
   // As on the command line: the MLP shorthand replaces declared layers, and a
@@ -114,6 +118,8 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   r.read_layers("encoder", c.encoder);
   r.read_layers("decoder", c.decoder);
   r.read("latent", c.latent);
+  r.read("top_latent", c.top_latent);
+  r.read("top_hidden", c.top_hidden);
   r.read_enum("activation", c.activation, &parse_activation);
   r.read("leaky_slope", c.leaky_slope);
   r.read_enum("likelihood", c.likelihood, &parse_likelihood);

@@ -178,7 +178,7 @@ std::vector<LayerSpec> decoder_layers(const ModelConfig& c) {
 }
 
 template <class T>
-void build_networks(const ModelConfig& config, const LatentSpace<T>& latent, ParamLayout& layout,
+void build_networks(const ModelConfig& config, LatentSpace<T>& latent, ParamLayout& layout,
                     Network<T>& encoder, Network<T>& decoder) {
   const Act act = to_act(config.activation);
   const float slope = config.leaky_slope;
@@ -216,9 +216,9 @@ std::vector<ParameterInfo> parameter_table(const ModelConfig& config) {
   return layout.table();
 }
 
-template void build_networks<float>(const ModelConfig&, const LatentSpace<float>&, ParamLayout&, Network<float>&,
+template void build_networks<float>(const ModelConfig&, LatentSpace<float>&, ParamLayout&, Network<float>&,
                                     Network<float>&);
-template void build_networks<double>(const ModelConfig&, const LatentSpace<double>&, ParamLayout&,
+template void build_networks<double>(const ModelConfig&, LatentSpace<double>&, ParamLayout&,
                                      Network<double>&, Network<double>&);
 
 }  // namespace aevb

@@ -31,7 +31,7 @@ std::vector<ParameterInfo> parameter_table(const ModelConfig& config);
 /// Builds both networks, registering their parameters in `layout` in file
 /// order: the encoder's body, the family's head, the decoder.
 template <class T>
-void build_networks(const ModelConfig& config, const LatentSpace<T>& latent, ParamLayout& layout,
+void build_networks(const ModelConfig& config, LatentSpace<T>& latent, ParamLayout& layout,
                     Network<T>& encoder, Network<T>& decoder);
 
 }  // namespace aevb

@@ -197,10 +197,18 @@ std::vector<LayerSpec> parse_layers(std::string_view text, std::string_view what
 }
 
 void validate(const ModelConfig& c) {
-  find_family(c.family);
+  const FamilyInfo& family = find_family(c.family);
   require(c.input_dim > 0, "model: input_dim must be positive");
   require(c.latent > 0, "model: latent must be positive");
   for (std::size_t h : c.hidden) require(h > 0, "model: hidden widths must be positive");
+  if (family.stochastic_layers == 2) {
+    require(c.top_latent > 0, "model: the " + c.family + " family needs top_latent, the width of z2 (--top-latent)");
+  } else {
+    require(c.top_latent == 0 && c.top_hidden.empty(),
+            "model: top_latent and top_hidden describe a second stochastic layer; the " + c.family +
+                " family has one (--family vae-2layer has two)");
+  }
+  for (std::size_t h : c.top_hidden) require(h > 0, "model: top_hidden widths must be positive");
   require(c.fixed_variance > 0, "model: fixed_variance must be positive, found " +
                                     std::to_string(c.fixed_variance));
   require(c.leaky_slope >= 0 && c.leaky_slope < 1, "model: leaky_slope must be in [0, 1)");
@@ -209,7 +217,7 @@ void validate(const ModelConfig& c) {
               (c.image_height == 0 || c.image_channels * c.image_height * c.image_width == c.input_dim),
           "model: image_channels * image_height * image_width must equal input_dim (" +
               std::to_string(c.input_dim) + ")");
-  require(!c.decoder_only || find_family(c.family).has_prior,
+  require(!c.decoder_only || family.has_prior,
           "model: a decoder-only model needs a prior p(z) to sample its posterior; the " + c.family + " family has none");
   require(!(c.decoder_only && c.weight_posterior),
           "model: decoder_only (Monte Carlo EM) and weight_posterior (full VB) are different algorithms' models");

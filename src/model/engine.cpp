@@ -108,6 +108,7 @@ void Engine<T>::plan(std::size_t rows, std::size_t samples) {
   kl_.assign(planned_rows_, T(0));
   dream_x_.assign(planned_rows_ * config_.input_dim, T(0));
   kl_weight_.assign(planned_rows_, T(0));
+  latent_->plan(planned_draws_);
 }
 
 template <class T>
@@ -125,7 +126,7 @@ void Engine<T>::forward_pass(MatrixView<const T> x, const T* eps, std::size_t sa
   rows_ = x.rows;
   samples_ = samples;
   const MatrixView<T> head = encoder_.forward(params(), x);
-  latent_->sample(head, samples, eps, {z_.data(), log_q_.data(), log_prior_.data(), kl_.data()});
+  latent_->sample(params(), head, samples, eps, {z_.data(), log_q_.data(), log_prior_.data(), kl_.data()});
   decoder_.forward(decoder_params(), z());
 }
 
@@ -152,8 +153,8 @@ Bound Engine<T>::forward_backward(MatrixView<const T> x, const T* eps, const Obj
   }
   const MatrixView<T> dz{dz_.data(), n, latent_->dim()};
   decoder_.backward(decoder_params(), grads(), z(), dz, mode);
-  latent_->backward(encoder_output(), samples_, eps, z_.data(), {dz_.data(), prior_weight_.data(), kl_weight_.data()},
-                    encoder_.output_grad());
+  latent_->backward(params(), grads(), mode, encoder_output(), samples_, eps, z_.data(),
+                    {dz_.data(), prior_weight_.data(), kl_weight_.data()}, encoder_.output_grad());
   encoder_.backward(params(), grads(), x, MatrixView<T>{}, mode);
   return bound;
 }
@@ -279,7 +280,7 @@ void Engine<T>::log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std
                            observation);
     decoder_.backward(decoder_params(), grads(), z, dz, GradMode::none);
   }
-  add_standard_normal_log_density<T>(z, log_joint, dz);
+  latent_->add_log_prior(z, log_joint, dz);
 }
 
 template <class T>
@@ -303,6 +304,19 @@ void Engine<T>::encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> lo
   require_encoder("encoding");
   encoder_.plan(x.rows);
   latent_->summarize(encoder_.forward(params(), x), mu, logvar);
+}
+
+template <class T>
+void Engine<T>::layer_means(MatrixView<const T> x, MatrixView<T> means) {
+  require_encoder("encoding");
+  plan(x.rows, 1);
+  latent_->layer_means(params(), encoder_.forward(params(), x), means);
+}
+
+template <class T>
+void Engine<T>::sample_prior(MatrixView<const T> noise, MatrixView<T> z) {
+  plan(noise.rows, 1);
+  latent_->sample_prior(params(), noise, z);
 }
 
 template <class T>

@@ -38,6 +38,10 @@ class Engine {
   const FamilyInfo& family() const { return family_; }
   /// Noise values per sample (eps rows are this wide; 0 for a point latent).
   std::size_t noise_dim() const { return latent_->noise_dim(); }
+  /// Noise values per prior draw (sample_prior's rows are this wide).
+  std::size_t prior_noise_dim() const { return latent_->prior_noise_dim(); }
+  /// The widths of the stochastic layers, bottom (z) first.
+  std::vector<std::size_t> layer_dims() const { return latent_->layer_dims(); }
   const ParamLayout& layout() const { return layout_; }
   T* params() { return params_.data(); }
   const T* params() const { return params_.data(); }
@@ -105,9 +109,10 @@ class Engine {
   /// its gradient with respect to z into dz: the unnormalized log posterior
   /// that HMC samples (App. D and E). Runs the decoder only (no encoder: a
   /// Monte Carlo EM model has no trained one) and forms no parameter
-  /// gradient (GradMode::none); grads() is left as it was. p(z) = N(0, I),
-  /// the prior of every family that has one; a family without one
-  /// (FamilyInfo::has_prior false) throws InputError. With dz.data null, the
+  /// gradient (GradMode::none); grads() is left as it was. p(z) is the
+  /// family's (LatentSpace::add_log_prior: N(0, I) for the VAE); a family
+  /// without one (FamilyInfo::has_prior false), or whose p(z) has no closed
+  /// form (the 2-layer model's), throws InputError. With dz.data null, the
   /// values only (no backward pass).
   void log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std::size_t samples, T* log_joint,
                       MatrixView<T> dz);
@@ -121,6 +126,10 @@ class Engine {
 
   /// q(z|x)'s mean and log-variance (-inf for a point latent).
   void encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar);
+  /// Each stochastic layer's posterior mean, [x.rows, sum of layer_dims()] (LatentSpace::layer_means).
+  void layer_means(MatrixView<const T> x, MatrixView<T> means);
+  /// z ~ p(z) from noise [rows, prior_noise_dim()] ~ N(0, I): what the decoder reads.
+  void sample_prior(MatrixView<const T> noise, MatrixView<T> z);
   /// E[x|z] (sigmoid of the logits, or the Gaussian mean).
   void decode_mean(MatrixView<const T> z, MatrixView<T> mean);
   /// log_joint_grad with log p(x|z) as `observation` sees x: only the values

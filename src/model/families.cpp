@@ -10,10 +10,12 @@
 namespace aevb {
 namespace {
 
-const std::array<FamilyInfo, 2> kFamilies{{
-    {"vae", "the paper's VAE: Gaussian q(z|x), prior N(0, I), analytic KL", true, &make_gaussian_latent<float>,
+const std::array<FamilyInfo, 3> kFamilies{{
+    {"vae", "the paper's VAE: Gaussian q(z|x), prior N(0, I), analytic KL", true, 1, &make_gaussian_latent<float>,
      &make_gaussian_latent<double>},
-    {"autoencoder", "a deterministic autoencoder: a point z, no prior, reconstruction loss only", false,
+    {"vae-2layer", "two stochastic layers (Burda et al. 2015): q(z1|x) q(z2|z1), p(z2) p(z1|z2) p(x|z1)", true, 2,
+     &make_two_layer_latent<float>, &make_two_layer_latent<double>},
+    {"autoencoder", "a deterministic autoencoder: a point z, no prior, reconstruction loss only", false, 1,
      &make_point_latent<float>, &make_point_latent<double>},
 }};
 

@@ -8,5 +8,7 @@ template <class T>
 std::unique_ptr<LatentSpace<T>> make_gaussian_latent(const ModelConfig& config);  // family_vae.cpp
 template <class T>
 std::unique_ptr<LatentSpace<T>> make_point_latent(const ModelConfig& config);  // family_autoencoder.cpp
+template <class T>
+std::unique_ptr<LatentSpace<T>> make_two_layer_latent(const ModelConfig& config);  // family_two_layer.cpp
 
 }  // namespace aevb

@@ -15,16 +15,20 @@
 namespace aevb {
 namespace {
 
+constexpr const char* kNoPrior = "the autoencoder family has no prior p(z)";
+
 template <class T>
 class PointLatent final : public LatentSpace<T> {
  public:
   explicit PointLatent(std::size_t dim) : dim_(dim) {}
   std::size_t dim() const override { return dim_; }
   std::size_t noise_dim() const override { return 0; }
-  std::unique_ptr<Layer<T>> make_head(ParamLayout& layout, Shape in) const override {
+  std::size_t prior_noise_dim() const override { return 0; }
+  std::unique_ptr<Layer<T>> make_head(ParamLayout& layout, Shape in) override {
     return std::make_unique<DenseLayer<T>>(layout, "encoder.z", in, dim_, Act::identity, 0.0f);
   }
-  void sample(MatrixView<const T> head, std::size_t samples, const T*, const PosteriorSample<T>& out) const override {
+  void sample(const T*, MatrixView<const T> head, std::size_t samples, const T*,
+              const PosteriorSample<T>& out) override {
     for (std::size_t m = 0; m < head.rows; ++m) {
       for (std::size_t s = 0; s < samples; ++s) std::copy_n(head.row(m), dim_, out.z + (m * samples + s) * dim_);
       out.kl[m] = T(0);
@@ -32,8 +36,8 @@ class PointLatent final : public LatentSpace<T> {
     std::fill_n(out.log_q, head.rows * samples, T(0));
     std::fill_n(out.log_prior, head.rows * samples, T(0));
   }
-  void backward(MatrixView<const T> head, std::size_t samples, const T*, const T*, const PosteriorGrad<T>& grad,
-                MatrixView<T> dhead) const override {
+  void backward(const T*, T*, GradMode, MatrixView<const T> head, std::size_t samples, const T*, const T*,
+                const PosteriorGrad<T>& grad, MatrixView<T> dhead) override {
     // z_ms = head_m for every s: dL/dhead_m = sum_s dL/dz_ms; the terms are constants.
     for (std::size_t m = 0; m < head.rows; ++m) {
       T* d = dhead.row(m);
@@ -52,6 +56,11 @@ class PointLatent final : public LatentSpace<T> {
       std::copy_n(head.row(r), dim_, mean.row(r));
       std::fill_n(log_variance.row(r), dim_, -std::numeric_limits<T>::infinity());
     }
+  }
+  void sample_prior(const T*, MatrixView<const T>, MatrixView<T>) override { throw InputError(kNoPrior); }
+  void add_log_prior(MatrixView<const T>, T*, MatrixView<T>) const override { throw InputError(kNoPrior); }
+  void layer_means(const T*, MatrixView<const T> head, MatrixView<T> means) override {
+    for (std::size_t r = 0; r < head.rows; ++r) std::copy_n(head.row(r), dim_, means.row(r));
   }
 
  private:

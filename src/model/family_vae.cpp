@@ -17,15 +17,16 @@ class GaussianLatent final : public LatentSpace<T> {
   explicit GaussianLatent(std::size_t dim) : dim_(dim) {}
   std::size_t dim() const override { return dim_; }
   std::size_t noise_dim() const override { return dim_; }
-  std::unique_ptr<Layer<T>> make_head(ParamLayout& layout, Shape in) const override {
+  std::size_t prior_noise_dim() const override { return dim_; }
+  std::unique_ptr<Layer<T>> make_head(ParamLayout& layout, Shape in) override {
     return DenseLayer<T>::twin(layout, "encoder.mu", "encoder.logvar", in, dim_);
   }
-  void sample(MatrixView<const T> head, std::size_t samples, const T* eps,
-              const PosteriorSample<T>& out) const override {
+  void sample(const T*, MatrixView<const T> head, std::size_t samples, const T* eps,
+              const PosteriorSample<T>& out) override {
     reparameterize<T>(head, samples, eps, out);
   }
-  void backward(MatrixView<const T> head, std::size_t samples, const T* eps, const T* z,
-                const PosteriorGrad<T>& grad, MatrixView<T> dhead) const override {
+  void backward(const T*, T*, GradMode, MatrixView<const T> head, std::size_t samples, const T* eps, const T* z,
+                const PosteriorGrad<T>& grad, MatrixView<T> dhead) override {
     reparameterize_backward<T>(head, samples, eps, z, grad, dhead);
   }
   void log_density(MatrixView<const T> head, std::size_t samples, const T* z, T* log_q, const T* weight,
@@ -37,6 +38,15 @@ class GaussianLatent final : public LatentSpace<T> {
       std::copy_n(head.row(r), dim_, mean.row(r));
       std::copy_n(head.row(r) + dim_, dim_, log_variance.row(r));
     }
+  }
+  void sample_prior(const T*, MatrixView<const T> noise, MatrixView<T> z) override {  // p(z) = N(0, I)
+    std::copy_n(noise.data, noise.size(), z.data);
+  }
+  void add_log_prior(MatrixView<const T> z, T* log_prior, MatrixView<T> dz) const override {
+    add_standard_normal_log_density<T>(z, log_prior, dz);
+  }
+  void layer_means(const T*, MatrixView<const T> head, MatrixView<T> means) override {
+    for (std::size_t r = 0; r < head.rows; ++r) std::copy_n(head.row(r), dim_, means.row(r));
   }
 
  private:

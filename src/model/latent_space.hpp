@@ -5,6 +5,7 @@
 // output; the networks around it, the likelihood, the objective, training,
 // evaluation, model files and figures are shared by every family and never
 // ask which one they hold. docs/extending.md: how to add one.
+#include "nn/grad_mode.hpp"
 #include "nn/layer.hpp"
 #include "prob/latent_terms.hpp"
 
@@ -15,6 +16,7 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace aevb {
 
@@ -25,23 +27,31 @@ class LatentSpace {
  public:
   virtual ~LatentSpace() = default;
 
-  /// z values per sample.
+  /// z values per sample: what the decoder reads.
   virtual std::size_t dim() const = 0;
   /// Standard-normal noise values per sample that sample() reads (0: z is a
   /// function of x).
   virtual std::size_t noise_dim() const = 0;
+  /// Standard-normal noise values per draw that sample_prior() reads.
+  virtual std::size_t prior_noise_dim() const = 0;
   /// The encoder's last layer, from its body's output `in` to this space's
   /// parameters (registered in `layout`, named as the model file keeps them).
-  virtual std::unique_ptr<Layer<T>> make_head(ParamLayout& layout, Shape in) const = 0;
+  /// A family with networks of its own (the 2-layer model's q(z2|z1) and
+  /// p(z1|z2)) builds and registers them here; called once.
+  virtual std::unique_ptr<Layer<T>> make_head(ParamLayout& layout, Shape in) = 0;
+  /// Sizes the family's own workspace for up to `draws` rows of z (grows only).
+  virtual void plan(std::size_t /*draws*/) {}
 
   /// From the head's output [M, head width] and eps [M*S, noise_dim()]:
-  /// z and the terms of `out` for S = samples draws per datapoint.
-  virtual void sample(MatrixView<const T> head, std::size_t samples, const T* eps,
-                      const PosteriorSample<T>& out) const = 0;
-  /// dhead = dL/d(head) given the forward's eps and z and the loss's
-  /// dependence on z and on the terms.
-  virtual void backward(MatrixView<const T> head, std::size_t samples, const T* eps, const T* z,
-                        const PosteriorGrad<T>& grad, MatrixView<T> dhead) const = 0;
+  /// z and the terms of `out` for S = samples draws per datapoint. `params`:
+  /// the model's flat parameters, for a family with networks of its own.
+  virtual void sample(const T* params, MatrixView<const T> head, std::size_t samples, const T* eps,
+                      const PosteriorSample<T>& out) = 0;
+  /// After sample() on the same head and eps: dhead = dL/d(head) given the
+  /// loss's dependence on z and on the terms; a family with networks of its
+  /// own adds (or, as `mode` says, writes) their parameters' gradients to grads.
+  virtual void backward(const T* params, T* grads, GradMode mode, MatrixView<const T> head, std::size_t samples,
+                        const T* eps, const T* z, const PosteriorGrad<T>& grad, MatrixView<T> dhead) = 0;
   /// log q(z|x) of given points z [M*S, dim] (not drawn by sample(): the
   /// sleep phase's dreams, a wake phase's held samples) into log_q unless it
   /// is null, and with dhead.data set, dhead = sum_s weight[ms] d log q / d head
@@ -51,6 +61,22 @@ class LatentSpace {
   /// The encoding a user reads: q(z|x)'s mean [M, dim] and log-variance
   /// [M, dim] (-inf for a point mass).
   virtual void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const = 0;
+
+  /// z ~ p(z) from noise [rows, prior_noise_dim()] ~ N(0, I) into z [rows,
+  /// dim] (rows <= planned draws). Throws InputError for a family without a prior.
+  virtual void sample_prior(const T* params, MatrixView<const T> noise, MatrixView<T> z) = 0;
+  /// The prior at given z [n, dim]: log_prior[r] += log p(z_r) and, unless
+  /// dz.data is null, dz[r] += d log p(z_r) / dz: the prior's share of the
+  /// HMC target log p(x, z) (App. D and E). Throws InputError where p(z) has
+  /// no closed form.
+  virtual void add_log_prior(MatrixView<const T> z, T* log_prior, MatrixView<T> dz) const = 0;
+
+  /// The widths of the stochastic layers, bottom (z, what the decoder reads) first.
+  virtual std::vector<std::size_t> layer_dims() const { return {dim()}; }
+  /// Each layer's posterior mean given the head [M, head width] into means
+  /// [M, sum of layer_dims()], layer after layer: what the active units
+  /// (Burda et al.: A_u = Cov_x E_q[u]) are measured on.
+  virtual void layer_means(const T* params, MatrixView<const T> head, MatrixView<T> means) = 0;
 };
 
 /// A family as the registry (src/model/families.cpp) knows it.
@@ -60,6 +86,8 @@ struct FamilyInfo {
   /// A prior to sample from and a density: sampling, the importance-weighted
   /// bound and log p(x) are defined.
   bool has_prior = true;
+  /// Stochastic layers: 2 reads ModelConfig::top_latent and top_hidden.
+  std::size_t stochastic_layers = 1;
   std::unique_ptr<LatentSpace<float>> (*make_float)(const ModelConfig&) = nullptr;
   std::unique_ptr<LatentSpace<double>> (*make_double)(const ModelConfig&) = nullptr;
 };

@@ -5,6 +5,7 @@
 #include "model/engine.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <string>
 
 namespace aevb {
@@ -99,7 +100,28 @@ void Vae::decode(ConstMatrix z, Matrix mean) const {
 
 void Vae::sample(std::uint64_t seed, Matrix out) const {
   require_prior("sample");
-  decode_standard_normal(seed, out);
+  const std::size_t width = engine_->prior_noise_dim(), nz = config().latent;
+  std::vector<float> noise(out.rows * width), z(out.rows * nz);
+  fill_normal(noise.data(), noise.size(), seed, rng_stream(RngPurpose::prior, 0));
+  for (std::size_t first = 0; first < out.rows; first += kEvalDraws) {
+    const std::size_t n = std::min(kEvalDraws, out.rows - first);
+    engine_->sample_prior({noise.data() + first * width, n, width}, {z.data() + first * nz, n, nz});
+  }
+  decode({z.data(), out.rows, nz}, out);
+}
+
+std::vector<std::size_t> Vae::latent_layers() const { return engine_->layer_dims(); }
+
+void Vae::layer_means(ConstMatrix x, Matrix means) const {
+  check_shape(x, config().input_dim, "layer_means input");
+  const std::vector<std::size_t> dims = latent_layers();
+  const std::size_t width = std::accumulate(dims.begin(), dims.end(), std::size_t(0));
+  if (means.rows != x.rows || means.cols != width)
+    throw InputError("layer_means: output must be [" + std::to_string(x.rows) + ", " + std::to_string(width) + "]");
+  for (std::size_t first = 0; first < x.rows; first += kEvalDraws) {
+    const std::size_t n = std::min(kEvalDraws, x.rows - first);
+    engine_->layer_means({x.row(first), n, x.cols}, {means.row(first), n, width});
+  }
 }
 
 void Vae::decode_standard_normal(std::uint64_t seed, Matrix out) const {

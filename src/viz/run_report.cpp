@@ -102,7 +102,7 @@ RunFigures render_run_report(const RunReportInputs& in) {
       std::vector<float> samples(64 * c.input_dim);
       model.sample(in.seed, {samples.data(), 64, c.input_dim});
       out.samples_png = encode_png(sample_grid({samples.data(), 64, c.input_dim}, h, w, channels, style));
-      report.add_png(out.samples_png, "Samples from the prior: E[x|z], z ~ N(0, I)");
+      report.add_png(out.samples_png, "Samples from the prior: E[x|z], z ~ p(z)");
     }
     if (in.examples.rows > 0 && !c.decoder_only) {  // reconstructing needs the encoder
       const std::size_t n = std::min<std::size_t>(in.examples.rows, 32);

@@ -1,6 +1,6 @@
 // Finite-difference checks of the whole network and objective in double:
 // estimators A, B and the importance-weighted bound, beta != 1, L > 1, every
-// likelihood, both families, MLP and convolutional networks, eps held fixed.
+// likelihood, every family, MLP and convolutional networks, eps held fixed.
 #include "support/gradcheck.hpp"
 
 #include "core/rng.hpp"
@@ -21,6 +21,7 @@ struct ObjectiveCase {
   const char* family = "vae";
   const char* encoder = "";  // "": the MLP 7-5-4
   const char* decoder = "";  // "": the mirror
+  std::size_t top_latent = 0;  // vae-2layer: z2's width, through one hidden layer of 3
 };
 
 std::string case_name(const ::testing::TestParamInfo<ObjectiveCase>& info) {
@@ -43,6 +44,10 @@ TEST_P(ObjectiveGradient, MatchesFiniteDifferences) {
   model.input_dim = 7;
   model.hidden = {5, 4};
   model.latent = 3;
+  if (c.top_latent > 0) {
+    model.top_latent = c.top_latent;
+    model.top_hidden = {3};
+  }
   if (*c.encoder) {  // a 2 x 6 x 4 image: two channels, sizes that need output padding to mirror
     model.image_channels = 2;
     model.image_height = 6;
@@ -103,7 +108,17 @@ INSTANTIATE_TEST_SUITE_P(
                       ObjectiveCase{Likelihood::gaussian, Activation::softplus, Estimator::iw, 3, 1.0f, "vae",
                                     "conv:3:3:1:0,dense:4", "dense:24,unflatten:3:4:2,deconv:2:3:1:0"},
                       ObjectiveCase{Likelihood::gaussian_fixed, Activation::leaky_relu, Estimator::A, 1, 0.5f,
-                                    "autoencoder", "conv:4:2:1:0", "dense:60,unflatten:4:5:3,deconv:2:2:1:0"}),
+                                    "autoencoder", "conv:4:2:1:0", "dense:60,unflatten:4:5:3,deconv:2:2:1:0"},
+                      // Two stochastic layers: q(z2|z1) and p(z1|z2) through the Monte Carlo KL (B, beta
+                      // weighting it), the plain bound (A) and the importance-weighted bound.
+                      ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::B, 1, 1.0f, "vae-2layer", "",
+                                    "", 2},
+                      ObjectiveCase{Likelihood::bernoulli, Activation::softplus, Estimator::B, 3, 0.5f, "vae-2layer",
+                                    "", "", 2},
+                      ObjectiveCase{Likelihood::gaussian, Activation::tanh, Estimator::A, 2, 1.0f, "vae-2layer", "",
+                                    "", 4},
+                      ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::iw, 5, 1.0f, "vae-2layer",
+                                    "", "", 2}),
     case_name);
 
 }  // namespace
