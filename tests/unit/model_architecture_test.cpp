@@ -160,7 +160,17 @@ TEST(Architecture, ErrorsNameTheLayerAndTheShapes) {
 TEST(Families, RegistryAndErrors) {
   ModelConfig c;
   c.family = "gmvae";
-  EXPECT_ERROR_CONTAINS(Vae(c, 1), "model family: expected one of vae, autoencoder, found 'gmvae'");
+  EXPECT_ERROR_CONTAINS(Vae(c, 1), "model family: expected one of vae, vae-2layer, autoencoder, found 'gmvae'");
+  // A second stochastic layer belongs to the family that has one, and that family needs it.
+  c.family = "vae";
+  c.top_latent = 3;
+  EXPECT_ERROR_CONTAINS(Vae(c, 1), "top_latent and top_hidden describe a second stochastic layer; the vae family has one");
+  c.family = "vae-2layer";
+  c.top_latent = 0;
+  EXPECT_ERROR_CONTAINS(Vae(c, 1), "the vae-2layer family needs top_latent");
+  c.top_latent = 3;
+  c.decoder_only = true;
+  EXPECT_ERROR_CONTAINS(Vae(c, 1), "Monte Carlo EM's HMC cannot sample its posterior");
   EXPECT_ERROR_CONTAINS(find_algorithm("mcem-hmc"),
                         "training algorithm: expected one of aevb, wake-sleep, rws, full-vb, mcem, found 'mcem-hmc'");
 }
