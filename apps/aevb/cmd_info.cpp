@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -75,8 +76,11 @@ void print_text(const nlohmann::json& j) {
   for (const auto& [key, value] : j["config"].items())
     std::printf("  %-16s %s\n", key.c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
   std::printf("parameters: %zu in %zu tensors\n", j["parameter_count"].get<std::size_t>(), j["tensors"].size());
+  // The name column is as wide as the longest name (latent.encoder.logvar.weight: 28).
+  int name_width = 24;
+  for (const auto& t : j["tensors"]) name_width = std::max(name_width, int(t["name"].get<std::string>().size()));
   for (const auto& t : j["tensors"])
-    std::printf("  %-24s %-14s %zu\n", t["name"].get<std::string>().c_str(),
+    std::printf("  %-*s %-14s %zu\n", name_width, t["name"].get<std::string>().c_str(),
                 shape_text(t["shape"].get<std::vector<std::size_t>>()).c_str(), t["size"].get<std::size_t>());
   if (j["metadata"].empty()) return;
   std::printf("metadata:\n");

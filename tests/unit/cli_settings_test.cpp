@@ -60,31 +60,44 @@ TEST_F(CliSettings, PresetsSaveTheirDocumentedConfiguration) {
 }
 
 // Burda et al. (2015), sec. 5, as docs/reproduction.md lists it; all the
-// training images (no validation split): 200 images are 10 steps of 20.
-TEST_F(CliSettings, IwaePresetSavesBurdasConfiguration) {
-  const fs::path out = dir_ / "iwae";
-  const auto r = run({"train", "--preset", "iwae-mnist-1layer", "--limit", "200", "--epochs", "1", "--test-eval", "0",
-                      "--no-report", "--threads", "2", "--out", out.string()});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const Checkpoint ck = load_checkpoint(out / "checkpoint.safetensors");
-  EXPECT_EQ(ck.model.hidden, (std::vector<std::size_t>{200, 200}));
-  EXPECT_EQ(ck.model.latent, 50u);
-  EXPECT_EQ(ck.model.activation, Activation::tanh);
-  EXPECT_EQ(ck.model.likelihood, Likelihood::bernoulli);
-  EXPECT_EQ(ck.model.init, Init::glorot);
-  EXPECT_EQ(ck.train.optimizer.kind, OptimizerKind::adam);
-  EXPECT_EQ(ck.train.optimizer.lr, 1e-3f);
-  EXPECT_EQ(ck.train.optimizer.eps, 1e-4f);
-  EXPECT_EQ(ck.train.optimizer.beta1, 0.9f);
-  EXPECT_EQ(ck.train.optimizer.beta2, 0.999f);
-  EXPECT_EQ(ck.train.optimizer.weight_decay, 0.0f);
-  EXPECT_EQ(ck.train.optimizer.schedule.kind, LrScheduleKind::burda);
-  EXPECT_EQ(ck.train.batch, 20u);
-  EXPECT_EQ(ck.train.objective.estimator, Estimator::B);
-  EXPECT_EQ(ck.step, 10u) << "200 training datapoints (none held out) in minibatches of 20";
-  EXPECT_EQ(ck.loop.extra["settings"]["run"]["binarize"], "dynamic");
-  // The preset's own length is the schedule's, 3280 epochs (--epochs 1 replaced it here).
-  EXPECT_EQ(preset_settings("iwae-mnist-1layer").epochs, kBurdaEpochs);
+// training images (no validation split): 200 images are 10 steps of 20. The
+// two presets share the training and differ in the model.
+TEST_F(CliSettings, IwaePresetsSaveBurdasConfiguration) {
+  for (const std::string preset : {"iwae-mnist-1layer", "iwae-mnist-2layer"}) {
+    SCOPED_TRACE(preset);
+    const fs::path out = dir_ / preset;
+    const auto r = run({"train", "--preset", preset, "--limit", "200", "--epochs", "1", "--test-eval", "0",
+                        "--no-report", "--threads", "2", "--out", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Checkpoint ck = load_checkpoint(out / "checkpoint.safetensors");
+    EXPECT_EQ(ck.model.hidden, (std::vector<std::size_t>{200, 200}));
+    if (preset == "iwae-mnist-1layer") {
+      EXPECT_EQ(ck.model.family, "vae");
+      EXPECT_EQ(ck.model.latent, 50u);
+      EXPECT_EQ(ck.model.top_latent, 0u);
+    } else {  // x -> 200 -> 200 -> z1 (100) -> 100 -> 100 -> z2 (50)
+      EXPECT_EQ(ck.model.family, "vae-2layer");
+      EXPECT_EQ(ck.model.latent, 100u);
+      EXPECT_EQ(ck.model.top_hidden, (std::vector<std::size_t>{100, 100}));
+      EXPECT_EQ(ck.model.top_latent, 50u);
+    }
+    EXPECT_EQ(ck.model.activation, Activation::tanh);
+    EXPECT_EQ(ck.model.likelihood, Likelihood::bernoulli);
+    EXPECT_EQ(ck.model.init, Init::glorot);
+    EXPECT_EQ(ck.train.optimizer.kind, OptimizerKind::adam);
+    EXPECT_EQ(ck.train.optimizer.lr, 1e-3f);
+    EXPECT_EQ(ck.train.optimizer.eps, 1e-4f);
+    EXPECT_EQ(ck.train.optimizer.beta1, 0.9f);
+    EXPECT_EQ(ck.train.optimizer.beta2, 0.999f);
+    EXPECT_EQ(ck.train.optimizer.weight_decay, 0.0f);
+    EXPECT_EQ(ck.train.optimizer.schedule.kind, LrScheduleKind::burda);
+    EXPECT_EQ(ck.train.batch, 20u);
+    EXPECT_EQ(ck.train.objective.estimator, Estimator::B);
+    EXPECT_EQ(ck.step, 10u) << "200 training datapoints (none held out) in minibatches of 20";
+    EXPECT_EQ(ck.loop.extra["settings"]["run"]["binarize"], "dynamic");
+    // The preset's own length is the schedule's, 3280 epochs (--epochs 1 replaced it here).
+    EXPECT_EQ(preset_settings(preset).epochs, kBurdaEpochs);
+  }
 }
 
 // Papers write widths as 784-200-200-50 and users type commas: both spellings declare the same MLP.
