@@ -5,6 +5,7 @@
 #include "common.hpp"
 #include "progress.hpp"
 #include "run_files.hpp"
+#include "stop_signal.hpp"
 
 #include "io/atomic_file.hpp"
 #include "io/checkpoint.hpp"
@@ -18,6 +19,7 @@
 #include "train/run_settings.hpp"
 #include "train/step_size_search.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +43,7 @@ struct TrainFlags {
   std::vector<float> adam_betas;
   double validation = 0;
   std::uint64_t seed = 0;
+  double checkpoint_every = 600;  // seconds
   int threads = 0;
   std::string out = "runs/latest", resume;
   bool overwrite = false, no_report = false;
@@ -214,6 +217,11 @@ void choose_step_size_for(RunSettings& s, const Dataset& train, const RunPaths& 
 
 void run_training(TrainFlags& f) {
   set_threads(f.threads);
+  if (!(f.checkpoint_every >= 0)) {
+    char found[32];
+    std::snprintf(found, sizeof found, "%g", f.checkpoint_every);
+    throw InputError(std::string("--checkpoint-every: expected seconds >= 0, found ") + found);
+  }
   const bool resuming = !f.resume.empty();
   const RunPaths paths(resuming ? f.resume : f.out);
   RunSettings s;
@@ -235,6 +243,7 @@ void run_training(TrainFlags& f) {
   Trainer trainer(model, s.train);
   std::vector<nlohmann::json> metrics;
   std::uint64_t first_epoch = 0, samples_seen = 0;
+  EpochPosition resume_at;  // inside first_epoch, where a mid-epoch checkpoint stopped
   if (checkpoint) {
     if (checkpoint->model.input_dim != s.model.input_dim || checkpoint->model.image_channels != s.model.image_channels)
       throw InputError(paths.checkpoint().string() + ": the data no longer matches the checkpoint's model");
@@ -242,6 +251,13 @@ void run_training(TrainFlags& f) {
     first_epoch = checkpoint->loop.epoch;
     metrics = metrics_from_checkpoint(*checkpoint, paths.checkpoint().string());
     if (!metrics.empty()) samples_seen = metrics.back().value("samples", std::uint64_t{0});
+    resume_at = epoch_position_from_checkpoint(*checkpoint, paths.checkpoint().string());
+  }
+  EpochRunner runner(trainer, data.train, s.binarize, s.train.seed);
+  try {
+    runner.check_position(resume_at);
+  } catch (const InputError& e) {
+    throw InputError(paths.checkpoint().string() + ": " + e.what());
   }
   ensure_directory(paths.dir);
   // A run killed mid-write left temporaries (model, figures, ...) that its own
@@ -254,28 +270,50 @@ void run_training(TrainFlags& f) {
     std::printf("nothing to do: the run already has %llu epochs (use --epochs to extend it)\n",
                 static_cast<unsigned long long>(first_epoch));
 
-  EpochRunner runner(trainer, data.train, s.binarize, s.train.seed);
+  const StopSignal stop;
+  using Clock = std::chrono::steady_clock;
+  const auto every = std::chrono::duration<double>(f.checkpoint_every);
+  auto last_checkpoint = Clock::now();
+  const auto stopped = [&](std::uint64_t epochs_done, std::size_t batches_done) {
+    std::printf("aevb train: stopped by signal %d after %zu minibatches of epoch %llu; checkpoint saved. Continue "
+                "with: aevb train --resume %s\n",
+                stop.received(), batches_done, static_cast<unsigned long long>(epochs_done + 1), paths.dir.c_str());
+    std::fflush(stdout);
+    return Interrupted{stop.received()};
+  };
   for (std::uint64_t epoch = first_epoch; epoch < s.epochs; ++epoch) {
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(s.epochs), "batches");
-    const EpochResult r = runner.run(epoch, [&](std::size_t done, std::size_t total, const Bound& running) {
-      progress.update(done, total, running.bound, s.model.decoder_only ? "log p(x, z)" : "bound");
-    });
+    const auto after_batch = [&](const EpochPosition& at, std::size_t total) {
+      progress.update(at.batches, total, at.mean().bound, s.model.decoder_only ? "log p(x, z)" : "bound");
+      const bool stopping = stop.received() != 0;
+      // The epoch's end checkpoints anyway; inside it, by wall time or to stop.
+      if (at.batches < total && (stopping || (every.count() > 0 && Clock::now() - last_checkpoint >= every))) {
+        save_mid_epoch_checkpoint(paths, model, trainer, s, metrics, epoch, at);
+        last_checkpoint = Clock::now();
+      }
+      return !stopping;
+    };
+    const EpochResult r = runner.run(epoch, after_batch, SIZE_MAX, epoch == first_epoch ? resume_at : EpochPosition{});
     progress.finish();
-    samples_seen += r.samples;
+    if (r.stopped) throw stopped(epoch, r.position.batches);
+    samples_seen += r.position.samples;
     const auto validation = evaluate_on(model, data.validation_x, s);
     const auto test = evaluate_on(model, data.test_x, s);
     metrics.push_back(epoch_metrics(epoch + 1, trainer, samples_seen, r, validation, test));
     save_run_state(paths, model, trainer, s, metrics, epoch + 1, data.train.source);
+    last_checkpoint = Clock::now();
+    const double samples_per_second = double(r.position.samples) / r.position.seconds;
     if (s.model.decoder_only)
       std::printf("epoch %llu: train log p(x, z) at the chains %.2f (log p(x|z) %.2f), %.0f samples/s\n",
                   static_cast<unsigned long long>(epoch + 1), r.train.bound, r.train.reconstruction,
-                  double(r.samples) / r.seconds);
+                  samples_per_second);
     else
       std::printf("epoch %llu: train bound %.2f (recon %.2f, KL %.2f)%s%s, %.0f samples/s\n",
                   static_cast<unsigned long long>(epoch + 1), r.train.bound, r.train.reconstruction, r.train.kl,
                   validation ? (", validation " + std::to_string(validation->bound)).c_str() : "",
-                  test ? (", test " + std::to_string(test->bound)).c_str() : "", double(r.samples) / r.seconds);
+                  test ? (", test " + std::to_string(test->bound)).c_str() : "", samples_per_second);
     std::fflush(stdout);
+    if (stop.received() != 0 && epoch + 1 < s.epochs) throw stopped(epoch + 1, 0);
   }
   if (!f.no_report) {
     write_run_report(paths, model, data.test.count > 0 ? data.test : data.validation, s.binarize, s.train.seed);
@@ -351,6 +389,10 @@ void add_train_command(CLI::App& app) {
                   "float32, or bfloat16: training products on AMX (evaluation stays float32)");
   cmd->add_option("--epochs", f.epochs, "epochs (with --resume: the new total)");
   cmd->add_option("--seed", f.seed, "seed of every random choice (init, noise, order, binarization)");
+  cmd->add_option("--checkpoint-every", f.checkpoint_every,
+                  "seconds of training between checkpoints inside an epoch (0: only at the end of each epoch); "
+                  "Ctrl-C or SIGTERM checkpoints at the next minibatch and stops")
+      ->capture_default_str();
   add_threads_option(*cmd, f.threads);
   cmd->add_option("--out", f.out, "run directory")->capture_default_str();
   cmd->add_option("--resume", f.resume, "continue the run in this directory from its last checkpoint");

@@ -1,7 +1,9 @@
 // aevb: train, evaluate and use variational autoencoders (Kingma & Welling 2013).
 // Exit codes: 0 success, 2 bad input (arguments, files, a model that does not
-// fit the data, training that diverged), 1 internal error.
+// fit the data, training that diverged), 1 internal error, 128 + N training
+// stopped (and checkpointed) by signal N.
 #include "commands.hpp"
+#include "stop_signal.hpp"
 
 #include <aevb/error.hpp>
 #include <aevb/version.hpp>
@@ -39,6 +41,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "aevb: error: " << e.what() << " (see aevb --help)\n";
     return 2;
+  } catch (const aevb::cli::Interrupted& e) {
+    return 128 + e.signal;
   } catch (const aevb::InputError& e) {
     std::cerr << "aevb: error: " << e.what() << "\n";
     return 2;

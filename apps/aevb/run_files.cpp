@@ -65,10 +65,47 @@ void save_run_state(const RunPaths& paths, const Vae& model, Trainer& trainer, c
   std::string lines;
   for (const auto& m : metrics) lines += m.dump() + "\n";
   write_file_atomic(paths.metrics(), lines);
+  save_mid_epoch_checkpoint(paths, model, trainer, settings, metrics, epochs_done, {});
+}
+
+void save_mid_epoch_checkpoint(const RunPaths& paths, const Vae& model, Trainer& trainer, const RunSettings& settings,
+                               const std::vector<nlohmann::json>& metrics, std::uint64_t epochs_done,
+                               const EpochPosition& at) {
   LoopState loop;
   loop.epoch = epochs_done;
+  loop.batch_in_epoch = at.batches;
   loop.extra = {{"settings", to_json(settings)}, {"metrics", metrics}};
+  // Doubles survive JSON exactly (17 significant digits), so the epoch's
+  // train bound comes out bitwise as an uninterrupted run's.
+  if (at.batches > 0)
+    loop.extra["epoch_position"] = {{"samples", at.samples},
+                                    {"bound_sum", at.sums.bound},
+                                    {"reconstruction_sum", at.sums.reconstruction},
+                                    {"kl_sum", at.sums.kl},
+                                    {"seconds", at.seconds}};
   save_checkpoint(paths.checkpoint(), model, trainer, loop);
+}
+
+EpochPosition epoch_position_from_checkpoint(const Checkpoint& checkpoint, const std::string& source) {
+  EpochPosition at;
+  at.batches = checkpoint.loop.batch_in_epoch;
+  if (at.batches == 0) return at;
+  const auto& extra = checkpoint.loop.extra;
+  const auto bad = [&](const std::string& what) {
+    return InputError(source + ": aevb_state.loop.epoch_position: " + what + " (the checkpoint stopped after " +
+                      std::to_string(at.batches) + " minibatches of an epoch)");
+  };
+  if (!extra.contains("epoch_position") || !extra["epoch_position"].is_object()) throw bad("missing");
+  const auto& p = extra["epoch_position"];
+  const auto number = [&](const char* key) {
+    if (!p.contains(key) || !p[key].is_number()) throw bad(std::string("expected a number \"") + key + "\"");
+    return p[key].get<double>();
+  };
+  if (!p.contains("samples") || !p["samples"].is_number_unsigned()) throw bad("expected a count \"samples\"");
+  at.samples = p["samples"].get<std::uint64_t>();
+  at.sums = {number("bound_sum"), number("reconstruction_sum"), number("kl_sum")};
+  at.seconds = number("seconds");
+  return at;
 }
 
 void write_run_report(const RunPaths& paths, const Vae& model, const Dataset& examples, Binarize binarize,

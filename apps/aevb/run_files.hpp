@@ -6,6 +6,7 @@
 //   curve.svg, curve.png, samples.png, reconstructions.png, manifold.png, report.html   figures
 //   eval.json               written by `aevb eval --json --out-json`, shown in the report
 #include "io/checkpoint.hpp"
+#include "train/epoch_runner.hpp"
 #include "train/run_settings.hpp"
 
 #include <aevb/vae.hpp>
@@ -43,6 +44,17 @@ std::vector<nlohmann::json> metrics_from_checkpoint(const Checkpoint& checkpoint
 /// After an epoch: model.safetensors, metrics.jsonl, then the checkpoint, each atomic.
 void save_run_state(const RunPaths& paths, const Vae& model, Trainer& trainer, const RunSettings& settings,
                     const std::vector<nlohmann::json>& metrics, std::uint64_t epochs_done, const std::string& source);
+
+/// Inside an epoch (by wall time, or on a stop signal): the checkpoint alone,
+/// with the epoch's position `at` after `epochs_done` epochs; the model file
+/// and metrics.jsonl stay those of the last whole epoch.
+void save_mid_epoch_checkpoint(const RunPaths& paths, const Vae& model, Trainer& trainer, const RunSettings& settings,
+                               const std::vector<nlohmann::json>& metrics, std::uint64_t epochs_done,
+                               const EpochPosition& at);
+
+/// Where the checkpoint's epoch stands: the start of one, or the position a
+/// mid-epoch checkpoint stored; InputError naming `source` when it is malformed.
+EpochPosition epoch_position_from_checkpoint(const Checkpoint& checkpoint, const std::string& source);
 
 /// curve.svg and .png, samples.png, reconstructions.png (from `examples`), manifold.png and report.html.
 void write_run_report(const RunPaths& paths, const Vae& model, const Dataset& examples, Binarize binarize,

@@ -116,19 +116,20 @@ class Training {
     std::optional<Bound> validation_bound;
     compute([&] {
       auto last_call = std::chrono::steady_clock::now();
-      const EpochRunner::Progress progress = [&](std::size_t done, std::size_t total, const Bound& running) {
+      const EpochRunner::AfterBatch progress = [&](const EpochPosition& at, std::size_t total) {
         const auto now = std::chrono::steady_clock::now();
-        if (now - last_call < kCallbackInterval && done < total) return;
+        if (now - last_call < kCallbackInterval && at.batches < total) return true;
         last_call = now;
         py::gil_scoped_acquire gil;
         if (PyErr_CheckSignals() != 0) throw PythonErrorPending{};
-        if (on_batch.is_none()) return;
+        if (on_batch.is_none()) return true;
         try {
-          on_batch(done, total, running.bound);
+          on_batch(at.batches, total, at.mean().bound);
         } catch (py::error_already_set& e) {
           e.restore();
           throw PythonErrorPending{};
         }
+        return true;
       };
       try {
         result = runner_->run(epoch, progress);
@@ -138,7 +139,7 @@ class Training {
       validation_bound = evaluate_held_out(model_, held_out, settings_.train.objective, settings_.train.seed);
     });
     if (!result) throw py::error_already_set();
-    return epoch_metrics(epoch + 1, *trainer_, samples_before + result->samples, *result, validation_bound, std::nullopt)
+    return epoch_metrics(epoch + 1, *trainer_, samples_before + result->position.samples, *result, validation_bound, std::nullopt)
         .dump();
   }
 

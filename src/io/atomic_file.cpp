@@ -36,8 +36,9 @@ pid_t temporary_writer(std::string_view file, std::string_view name) {
 
 // Test hook, there only for tests/unit/cli_kill_test.cpp, which must kill a
 // process in the middle of a write: AEVB_TEST_PAUSE_IN_WRITE=NAME:N makes this
-// process's N-th write of a file named NAME (N = 1 without ":N") stop forever
-// halfway through its temporary.
+// process's N-th write of a file named NAME (N = 1 without ":N") stop halfway
+// through its temporary until a signal arrives: SIGKILL ends the process
+// there; a signal that aevb train catches (SIGTERM) lets the write finish.
 bool test_pause_requested(const std::filesystem::path& path) {
   const char* hook = std::getenv("AEVB_TEST_PAUSE_IN_WRITE");
   if (!hook) return false;
@@ -86,8 +87,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
     }
   };
   write_all(bytes.substr(0, bytes.size() / 2));
-  if (test_pause_requested(path))
-    for (;;) ::pause();
+  if (test_pause_requested(path)) ::pause();
   write_all(bytes.substr(bytes.size() / 2));
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     std::string why = std::strerror(errno);

@@ -18,8 +18,8 @@ nlohmann::json epoch_metrics(std::uint64_t epoch, const Trainer& trainer, std::u
   nlohmann::json m = {{"epoch", epoch},
                       {"step", trainer.steps()},
                       {"samples", samples_seen},
-                      {"seconds", result.seconds},
-                      {"samples_per_second", double(result.samples) / result.seconds},
+                      {"seconds", result.position.seconds},
+                      {"samples_per_second", double(result.position.samples) / result.position.seconds},
                       {"kl_weight", trainer.kl_weight()},
                       {"lr", double(trainer.config().optimizer.lr) * trainer.lr_scale()},
                       {"train_reconstruction", result.train.reconstruction}};

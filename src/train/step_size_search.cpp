@@ -50,7 +50,7 @@ StepSizeChoice choose_step_size(const RunSettings& settings, const DataRows& tra
         const std::size_t phase_end = done < half ? half : 2 * half;
         const std::size_t batches = std::min(runner.batches_per_epoch(), phase_end - done);
         const EpochResult r = runner.run(epoch, {}, batches);
-        if (done >= half) sum += r.train.bound * double(r.samples), samples += double(r.samples);
+        if (done >= half) sum += r.position.sums.bound, samples += double(r.position.samples);
         done += batches;
       }
       trial.bound = sum / samples;

@@ -83,9 +83,21 @@ class CliErrors : public ::testing::Test {
       Vae resumed(ck.model);
       Trainer resumed_trainer(resumed, ck.train);
       restore_checkpoint(ck, resumed, resumed_trainer);
+      const LoopState honest = ck.loop;
       ck.loop.extra["metrics"][0]["samples"] = "many";
       fs::create_directories(dir / "lying_metrics_run");
       save_checkpoint(path("lying_metrics_run/checkpoint.safetensors"), resumed, resumed_trainer, ck.loop);
+      // Stopped inside an epoch (200 datapoints: 4 minibatches of 50), without
+      // the epoch's position, and past the epoch's end.
+      LoopState inside = honest;
+      inside.batch_in_epoch = 2;
+      fs::create_directories(dir / "no_position_run");
+      save_checkpoint(path("no_position_run/checkpoint.safetensors"), resumed, resumed_trainer, inside);
+      inside.batch_in_epoch = 4;
+      inside.extra["epoch_position"] = {{"samples", 200}, {"bound_sum", -1e4}, {"reconstruction_sum", -9e3},
+                                        {"kl_sum", 1e3}, {"seconds", 0.5}};
+      fs::create_directories(dir / "past_epoch_run");
+      save_checkpoint(path("past_epoch_run/checkpoint.safetensors"), resumed, resumed_trainer, inside);
     }
 
     // Models of 8x8 images in colour and in grey, colour images, and grey
@@ -355,6 +367,16 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        {"train", "--resume", path("lying_metrics_run"), "--epochs", "2"},
        "lying_metrics_run/checkpoint.safetensors: aevb_state.loop.metrics[0]: \"samples\" should be a number",
        path("lying_metrics_run/model.safetensors")},
+      {"--resume inside an epoch without its position", {"train", "--resume", path("no_position_run"), "--epochs", "2"},
+       "no_position_run/checkpoint.safetensors: aevb_state.loop.epoch_position: missing (the checkpoint stopped "
+       "after 2 minibatches of an epoch)",
+       path("no_position_run/model.safetensors")},
+      {"--resume past the end of an epoch", {"train", "--resume", path("past_epoch_run"), "--epochs", "2"},
+       "past_epoch_run/checkpoint.safetensors: epoch position: 4 minibatches and 200 datapoints done is not a point "
+       "inside an epoch of 4 minibatches of 50 (200 datapoints)",
+       path("past_epoch_run/model.safetensors")},
+      {"--checkpoint-every negative", train({"--checkpoint-every", "-1"}),
+       "--checkpoint-every: expected seconds >= 0, found -1", run_dir},
       {"mcem on all of MNIST", concat({"train", "--data", "mnist", "--algorithm", "mcem", "--out", run_dir}, {}),
        "60000 training datapoints; Monte Carlo EM is a batch method", run_dir},
       {"mcem with --batch", train({"--algorithm", "mcem", "--batch", "10"}),

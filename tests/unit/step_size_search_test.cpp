@@ -49,7 +49,7 @@ double replayed_score(const TrialSetup& s, float lr) {
   runner.run(0, {}, 6);
   runner.run(1, {}, 4);
   const EpochResult a = runner.run(2, {}, 6), b = runner.run(3, {}, 4);
-  return (a.train.bound * double(a.samples) + b.train.bound * double(b.samples)) / double(a.samples + b.samples);
+  return (a.position.sums.bound + b.position.sums.bound) / double(a.position.samples + b.position.samples);
 }
 
 TEST(StepSizeSearch, ScoresEachCandidateOnItsTrialsSecondHalfAndTakesTheBest) {

@@ -5,6 +5,7 @@
 // documented contract says and compares bitwise.
 #include "core/rng.hpp"
 #include "model/engine.hpp"
+#include "support/scratch.hpp"
 #include "train/epoch_runner.hpp"
 
 #include <aevb/data.hpp>
@@ -85,13 +86,64 @@ TEST(EpochPlumbing, EachEpochIsItsOwnShuffleAndBinarizationAndTheShortBatchCount
   for (std::uint64_t epoch : {0, 1, 2}) {
     const EpochResult r = runner.run(epoch);
     const Bound expected = replay_epoch(replay, data, Binarize::dynamic, t.seed, epoch);
-    EXPECT_EQ(r.samples, 250u);
+    EXPECT_EQ(r.position.samples, 250u);
     EXPECT_EQ(r.train.bound, expected.bound) << "epoch " << epoch;
     EXPECT_EQ(r.train.reconstruction, expected.reconstruction);
     EXPECT_EQ(r.train.kl, expected.kl);
     EXPECT_EQ(runner_run.params(), replay.params()) << "epoch " << epoch;
   }
   EXPECT_EQ(runner_run.trainer.steps(), 9u);
+}
+
+// What a mid-epoch checkpoint relies on: an epoch stopped by its callback and
+// continued from the position it reported (by another runner, as a resumed
+// process would) is bitwise the uninterrupted epoch, its bound included.
+TEST(EpochPlumbing, AnEpochStoppedByItsCallbackContinuesFromItsPositionExactly) {
+  const Dataset data = grey_data(250);  // 3 minibatches of 100, the last of 50
+  const TrainConfig t = adam_config(100);
+  Fresh whole(t), parts(t);
+  EpochRunner(whole.trainer, data, Binarize::dynamic, t.seed).run(0);
+  const EpochResult expected = EpochRunner(whole.trainer, data, Binarize::dynamic, t.seed).run(1);
+  EpochRunner(parts.trainer, data, Binarize::dynamic, t.seed).run(0);
+  std::vector<std::size_t> seen;
+  const EpochResult first = EpochRunner(parts.trainer, data, Binarize::dynamic, t.seed)
+                                .run(1, [&](const EpochPosition& at, std::size_t total) {
+                                  seen.push_back(at.batches);
+                                  EXPECT_EQ(total, 3u);
+                                  return at.batches < 1;  // stop after the first minibatch
+                                });
+  EXPECT_EQ(seen, (std::vector<std::size_t>{1}));
+  ASSERT_TRUE(first.stopped);
+  EXPECT_EQ(first.position.batches, 1u);
+  EXPECT_EQ(first.position.samples, 100u);
+  EXPECT_EQ(parts.trainer.steps(), 4u);
+  const EpochResult rest = EpochRunner(parts.trainer, data, Binarize::dynamic, t.seed).run(1, {}, SIZE_MAX,
+                                                                                            first.position);
+  EXPECT_FALSE(rest.stopped);
+  EXPECT_EQ(rest.position.batches, 3u);
+  EXPECT_EQ(rest.position.samples, 250u);
+  EXPECT_EQ(rest.train.bound, expected.train.bound);
+  EXPECT_EQ(rest.train.reconstruction, expected.train.reconstruction);
+  EXPECT_EQ(rest.train.kl, expected.train.kl);
+  EXPECT_EQ(parts.params(), whole.params());
+  EXPECT_EQ(parts.trainer.steps(), whole.trainer.steps());
+  // A callback that says stop at the epoch's last minibatch has nothing left to stop.
+  Fresh last(t);
+  EXPECT_FALSE(EpochRunner(last.trainer, data, Binarize::dynamic, t.seed)
+                   .run(0, [](const EpochPosition&, std::size_t) { return false; }, SIZE_MAX, {2, 200, {}, 0})
+                   .stopped);
+}
+
+TEST(EpochPlumbing, APositionOutsideTheEpochIsRefused) {
+  const Dataset data = grey_data(250);
+  const TrainConfig t = adam_config(100);
+  Fresh run(t);
+  EpochRunner runner(run.trainer, data, Binarize::dynamic, t.seed);
+  EXPECT_ERROR_CONTAINS(runner.run(0, {}, SIZE_MAX, {3, 250, {}, 0}),
+                        "epoch position: 3 minibatches and 250 datapoints done is not a point inside an epoch of 3 "
+                        "minibatches of 100 (250 datapoints)");
+  EXPECT_ERROR_CONTAINS(runner.run(0, {}, SIZE_MAX, {1, 99, {}, 0}), "1 minibatches and 99 datapoints done");
+  EXPECT_EQ(run.trainer.steps(), 0u) << "refused before any step";
 }
 
 TEST(EpochPlumbing, TwoEpochsSeeDifferentOrders) {
