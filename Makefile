@@ -57,7 +57,8 @@ paper: all
 	$(BUILD)/aevb paper --budget $(PAPER_BUDGET) --out runs/paper
 
 # Burda et al.'s MNIST table (docs/reproduction.md): hours of training per
-# model; rerunning resumes. MODELS="vae-k1 iwae-k5 iwae-k50" (default vae-k1).
+# model; rerunning resumes. MODELS="vae-k1 iwae-k5 iwae-k50", each also with
+# -2layer (Burda's two stochastic layers); default vae-k1.
 reproduce: all
 	scripts/reproduce-burda.sh $(BUILD)
 
