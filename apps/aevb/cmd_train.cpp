@@ -32,8 +32,8 @@ namespace {
 struct TrainFlags {
   std::string preset, config_file, data, binarize, scaling = "unit";
   std::string family, algorithm, rws_q, encoder, decoder;
-  std::vector<std::size_t> hidden, top_hidden;
-  std::size_t latent = 0, top_latent = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
+  std::vector<std::size_t> hidden, top_hidden, classifier_hidden;
+  std::size_t latent = 0, top_latent = 0, clusters = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
   std::string activation, likelihood, init, estimator, optimizer, weight_decay, matmul_precision;
   float variance = 0, beta = 0, momentum = 0, clip_norm = 0, warmup = 0;
   std::string lr;  // a number, or "auto" (train/step_size_search.hpp)
@@ -92,6 +92,8 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--latent")) s.model.latent = f.latent;
   if (f.given("--top-latent")) s.model.top_latent = f.top_latent;
   if (f.given("--top-hidden")) s.model.top_hidden = f.top_hidden;
+  if (f.given("--clusters")) s.model.clusters = f.clusters;
+  if (f.given("--classifier-hidden")) s.model.classifier_hidden = f.classifier_hidden;
   if (f.given("--activation")) s.model.activation = parse_activation(f.activation);
   if (f.given("--likelihood")) s.model.likelihood = parse_likelihood(f.likelihood);
   if (f.given("--variance")) s.model.fixed_variance = f.variance;
@@ -344,8 +346,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--validation", f.validation, "held-out datapoints: a count, a fraction < 1, or 0");
   cmd->add_option("--test-eval", f.test_eval, "test images evaluated after each epoch (0: none)");
   cmd->add_option("--family", f.family,
-                  "vae (the paper's), vae-2layer (a second stochastic layer z2 above z, Burda et al.) or autoencoder "
-                  "(a point z, no KL)");
+                  "vae (the paper's), vae-2layer (a second stochastic layer z2 above z, Burda et al.), cluster (K "
+                  "clusters y beside z: the clustering VAE) or autoencoder (a point z, no KL)");
   cmd->add_option("--algorithm", f.algorithm,
                   "aevb (Algorithm 1), wake-sleep (the paper's baseline), rws (reweighted wake-sleep, K = --samples), "
                   "full-vb (App. F, with --full-vb) or mcem (Monte Carlo EM, App. E: no encoder, whole-set batches)");
@@ -362,6 +364,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--top-latent", f.top_latent, "vae-2layer: dimensions of the second stochastic layer z2");
   cmd->add_option("--top-hidden", f.top_hidden,
                   "vae-2layer: hidden widths of q(z2|z1), z1 to z2 (p(z1|z2) mirrors them): 100,100")
+      ->delimiter(',');
+  cmd->add_option("--clusters", f.clusters, "cluster: the number of clusters K (at least 2)");
+  cmd->add_option("--classifier-hidden", f.classifier_hidden,
+                  "cluster: hidden widths of the classifier q(y|z) from z to the K logits: 256 (none: linear)")
       ->delimiter(',');
   cmd->add_option("--activation", f.activation, "tanh, relu, leaky-relu, softplus or sigmoid");
   cmd->add_option("--likelihood", f.likelihood, "bernoulli, gaussian (learned variance) or gaussian-fixed");

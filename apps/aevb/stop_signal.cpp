@@ -15,12 +15,21 @@ extern "C" void on_stop_signal(int signal) {
 using Handler = void (*)(int);
 Handler g_previous_int = SIG_DFL, g_previous_term = SIG_DFL;
 
+// A signal ignored when the process started stays ignored: a command run in
+// the background by a script (or under nohup) must not stop on the
+// terminal's Ctrl-C.
+Handler catch_unless_ignored(int signal) {
+  const Handler previous = std::signal(signal, on_stop_signal);
+  if (previous == SIG_IGN) std::signal(signal, SIG_IGN);
+  return previous;
+}
+
 }  // namespace
 
 StopSignal::StopSignal() {
   g_received = 0;
-  g_previous_int = std::signal(SIGINT, on_stop_signal);
-  g_previous_term = std::signal(SIGTERM, on_stop_signal);
+  g_previous_int = catch_unless_ignored(SIGINT);
+  g_previous_term = catch_unless_ignored(SIGTERM);
 }
 
 StopSignal::~StopSignal() {

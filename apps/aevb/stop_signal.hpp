@@ -3,7 +3,8 @@
 // StopSignal is alive, the first SIGINT or SIGTERM only asks the training
 // loop to stop (it checkpoints at the next minibatch and exits with
 // 128 + the signal, as a shell reports a killed command); a second one kills
-// the process as usual.
+// the process as usual. A signal the process started with ignored (a job a
+// script put in the background, nohup) stays ignored.
 namespace aevb::cli {
 
 class StopSignal {

@@ -49,7 +49,8 @@ struct LayerSpec {
 struct ModelConfig {
   /// The model family (src/model/families.cpp): "vae" (the paper's, a diagonal
   /// Gaussian q(z|x) and prior N(0, I)), "vae-2layer" (two stochastic layers,
-  /// Burda et al. 2015) or "autoencoder" (a point z, no KL).
+  /// Burda et al. 2015), "cluster" (a categorical y beside z: the clustering
+  /// VAE) or "autoencoder" (a point z, no KL).
   std::string family = "vae";
   std::size_t input_dim = 784;
   std::vector<std::size_t> hidden = {500};  // encoder widths when `encoder` is empty; the decoder mirrors them
@@ -60,6 +61,11 @@ struct ModelConfig {
   /// generative one mirrored) to diagonal Gaussians; p(z2) = N(0, I).
   std::size_t top_latent = 0;
   std::vector<std::size_t> top_hidden;
+  /// The cluster family's K (0 for the others): p(y) = 1/K, p(z|y) =
+  /// N(m_y, I), and a classifier q(y|z), an MLP through `classifier_hidden`
+  /// to a softmax over the K clusters.
+  std::size_t clusters = 0;
+  std::vector<std::size_t> classifier_hidden;
   Activation activation = Activation::tanh;
   float leaky_slope = 0.01f;                // for leaky_relu
   Likelihood likelihood = Likelihood::bernoulli;

@@ -69,6 +69,10 @@ json to_json(const ModelConfig& c) {
     j["top_latent"] = c.top_latent;
     j["top_hidden"] = c.top_hidden;
   }
+  if (c.clusters > 0) {
+    j["clusters"] = c.clusters;
+    j["classifier_hidden"] = c.classifier_hidden;
+  }
   return j;
 }
 
@@ -107,7 +111,8 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   ObjectReader r(j, where, path,
                  {"family", "input_dim", "hidden", "encoder", "decoder", "latent", "activation", "leaky_slope",
                   "likelihood", "sigmoid_mean", "fixed_variance", "init", "image_height", "image_width",
-                  "image_channels", "weight_posterior", "decoder_only", "top_latent", "top_hidden"});
+                  "image_channels", "weight_posterior", "decoder_only", "top_latent", "top_hidden", "clusters",
+                  "classifier_hidden"});
   r.read("family", c.family);
   r.read("input_dim", c.input_dim);
   // As on the command line: the MLP shorthand replaces declared layers, and a
@@ -120,6 +125,8 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   r.read("latent", c.latent);
   r.read("top_latent", c.top_latent);
   r.read("top_hidden", c.top_hidden);
+  r.read("clusters", c.clusters);
+  r.read("classifier_hidden", c.classifier_hidden);
   r.read_enum("activation", c.activation, &parse_activation);
   r.read("leaky_slope", c.leaky_slope);
   r.read_enum("likelihood", c.likelihood, &parse_likelihood);

@@ -209,6 +209,15 @@ void validate(const ModelConfig& c) {
                 " family has one (--family vae-2layer has two)");
   }
   for (std::size_t h : c.top_hidden) require(h > 0, "model: top_hidden widths must be positive");
+  if (family.clusters) {
+    require(c.clusters >= 2, "model: the " + c.family + " family needs at least 2 clusters (--clusters K), found " +
+                                 std::to_string(c.clusters));
+  } else {
+    require(c.clusters == 0 && c.classifier_hidden.empty(),
+            "model: clusters and classifier_hidden describe a categorical latent; the " + c.family +
+                " family has none (--family cluster has one)");
+  }
+  for (std::size_t h : c.classifier_hidden) require(h > 0, "model: classifier_hidden widths must be positive");
   require(c.fixed_variance > 0, "model: fixed_variance must be positive, found " +
                                     std::to_string(c.fixed_variance));
   require(c.leaky_slope >= 0 && c.leaky_slope < 1, "model: leaky_slope must be in [0, 1)");

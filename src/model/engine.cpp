@@ -280,7 +280,7 @@ void Engine<T>::log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std
                            observation);
     decoder_.backward(decoder_params(), grads(), z, dz, GradMode::none);
   }
-  latent_->add_log_prior(z, log_joint, dz);
+  latent_->add_log_prior(params_.data(), z, log_joint, dz);
 }
 
 template <class T>

@@ -58,7 +58,9 @@ class PointLatent final : public LatentSpace<T> {
     }
   }
   void sample_prior(const T*, MatrixView<const T>, MatrixView<T>) override { throw InputError(kNoPrior); }
-  void add_log_prior(MatrixView<const T>, T*, MatrixView<T>) const override { throw InputError(kNoPrior); }
+  void add_log_prior(const T*, MatrixView<const T>, T*, MatrixView<T>) const override {
+    throw InputError(kNoPrior);
+  }
   void layer_means(const T*, MatrixView<const T> head, MatrixView<T> means) override {
     for (std::size_t r = 0; r < head.rows; ++r) std::copy_n(head.row(r), dim_, means.row(r));
   }

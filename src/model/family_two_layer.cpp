@@ -151,7 +151,7 @@ class TwoLayerLatent final : public LatentSpace<T> {
     }
   }
 
-  void add_log_prior(MatrixView<const T>, T*, MatrixView<T>) const override {
+  void add_log_prior(const T*, MatrixView<const T>, T*, MatrixView<T>) const override {
     throw InputError(
         "log p(x, z): the vae-2layer family's prior p(z1) = int p(z1|z2) p(z2) dz2 has no closed form, so HMC "
         "(aevb eval --hmc, inpainting, Monte Carlo EM) cannot target it; use importance sampling (aevb eval --iw)");

@@ -42,7 +42,7 @@ class GaussianLatent final : public LatentSpace<T> {
   void sample_prior(const T*, MatrixView<const T> noise, MatrixView<T> z) override {  // p(z) = N(0, I)
     std::copy_n(noise.data, noise.size(), z.data);
   }
-  void add_log_prior(MatrixView<const T> z, T* log_prior, MatrixView<T> dz) const override {
+  void add_log_prior(const T*, MatrixView<const T> z, T* log_prior, MatrixView<T> dz) const override {
     add_standard_normal_log_density<T>(z, log_prior, dz);
   }
   void layer_means(const T*, MatrixView<const T> head, MatrixView<T> means) override {

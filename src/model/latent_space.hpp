@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string_view>
 #include <vector>
 
@@ -67,9 +68,10 @@ class LatentSpace {
   virtual void sample_prior(const T* params, MatrixView<const T> noise, MatrixView<T> z) = 0;
   /// The prior at given z [n, dim]: log_prior[r] += log p(z_r) and, unless
   /// dz.data is null, dz[r] += d log p(z_r) / dz: the prior's share of the
-  /// HMC target log p(x, z) (App. D and E). Throws InputError where p(z) has
-  /// no closed form.
-  virtual void add_log_prior(MatrixView<const T> z, T* log_prior, MatrixView<T> dz) const = 0;
+  /// HMC target log p(x, z) (App. D and E). `params`: for a prior with
+  /// parameters (the cluster family's means). Throws InputError where p(z)
+  /// has no closed form.
+  virtual void add_log_prior(const T* params, MatrixView<const T> z, T* log_prior, MatrixView<T> dz) const = 0;
 
   /// The widths of the stochastic layers, bottom (z, what the decoder reads) first.
   virtual std::vector<std::size_t> layer_dims() const { return {dim()}; }
@@ -77,6 +79,15 @@ class LatentSpace {
   /// [M, sum of layer_dims()], layer after layer: what the active units
   /// (Burda et al.: A_u = Cov_x E_q[u]) are measured on.
   virtual void layer_means(const T* params, MatrixView<const T> head, MatrixView<T> means) = 0;
+
+  /// Classes of a categorical latent y beside z (the cluster family's K); 0: none.
+  virtual std::size_t categories() const { return 0; }
+  /// The cluster assignment's probabilities q(y|x) [M, categories()] given
+  /// the head [M, head width] (M <= planned draws); only where categories() > 0.
+  virtual void category_probabilities(const T* /*params*/, MatrixView<const T> /*head*/,
+                                      MatrixView<T> /*probabilities*/) {
+    throw std::logic_error("category_probabilities: this family has no categorical latent");
+  }
 };
 
 /// A family as the registry (src/model/families.cpp) knows it.
@@ -88,6 +99,10 @@ struct FamilyInfo {
   bool has_prior = true;
   /// Stochastic layers: 2 reads ModelConfig::top_latent and top_hidden.
   std::size_t stochastic_layers = 1;
+  /// A categorical latent y beside z: reads ModelConfig::clusters and
+  /// classifier_hidden. Its classifier q(y|z) is in estimator B's bound
+  /// alone, so training refuses estimators A and iw.
+  bool clusters = false;
   std::unique_ptr<LatentSpace<float>> (*make_float)(const ModelConfig&) = nullptr;
   std::unique_ptr<LatentSpace<double>> (*make_double)(const ModelConfig&) = nullptr;
 };

@@ -25,6 +25,10 @@ Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_
   if (config_.kl_warmup_steps > 0 && config_.objective.estimator == Estimator::iw)
     throw InputError("train: KL warm-up weights the KL of estimators A and B; the importance-weighted bound has none");
   if (config_.batch == 0) throw InputError("train: batch size must be at least 1");
+  if (config_.objective.estimator != Estimator::B && find_family(model_.config().family).clusters)
+    throw InputError("train: the " + model_.config().family + " family's classifier q(y|z) is in estimator B's "
+                     "bound alone (A and iw bound log p(x) through the mixture p(z) and would leave it untrained): "
+                     "use --estimator B");
   if (config_.objective.estimator == Estimator::iw && !model_.has_prior())
     throw InputError("train: the importance-weighted bound needs a prior; the " + model_.config().family +
                      " family has none (use estimator B)");

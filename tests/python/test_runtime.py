@@ -86,6 +86,10 @@ def test_ctrl_c_stops_fit_between_steps(binary_mnist):
     x, x_test = binary_mnist
     model = aevb.VAE(latent=5, hidden=[200])
     model.fit(x[:1000], epochs=1)
+    # Python's own Ctrl-C handler, also where this process started with SIGINT
+    # ignored (a command run in the background by a script), which would
+    # leave the signal below without effect and fit running on.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     start = time.monotonic()
@@ -94,6 +98,7 @@ def test_ctrl_c_stops_fit_between_steps(binary_mnist):
             model.fit(x, epochs=10_000)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - start < 5, "the interrupt waited for more than a step"
     assert np.all(np.isfinite(model.parameters))
     assert len(model.history) >= 1  # the finished epochs stay recorded

@@ -22,6 +22,8 @@ struct ObjectiveCase {
   const char* encoder = "";  // "": the MLP 7-5-4
   const char* decoder = "";  // "": the mirror
   std::size_t top_latent = 0;  // vae-2layer: z2's width, through one hidden layer of 3
+  std::size_t clusters = 0;    // cluster: K
+  std::vector<std::size_t> classifier_hidden = {};  // cluster: q(y|z)'s hidden widths
 };
 
 std::string case_name(const ::testing::TestParamInfo<ObjectiveCase>& info) {
@@ -48,6 +50,8 @@ TEST_P(ObjectiveGradient, MatchesFiniteDifferences) {
     model.top_latent = c.top_latent;
     model.top_hidden = {3};
   }
+  model.clusters = c.clusters;
+  model.classifier_hidden = c.classifier_hidden;
   if (*c.encoder) {  // a 2 x 6 x 4 image: two channels, sizes that need output padding to mirror
     model.image_channels = 2;
     model.image_height = 6;
@@ -118,7 +122,20 @@ INSTANTIATE_TEST_SUITE_P(
                       ObjectiveCase{Likelihood::gaussian, Activation::tanh, Estimator::A, 2, 1.0f, "vae-2layer", "",
                                     "", 4},
                       ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::iw, 5, 1.0f, "vae-2layer",
-                                    "", "", 2}),
+                                    "", "", 2},
+                      // The clustering VAE: the exact sums over y through the classifier and the means (B,
+                      // beta weighting them, a linear classifier too); A and iw reach the means through the
+                      // mixture prior p(z).
+                      ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::B, 1, 1.0f, "cluster", "",
+                                    "", 0, 3, {4}},
+                      ObjectiveCase{Likelihood::gaussian, Activation::softplus, Estimator::B, 3, 0.5f, "cluster", "",
+                                    "", 0, 4, {4, 3}},
+                      ObjectiveCase{Likelihood::gaussian_fixed, Activation::tanh, Estimator::B, 2, 1.0f, "cluster",
+                                    "", "", 0, 2, {}},
+                      ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::A, 2, 1.0f, "cluster", "",
+                                    "", 0, 3, {4}},
+                      ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::iw, 4, 1.0f, "cluster", "",
+                                    "", 0, 3, {4}}),
     case_name);
 
 }  // namespace
