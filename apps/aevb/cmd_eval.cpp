@@ -82,6 +82,7 @@ void run_eval(const EvalFlags& f) {
   options.seed = f.seed;
   options.weight_samples = f.weight_samples;
   options.matmul_precision = parse_matmul_precision(f.matmul_precision);
+  if (model.clusters() > 0 && data.has_labels()) options.labels = data.labels;
   const auto start = std::chrono::steady_clock::now();
   EvalResult r;
   if (has_encoder) {
@@ -135,6 +136,20 @@ void run_eval(const EvalFlags& f) {
     out["decoder_only"] = true;
   }
   if (model.has_weight_posterior()) out["weight_samples"] = f.weight_samples;
+  if (r.clusters) {
+    const ClusterEvaluation& c = *r.clusters;
+    nlohmann::json confusion = nlohmann::json::array();
+    for (std::size_t k = 0; k < c.confusion.clusters; ++k) {
+      const std::uint64_t* row = c.confusion.counts.data() + k * c.confusion.classes;
+      confusion.push_back(std::vector<std::uint64_t>(row, row + c.confusion.classes));
+    }
+    out.update({{"cluster_accuracy", c.scores.accuracy},
+                {"cluster_accuracy_majority", c.scores.accuracy_majority},
+                {"nmi", c.scores.nmi},
+                {"ari", c.scores.ari},
+                {"clusters", model.clusters()},
+                {"confusion", confusion}});
+  }
   if (iw > 0) {
     out["log_likelihood"] = r.log_likelihood;
     out["log_likelihood_stderr"] = r.log_likelihood_stderr;
@@ -185,6 +200,12 @@ void run_eval(const EvalFlags& f) {
       std::printf(")");
     }
     std::printf("\n");
+  }
+  if (r.clusters) {
+    const ClusterScores& c = r.clusters->scores;
+    std::printf("  clusters (%zu) against the labels: accuracy %.4f (Hungarian, one-to-one), %.4f (majority, "
+                "many-to-one), NMI %.4f, ARI %.4f\n",
+                model.clusters(), c.accuracy, c.accuracy_majority, c.nmi, c.ari);
   }
   if (f.regularity) {
     std::printf("  regularity: KL(codes' Gaussian || N(0, I))   %10.3f nats\n", regularity.code_kl_to_prior);

@@ -18,15 +18,6 @@
 namespace aevb::cli {
 namespace {
 
-enum class TableFormat { npy, csv };
-
-TableFormat format_of(const std::filesystem::path& path, const std::string& flag) {
-  const std::string ext = path.extension().string();
-  if (ext == ".npy") return TableFormat::npy;
-  if (ext == ".csv") return TableFormat::csv;
-  throw InputError(flag + " " + path.string() + ": expected a file name ending in .npy or .csv");
-}
-
 struct EncodeFlags {
   std::string model_path, out;
   DataOptions data;

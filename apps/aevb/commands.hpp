@@ -13,6 +13,7 @@ void add_reconstruct_command(CLI::App& app);
 void add_manifold_command(CLI::App& app);
 void add_interpolate_command(CLI::App& app);
 void add_encode_command(CLI::App& app);
+void add_cluster_command(CLI::App& app);
 void add_decode_command(CLI::App& app);
 void add_inpaint_command(CLI::App& app);
 void add_paper_command(CLI::App& app);

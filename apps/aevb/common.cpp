@@ -77,6 +77,13 @@ ImageShape image_shape(const ModelConfig& config, const std::string& what) {
           static_cast<int>(config.image_channels)};
 }
 
+TableFormat format_of(const std::filesystem::path& path, const std::string& flag) {
+  const std::string ext = path.extension().string();
+  if (ext == ".npy") return TableFormat::npy;
+  if (ext == ".csv") return TableFormat::csv;
+  throw InputError(flag + " " + path.string() + ": expected a file name ending in .npy or .csv");
+}
+
 void write_output(const std::filesystem::path& path, std::string_view bytes) {
   if (path.has_parent_path()) ensure_directory(path.parent_path());
   write_file_atomic(path, bytes);

@@ -45,6 +45,11 @@ struct ImageShape {
 /// InputError when the model has no image shape or one that figures cannot draw.
 ImageShape image_shape(const ModelConfig& config, const std::string& what);
 
+/// A table written to a file: the extension picks the format.
+enum class TableFormat { npy, csv };
+/// InputError naming `flag` unless the path ends in .npy or .csv.
+TableFormat format_of(const std::filesystem::path& path, const std::string& flag);
+
 /// Writes bytes atomically, creating the parent folder.
 void write_output(const std::filesystem::path& path, std::string_view bytes);
 

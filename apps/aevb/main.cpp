@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   aevb::cli::add_manifold_command(app);
   aevb::cli::add_interpolate_command(app);
   aevb::cli::add_encode_command(app);
+  aevb::cli::add_cluster_command(app);
   aevb::cli::add_decode_command(app);
   aevb::cli::add_inpaint_command(app);
   aevb::cli::add_paper_command(app);

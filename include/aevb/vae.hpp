@@ -58,6 +58,11 @@ class Vae {
   /// Each layer's posterior mean per row of x, [rows, sum of latent_layers()]:
   /// mu(x) for one layer; mu1(x) | mu2(mu1(x)) for two (the mean path).
   void layer_means(ConstMatrix x, Matrix means) const;
+  /// The clusters of a categorical latent y (the cluster family's K); 0 for a family without one.
+  std::size_t clusters() const;
+  /// q(y|x) per row of x, [rows, clusters()]: the cluster family's classifier
+  /// at z = E[z|x]. InputError for a family without clusters.
+  void cluster_probabilities(ConstMatrix x, Matrix probabilities) const;
   /// The same draws z ~ N(0, I) decoded whatever the family: sample() where
   /// the family has that prior; for one without (the autoencoder), what a
   /// user who assumed it would get, which shows why a plain autoencoder does

@@ -102,7 +102,10 @@ ClusterScores cluster_scores(const Confusion& m) {
   if (n == 0) throw InputError("cluster scores: no datapoints");
   std::vector<double> per_cluster(m.clusters, 0), per_class(m.classes, 0);
   for (std::size_t k = 0; k < m.clusters; ++k)
-    for (std::size_t c = 0; c < m.classes; ++c) per_cluster[k] += double(m.at(k, c)), per_class[c] += double(m.at(k, c));
+    for (std::size_t c = 0; c < m.classes; ++c) {
+      per_cluster[k] += double(m.at(k, c));
+      per_class[c] += double(m.at(k, c));
+    }
   ClusterScores s;
 
   const std::vector<std::int32_t> class_of = hungarian_assignment(m);

@@ -3,6 +3,8 @@
 #include "backend/cpu/gemm_bf16.hpp"
 #include "backend/gemm.hpp"
 
+#include <aevb/error.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -28,6 +30,32 @@ std::vector<double> latent_activity(const Vae& model, ConstMatrix x) {
   const double n = double(std::max<std::size_t>(x.rows, 1));
   for (std::size_t j = 0; j < nz; ++j) activity[j] = std::max(0.0, sq[j] / n - (mean[j] / n) * (mean[j] / n));
   return activity;
+}
+
+std::vector<std::int32_t> assign_clusters(const Vae& model, ConstMatrix x, std::vector<float>* probabilities) {
+  const std::size_t k = model.clusters();
+  std::vector<float> own;
+  std::vector<float>& p = probabilities ? *probabilities : own;
+  p.assign(x.rows * k, 0.0f);
+  model.cluster_probabilities(x, {p.data(), x.rows, k});
+  std::vector<std::int32_t> cluster(x.rows);
+  for (std::size_t r = 0; r < x.rows; ++r) {
+    const float* row = p.data() + r * k;
+    cluster[r] = std::int32_t(std::max_element(row, row + k) - row);
+  }
+  return cluster;
+}
+
+ClusterEvaluation evaluate_clusters(const Vae& model, ConstMatrix x, std::span<const std::int32_t> labels) {
+  if (labels.size() != x.rows)
+    throw InputError("cluster scores: " + std::to_string(labels.size()) + " labels for " + std::to_string(x.rows) +
+                     " datapoints");
+  const std::int32_t top = labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end());
+  const std::vector<std::int32_t> clusters = assign_clusters(model, x);
+  ClusterEvaluation e;
+  e.confusion = confusion_matrix(clusters, labels, model.clusters(), std::size_t(top) + 1);
+  e.scores = cluster_scores(e.confusion);
+  return e;
 }
 
 std::vector<double> sliced_log_likelihoods(const Vae& model, ConstMatrix x, std::size_t k, std::uint64_t seed,
@@ -77,6 +105,7 @@ EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& op
     result.active_units += result.active_units_per_layer.back();
     first += width;
   }
+  if (model.clusters() > 0 && !options.labels.empty()) result.clusters = evaluate_clusters(model, x, options.labels);
   return result;
 }
 

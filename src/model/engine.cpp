@@ -314,6 +314,13 @@ void Engine<T>::layer_means(MatrixView<const T> x, MatrixView<T> means) {
 }
 
 template <class T>
+void Engine<T>::category_probabilities(MatrixView<const T> x, MatrixView<T> probabilities) {
+  require_encoder("cluster assignment");
+  plan(x.rows, 1);
+  latent_->category_probabilities(params(), encoder_.forward(params(), x), probabilities);
+}
+
+template <class T>
 void Engine<T>::sample_prior(MatrixView<const T> noise, MatrixView<T> z) {
   plan(noise.rows, 1);
   latent_->sample_prior(params(), noise, z);

@@ -42,6 +42,7 @@ class Engine {
   std::size_t prior_noise_dim() const { return latent_->prior_noise_dim(); }
   /// The widths of the stochastic layers, bottom (z) first.
   std::vector<std::size_t> layer_dims() const { return latent_->layer_dims(); }
+  std::size_t categories() const { return latent_->categories(); }
   const ParamLayout& layout() const { return layout_; }
   T* params() { return params_.data(); }
   const T* params() const { return params_.data(); }
@@ -128,6 +129,8 @@ class Engine {
   void encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar);
   /// Each stochastic layer's posterior mean, [x.rows, sum of layer_dims()] (LatentSpace::layer_means).
   void layer_means(MatrixView<const T> x, MatrixView<T> means);
+  /// q(y|x) of a categorical latent, [x.rows, categories()] (LatentSpace::category_probabilities).
+  void category_probabilities(MatrixView<const T> x, MatrixView<T> probabilities);
   /// z ~ p(z) from noise [rows, prior_noise_dim()] ~ N(0, I): what the decoder reads.
   void sample_prior(MatrixView<const T> noise, MatrixView<T> z);
   /// E[x|z] (sigmoid of the logits, or the Gaussian mean).

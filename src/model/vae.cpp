@@ -124,6 +124,21 @@ void Vae::layer_means(ConstMatrix x, Matrix means) const {
   }
 }
 
+std::size_t Vae::clusters() const { return engine_->categories(); }
+
+void Vae::cluster_probabilities(ConstMatrix x, Matrix probabilities) const {
+  if (clusters() == 0)
+    throw InputError("cluster assignment: the " + config().family + " family has no clusters (--family cluster has)");
+  check_shape(x, config().input_dim, "cluster_probabilities input");
+  if (probabilities.rows != x.rows || probabilities.cols != clusters())
+    throw InputError("cluster_probabilities: output must be [" + std::to_string(x.rows) + ", " +
+                     std::to_string(clusters()) + "]");
+  for (std::size_t first = 0; first < x.rows; first += kEvalDraws) {
+    const std::size_t n = std::min(kEvalDraws, x.rows - first);
+    engine_->category_probabilities({x.row(first), n, x.cols}, {probabilities.row(first), n, clusters()});
+  }
+}
+
 void Vae::decode_standard_normal(std::uint64_t seed, Matrix out) const {
   std::vector<float> z(out.rows * config().latent);
   fill_normal(z.data(), z.size(), seed, rng_stream(RngPurpose::prior, 0));

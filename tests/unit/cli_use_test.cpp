@@ -5,6 +5,7 @@
 // error path: exit code 2, one line on stderr, no output file left behind.
 #include "support/cli_runner.hpp"
 
+#include "eval/evaluation.hpp"
 #include "eval/latent_grid.hpp"
 #include "eval/latent_regularity.hpp"
 #include "io/config_json.hpp"
@@ -40,6 +41,7 @@ class CliUse : public ::testing::Test {
  protected:
   static inline fs::path dir;
   static inline std::string model2, model3;  // latent 2 and latent 3, both 784 -> 32 -> z, 28x28 images
+  static inline std::string cluster_model;   // the cluster family, 784 -> 32 -> z (4), 5 clusters
 
   static void SetUpTestSuite() {
     if (test::cli_path().empty()) return;
@@ -58,6 +60,17 @@ class CliUse : public ::testing::Test {
       save_model(path, model, {{"note", "cli test"}, {"binarize", "none"}});
       (latent == 2 ? model2 : model3) = path.string();
     }
+    ModelConfig c;
+    c.family = "cluster";
+    c.input_dim = kDim;
+    c.hidden = {32};
+    c.latent = 4;
+    c.clusters = 5;
+    c.classifier_hidden = {8};
+    c.init = Init::glorot;
+    c.image_height = c.image_width = kSide;
+    cluster_model = path("cluster.safetensors");
+    save_model(cluster_model, Vae(c, 5), {{"binarize", "none"}});
   }
   static void TearDownTestSuite() {
     std::error_code ec;
@@ -204,6 +217,52 @@ TEST_F(CliUse, EvalRegularityReportsTheLibrarysMeasures) {
   EXPECT_NEAR(j["reconstruction_nn_mse"].get<double>(), want.reconstruction_nn_mse, 1e-12);
   EXPECT_NEAR(j["prior_sample_nn_mse"].get<double>(), want.prior_sample_nn_mse, 1e-12);
   EXPECT_NEAR(j["nn_ratio"].get<double>(), want.nn_ratio(), 1e-9);
+}
+
+// aevb cluster writes the library's assignments and q(y|x); aevb eval scores
+// them against the labels as the library does.
+TEST_F(CliUse, ClusterWritesTheLibrarysAssignmentsAndEvalScoresThem) {
+  const std::size_t n = 300;
+  EXPECT_OK(run({"cluster", "--model", cluster_model, "--data", "mnist", "--limit", "300", "--out", path("c.csv")}));
+  const Table t = read_table(path("c.csv"));
+  ASSERT_EQ(t.rows, n);
+  ASSERT_EQ(t.cols, 6u);
+  const Vae model = load_model(cluster_model);
+  const std::vector<float> x = mnist_rows(n);
+  std::vector<float> p;
+  const std::vector<std::int32_t> want = assign_clusters(model, {x.data(), n, kDim}, &p);
+  std::size_t distinct = 0;
+  std::vector<bool> seen(5, false);
+  for (std::size_t r = 0; r < n; ++r) {
+    EXPECT_EQ(t.values[r * 6], float(want[r])) << "row " << r;
+    double sum = 0;
+    for (std::size_t y = 0; y < 5; ++y) {
+      EXPECT_NEAR(t.values[r * 6 + 1 + y], p[r * 5 + y], 1e-7);
+      sum += t.values[r * 6 + 1 + y];
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+    if (!seen[std::size_t(want[r])]) seen[std::size_t(want[r])] = true, ++distinct;
+  }
+  EXPECT_GE(distinct, 2u) << "a random classifier should not put every image in one cluster";
+
+  const CliResult r = run({"eval", "--model", cluster_model, "--data", "mnist", "--limit", "300", "--iw", "0", "--json"});
+  EXPECT_OK(r);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  const fs::path data_dir = AEVB_SOURCE_DIR "/../shared/data";
+  const Dataset d = first_rows(resolve_dataset("mnist", Split::test, {&data_dir, 1}), n);
+  const ClusterEvaluation e = evaluate_clusters(model, {x.data(), n, kDim}, d.labels);
+  EXPECT_EQ(j["clusters"], 5);
+  EXPECT_DOUBLE_EQ(j["cluster_accuracy"].get<double>(), e.scores.accuracy);
+  EXPECT_DOUBLE_EQ(j["cluster_accuracy_majority"].get<double>(), e.scores.accuracy_majority);
+  EXPECT_DOUBLE_EQ(j["nmi"].get<double>(), e.scores.nmi);
+  EXPECT_DOUBLE_EQ(j["ari"].get<double>(), e.scores.ari);
+  ASSERT_EQ(j["confusion"].size(), 5u);
+  std::uint64_t total = 0;
+  for (const auto& row : j["confusion"]) {
+    ASSERT_EQ(row.size(), 10u) << "the ten digit classes";
+    for (const auto& v : row) total += v.get<std::uint64_t>();
+  }
+  EXPECT_EQ(total, n);
 }
 
 TEST_F(CliUse, EncodeMatchesTheLibraryAndDecodeReproducesReconstruct) {
