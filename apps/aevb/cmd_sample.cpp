@@ -1,6 +1,7 @@
 // aevb sample and aevb manifold: images decoded from chosen latent points,
-// no data needed. sample draws z ~ p(z) = N(0, I); manifold decodes the
-// paper's Fig. 4 grid (a unit square through the inverse Gaussian CDF).
+// no data needed. sample draws z ~ p(z) (per cluster for a model with
+// clusters); manifold decodes the paper's Fig. 4 grid (a unit square through
+// the inverse Gaussian CDF).
 #include "commands.hpp"
 #include "common.hpp"
 #include "model_use.hpp"
@@ -26,13 +27,35 @@ struct SampleFlags {
   viz::GridStyle style;
   int threads = 0;
   bool assume_normal_prior = false;
+  std::size_t per_cluster = 10;
+  CLI::App* cmd = nullptr;
 };
+
+// A model with clusters: one row per cluster, z ~ p(z|y) decoded.
+void sample_per_cluster(const SampleFlags& f, const Vae& model) {
+  if (f.cmd->count("--count") > 0)
+    throw InputError("sample: " + f.model_path + " has clusters; it draws --per-cluster N of each cluster, one row "
+                     "per cluster (--count is for models without)");
+  const std::size_t k = model.clusters(), n = f.per_cluster, dim = model.config().input_dim;
+  if (n == 0 || n * k > kMaxImages)
+    throw InputError("--per-cluster " + std::to_string(n) + ": expected 1 to " + std::to_string(kMaxImages / k));
+  const auto [h, w, channels] = image_size(model, "sample");
+  std::vector<float> x(k * n * dim);
+  for (std::size_t y = 0; y < k; ++y) model.sample_cluster(y, f.seed, {x.data() + y * n * dim, n, dim});
+  viz::GridStyle style = f.style;
+  style.columns = int(n);
+  const viz::Image8 grid = viz::sample_grid({x.data(), k * n, dim}, h, w, channels, style);
+  write_outputs({{f.out, viz::encode_png(grid)}});
+  std::printf("wrote %s: %zu samples E[x|z], z ~ p(z|y), of each of %zu clusters (row y: cluster y), seed %llu (%s)\n",
+              f.out.c_str(), n, k, static_cast<unsigned long long>(f.seed), pixel_size(grid).c_str());
+}
 
 void run_sample(const SampleFlags& f) {
   if (f.count == 0 || f.count > kMaxImages)
     throw InputError("--count " + std::to_string(f.count) + ": expected 1 to " + std::to_string(kMaxImages));
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
+  if (model.clusters() > 0 && !f.assume_normal_prior) return sample_per_cluster(f, model);
   if (!model.has_prior() && !f.assume_normal_prior)
     throw InputError("sample: the " + model.config().family + " family has no prior p(z) to sample from "
                      "(--assume-normal-prior decodes z ~ N(0, I) anyway, which shows why it does not generate)");
@@ -94,11 +117,15 @@ void add_sample_command(CLI::App& app) {
   auto flags = std::make_shared<SampleFlags>();
   CLI::App* cmd = app.add_subcommand(
       "sample", "prior samples as an image grid");
+  flags->cmd = cmd;
   cmd->footer(
-      "Draws z ~ p(z) = N(0, I) and shows E[x|z], the decoder's mean (Bernoulli probabilities or the Gaussian "
-      "mean), not a sample of p(x|z). The same --seed gives the same samples; a larger --count extends them.");
+      "Draws z ~ p(z) (N(0, I) for the paper's VAE) and shows E[x|z], the decoder's mean (Bernoulli probabilities "
+      "or the Gaussian mean), not a sample of p(x|z). The same --seed gives the same samples; a larger --count "
+      "extends them. A model with clusters draws z ~ p(z|y) for each cluster y, one row per cluster.");
   cmd->add_option("--model", flags->model_path, "model file (model.safetensors)")->required();
   cmd->add_option("--count", flags->count, "number of samples")->capture_default_str();
+  cmd->add_option("--per-cluster", flags->per_cluster, "a model with clusters: samples of each cluster (a row each)")
+      ->capture_default_str();
   cmd->add_option("--seed", flags->seed, "seed of the prior draws (same seed, same samples)")->capture_default_str();
   cmd->add_flag("--assume-normal-prior", flags->assume_normal_prior,
                 "decode z ~ N(0, I) even for a family without a prior (the autoencoder): what sampling it as if it "

@@ -63,6 +63,10 @@ class Vae {
   /// q(y|x) per row of x, [rows, clusters()]: the cluster family's classifier
   /// at z = E[z|x]. InputError for a family without clusters.
   void cluster_probabilities(ConstMatrix x, Matrix probabilities) const;
+  /// z ~ p(z|y = cluster) decoded to E[x|z], out.rows samples; each cluster
+  /// its own noise stream, so more rows extend the same sequence. InputError
+  /// for a family without clusters or a cluster >= clusters().
+  void sample_cluster(std::size_t cluster, std::uint64_t seed, Matrix out) const;
   /// The same draws z ~ N(0, I) decoded whatever the family: sample() where
   /// the family has that prior; for one without (the autoencoder), what a
   /// user who assumed it would get, which shows why a plain autoencoder does

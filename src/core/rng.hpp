@@ -15,7 +15,7 @@ enum class RngPurpose : std::uint64_t {
   eval_eps = 3,    // evaluation noise; index = datapoint
   shuffle = 4,     // minibatch order; index = epoch
   binarize = 5,    // dynamic binarization; index = epoch
-  prior = 6,       // z ~ p(z) for sampling; index 0
+  prior = 6,       // z ~ p(z) for sampling; index 0, or 1 + y for z ~ p(z|y) of cluster y
   split = 7,       // train/validation split; index 0
   dream_z = 8,     // the sleep phase's z' ~ p(z); index = training step
   dream_x = 9,     // the sleep phase's x' ~ p(x|z'); index = training step

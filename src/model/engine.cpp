@@ -327,6 +327,12 @@ void Engine<T>::sample_prior(MatrixView<const T> noise, MatrixView<T> z) {
 }
 
 template <class T>
+void Engine<T>::sample_category(std::size_t y, MatrixView<const T> noise, MatrixView<T> z) {
+  plan(noise.rows, 1);
+  latent_->sample_category(params(), y, noise, z);
+}
+
+template <class T>
 void Engine<T>::decode_mean(MatrixView<const T> z_in, MatrixView<T> mean) {
   decoder_.plan(z_in.rows);
   decoder_.forward(decoder_params(), z_in);

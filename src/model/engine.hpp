@@ -133,6 +133,8 @@ class Engine {
   void category_probabilities(MatrixView<const T> x, MatrixView<T> probabilities);
   /// z ~ p(z) from noise [rows, prior_noise_dim()] ~ N(0, I): what the decoder reads.
   void sample_prior(MatrixView<const T> noise, MatrixView<T> z);
+  /// z ~ p(z|y) of a categorical latent from noise [rows, dim] ~ N(0, I) (LatentSpace::sample_category).
+  void sample_category(std::size_t y, MatrixView<const T> noise, MatrixView<T> z);
   /// E[x|z] (sigmoid of the logits, or the Gaussian mean).
   void decode_mean(MatrixView<const T> z, MatrixView<T> mean);
   /// log_joint_grad with log p(x|z) as `observation` sees x: only the values

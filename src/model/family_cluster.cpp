@@ -168,6 +168,12 @@ class ClusterLatent final : public LatentSpace<T> {
     }
   }
 
+  void sample_category(const T* params, std::size_t y, MatrixView<const T> noise, MatrixView<T> z) override {
+    const T* m = params + means_ + y * d_;  // z = m_y + e ~ N(m_y, I)
+    for (std::size_t r = 0; r < noise.rows; ++r)
+      for (std::size_t j = 0; j < d_; ++j) z.row(r)[j] = m[j] + noise.row(r)[j];
+  }
+
   void add_log_prior(const T* params, MatrixView<const T> z, T* log_prior, MatrixView<T> dz) const override {
     const T* m = params + means_;
     std::vector<T> log_pz_y(k_);

@@ -88,6 +88,11 @@ class LatentSpace {
                                       MatrixView<T> /*probabilities*/) {
     throw std::logic_error("category_probabilities: this family has no categorical latent");
   }
+  /// z ~ p(z|y) for one category y < categories(), from noise [rows, dim()] ~ N(0, I).
+  virtual void sample_category(const T* /*params*/, std::size_t /*y*/, MatrixView<const T> /*noise*/,
+                               MatrixView<T> /*z*/) {
+    throw std::logic_error("sample_category: this family has no categorical latent");
+  }
 };
 
 /// A family as the registry (src/model/families.cpp) knows it.

@@ -139,6 +139,22 @@ void Vae::cluster_probabilities(ConstMatrix x, Matrix probabilities) const {
   }
 }
 
+void Vae::sample_cluster(std::size_t cluster, std::uint64_t seed, Matrix out) const {
+  if (clusters() == 0)
+    throw InputError("sample a cluster: the " + config().family + " family has no clusters (--family cluster has)");
+  if (cluster >= clusters())
+    throw InputError("sample a cluster: cluster " + std::to_string(cluster) + " of a model with " +
+                     std::to_string(clusters()) + " (0 to " + std::to_string(clusters() - 1) + ")");
+  const std::size_t nz = config().latent;
+  std::vector<float> noise(out.rows * nz), z(out.rows * nz);
+  fill_normal(noise.data(), noise.size(), seed, rng_stream(RngPurpose::prior, 1 + cluster));
+  for (std::size_t first = 0; first < out.rows; first += kEvalDraws) {
+    const std::size_t n = std::min(kEvalDraws, out.rows - first);
+    engine_->sample_category(cluster, {noise.data() + first * nz, n, nz}, {z.data() + first * nz, n, nz});
+  }
+  decode({z.data(), out.rows, nz}, out);
+}
+
 void Vae::decode_standard_normal(std::uint64_t seed, Matrix out) const {
   std::vector<float> z(out.rows * config().latent);
   fill_normal(z.data(), z.size(), seed, rng_stream(RngPurpose::prior, 0));

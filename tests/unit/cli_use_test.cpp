@@ -175,6 +175,36 @@ TEST_F(CliUse, SampleDrawsThePriorDecodedAsAGrid) {
   EXPECT_EQ(big.height, 2 * (2 * (kSide + 1) + 1));
 }
 
+// A model with clusters: row y of the grid is the library's draws z ~ p(z|y)
+// of cluster y, and the rows differ (each cluster its own mean and noise).
+TEST_F(CliUse, SampleOfAModelWithClustersDrawsARowPerCluster) {
+  const std::string out = path("clusters.png");
+  EXPECT_OK(run({"sample", "--model", cluster_model, "--per-cluster", "3", "--seed", "2", "--out", out}));
+  const viz::Image8 got = read_png(out);
+  EXPECT_EQ(got.width, 3 * (kSide + 1) + 1);
+  EXPECT_EQ(got.height, 5 * (kSide + 1) + 1);
+  const Vae model = load_model(cluster_model);
+  std::vector<float> x(15 * kDim);
+  for (std::size_t y = 0; y < 5; ++y) model.sample_cluster(y, 2, {x.data() + y * 3 * kDim, 3, kDim});
+  viz::GridStyle style;
+  style.columns = 3;
+  expect_same_image(got, viz::sample_grid({x.data(), 15, kDim}, kSide, kSide, 1, style), 1);
+  EXPECT_NE(std::vector<float>(x.begin(), x.begin() + kDim), std::vector<float>(x.begin() + 3 * kDim, x.begin() + 4 * kDim));
+  // More columns extend the same draws.
+  std::vector<float> longer(5 * kDim);
+  model.sample_cluster(4, 2, {longer.data(), 5, kDim});
+  EXPECT_EQ(std::vector<float>(longer.begin(), longer.begin() + 3 * kDim),
+            std::vector<float>(x.begin() + 12 * kDim, x.end()));
+
+  const CliResult count = run({"sample", "--model", cluster_model, "--count", "4", "--out", path("never.png")});
+  EXPECT_EQ(count.exit_code, 2);
+  EXPECT_NE(count.err.find("has clusters; it draws --per-cluster N of each cluster"), std::string::npos) << count.err;
+  const CliResult zero = run({"sample", "--model", cluster_model, "--per-cluster", "0", "--out", path("never.png")});
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.err.find("--per-cluster 0: expected 1 to 20000"), std::string::npos) << zero.err;
+  EXPECT_FALSE(fs::exists(path("never.png")));
+}
+
 TEST_F(CliUse, SampleAssumingTheNormalPriorDecodesTheSameDrawsForAnAutoencoder) {
   ModelConfig c;
   c.family = "autoencoder";
