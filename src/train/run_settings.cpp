@@ -11,7 +11,8 @@
 namespace aevb {
 
 std::vector<std::string_view> preset_names() {
-  return {"paper-mnist", "paper-frey", "conv-mnist", "iwae-mnist-1layer", "iwae-mnist-2layer"};
+  return {"paper-mnist", "paper-frey", "conv-mnist", "iwae-mnist-1layer", "iwae-mnist-2layer", "cluster-mnist",
+          "cluster-fashion-mnist"};
 }
 
 namespace {
@@ -74,6 +75,31 @@ RunSettings iwae_mnist_2layer() {
   return s;
 }
 
+// The clustering VAE (--family cluster) on a 10-class image set: K = 10, an
+// MLP encoder 784-500-500 to z (10), the classifier z-256-K, ReLU and He
+// init, Bernoulli on dynamically binarized images, Adam 1e-3, minibatches of
+// 100. An MLP rather than the seed's conv net: on 2 cores it trains 15x
+// faster (4.3 s against 66 s an epoch on one thread), and in 10 epochs it
+// reached 66.7% test accuracy on MNIST (Hungarian; docs/clustering.md).
+RunSettings cluster_preset(const char* data) {
+  RunSettings s;
+  s.data = data;
+  s.model.family = "cluster";
+  s.model.clusters = 10;
+  s.model.classifier_hidden = {256};
+  s.model.hidden = {500, 500};
+  s.model.latent = 10;
+  s.model.activation = Activation::relu;
+  s.model.init = Init::he;
+  s.model.likelihood = Likelihood::bernoulli;
+  s.binarize = Binarize::dynamic;
+  s.train.batch = 100;
+  s.train.optimizer.kind = OptimizerKind::adam;
+  s.train.optimizer.lr = 1e-3f;
+  s.epochs = 50;
+  return s;
+}
+
 }  // namespace
 
 void complete_for_data(RunSettings& s, const DataRows& train) {
@@ -98,6 +124,8 @@ RunSettings preset_settings(std::string_view name) {
   if (name == "conv-mnist") return conv_mnist();
   if (name == "iwae-mnist-1layer") return iwae_mnist_1layer();
   if (name == "iwae-mnist-2layer") return iwae_mnist_2layer();
+  if (name == "cluster-mnist") return cluster_preset("mnist");
+  if (name == "cluster-fashion-mnist") return cluster_preset("fashion-mnist");
   RunSettings s;
   // Section 5 of the paper: encoder and decoder of one hidden layer each,
   // minibatches of M = 100 with L = 1, Adagrad (step sizes from {0.01, 0.02,

@@ -100,6 +100,34 @@ TEST_F(CliSettings, IwaePresetsSaveBurdasConfiguration) {
   }
 }
 
+// The clustering presets: the cluster family with 10 clusters on the two 10-class image sets.
+TEST_F(CliSettings, ClusterPresetsSaveTheirConfiguration) {
+  for (const auto& [preset, data] : std::vector<std::pair<std::string, std::string>>{
+           {"cluster-mnist", "mnist"}, {"cluster-fashion-mnist", "fashion-mnist"}}) {
+    SCOPED_TRACE(preset);
+    const fs::path out = dir_ / preset;
+    const auto r = run({"train", "--preset", preset, "--limit", "300", "--epochs", "1", "--test-eval", "0",
+                        "--no-report", "--threads", "2", "--out", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(data + " train"), std::string::npos) << r.out;
+    const Checkpoint ck = load_checkpoint(out / "checkpoint.safetensors");
+    EXPECT_EQ(ck.model.family, "cluster");
+    EXPECT_EQ(ck.model.clusters, 10u);
+    EXPECT_EQ(ck.model.classifier_hidden, (std::vector<std::size_t>{256}));
+    EXPECT_EQ(ck.model.hidden, (std::vector<std::size_t>{500, 500}));
+    EXPECT_EQ(ck.model.latent, 10u);
+    EXPECT_EQ(ck.model.activation, Activation::relu);
+    EXPECT_EQ(ck.model.init, Init::he);
+    EXPECT_EQ(ck.model.likelihood, Likelihood::bernoulli);
+    EXPECT_EQ(ck.train.objective.estimator, Estimator::B);
+    EXPECT_EQ(ck.train.optimizer.kind, OptimizerKind::adam);
+    EXPECT_EQ(ck.train.optimizer.lr, 1e-3f);
+    EXPECT_EQ(ck.train.batch, 100u);
+    EXPECT_EQ(ck.loop.extra["settings"]["run"]["binarize"], "dynamic");
+    EXPECT_EQ(preset_settings(preset).epochs, 50u);
+  }
+}
+
 // Papers write widths as 784-200-200-50 and users type commas: both spellings declare the same MLP.
 TEST_F(CliSettings, MlpWidthsMayBeSpaceOrCommaSeparated) {
   for (const auto& widths : {std::vector<std::string>{"16", "8"}, std::vector<std::string>{"16,8"}}) {
