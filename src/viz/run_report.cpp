@@ -1,6 +1,7 @@
 #include "viz/run_report.hpp"
 
 #include "eval/latent_grid.hpp"
+#include "viz/confusion_svg.hpp"
 #include "viz/curve_svg.hpp"
 #include "viz/svg_raster.hpp"
 #include "viz/image_grid.hpp"
@@ -84,8 +85,21 @@ RunFigures render_run_report(const RunReportInputs& in) {
     results.emplace_back("log p(x), importance sampled (k = " + number(e, "iw_samples") + ")",
                          number(e, "log_likelihood"));
     results.emplace_back("active latent units", number(e, "active_units"));
+    if (e.contains("cluster_accuracy")) {
+      results.emplace_back("cluster accuracy (Hungarian, one-to-one)", number(e, "cluster_accuracy"));
+      results.emplace_back("cluster accuracy (majority, many-to-one)", number(e, "cluster_accuracy_majority"));
+      results.emplace_back("NMI", number(e, "nmi"));
+      results.emplace_back("ARI", number(e, "ari"));
+    }
   }
   report.add_table(results, "Results (per datapoint, nats)");
+  if (in.evaluation && in.evaluation->contains("confusion")) {
+    std::vector<std::vector<std::uint64_t>> rows;
+    for (const auto& row : (*in.evaluation)["confusion"]) rows.push_back(row.get<std::vector<std::uint64_t>>());
+    report.add_svg(render_confusion_svg(rows, "Clusters against the labels"),
+                   "Each cluster's datapoints by class, " + in.evaluation->value("data", std::string("-")) +
+                       ": a clean cluster is one dark cell in its row");
+  }
   report.add_svg(out.curve_svg, c.decoder_only ? "log p(x, z) per datapoint at the HMC chains against training samples "
                                                  "evaluated (not a bound: log p(x) is aevb eval --hmc's)"
                                                : "Lower bound per datapoint against training samples evaluated (the "
@@ -98,7 +112,16 @@ RunFigures render_run_report(const RunReportInputs& in) {
     style.scale = 2;
     // The prior's figures (samples, the manifold through its quantiles) exist
     // only for families that have one; the autoencoder shows reconstructions.
-    if (model.has_prior()) {
+    if (model.clusters() > 0) {  // a row per cluster, as aevb sample draws them
+      const std::size_t k = model.clusters(), n = 10;
+      std::vector<float> samples(k * n * c.input_dim);
+      for (std::size_t y = 0; y < k; ++y)
+        model.sample_cluster(y, in.seed, {samples.data() + y * n * c.input_dim, n, c.input_dim});
+      GridStyle rows = style;
+      rows.columns = int(n);
+      out.samples_png = encode_png(sample_grid({samples.data(), k * n, c.input_dim}, h, w, channels, rows));
+      report.add_png(out.samples_png, "Samples of each cluster: row y is E[x|z], z ~ p(z|y)");
+    } else if (model.has_prior()) {
       std::vector<float> samples(64 * c.input_dim);
       model.sample(in.seed, {samples.data(), 64, c.input_dim});
       out.samples_png = encode_png(sample_grid({samples.data(), 64, c.input_dim}, h, w, channels, style));
@@ -114,7 +137,8 @@ RunFigures render_run_report(const RunReportInputs& in) {
                                                                style));
       report.add_png(out.reconstructions_png, "Inputs (left) and reconstructions E[x|z = mu(x)] (right)");
     }
-    if (c.latent >= 2 && model.has_prior()) {
+    // The manifold walks N(0, I)'s quantiles: not the cluster family's prior, a mixture.
+    if (c.latent >= 2 && model.has_prior() && model.clusters() == 0) {
       constexpr std::size_t kSteps = 16;
       const std::vector<float> z = manifold_latents(c.latent, kSteps, 0, 1);
       std::vector<float> images(kSteps * kSteps * c.input_dim);

@@ -6,11 +6,14 @@
 #include <vector>
 
 #include "aevb/error.hpp"
+#include "aevb/vae.hpp"
 #include "unit/viz_xml_check.hpp"
 #include "viz/base64.hpp"
+#include "viz/confusion_svg.hpp"
 #include "viz/curve_svg.hpp"
 #include "viz/png.hpp"
 #include "viz/report_html.hpp"
+#include "viz/run_report.hpp"
 
 namespace aevb::viz {
 namespace {
@@ -76,6 +79,39 @@ TEST(VizReport, EmbedsPngAsDataUriThatDecodesBack) {
   EXPECT_NE(html.find("alt=\"samples\" width=\"224\" height=\"224\""), std::string::npos);
   EXPECT_NE(html.find("<figcaption>Samples from the prior</figcaption>"), std::string::npos);
   EXPECT_EQ(testing::check_markup(html, true), "");
+}
+
+// A run of the cluster family: the confusion matrix as a figure (well-formed,
+// every count shown), the cluster scores in the results, the samples a row
+// per cluster, and no N(0, I) manifold (its prior is a mixture).
+TEST(VizReport, AClusterRunShowsItsConfusionMatrixAndARowOfSamplesPerCluster) {
+  const std::vector<std::vector<std::uint64_t>> confusion = {{40, 2, 0}, {1, 0, 57}, {3, 30, 1}, {0, 0, 9}};
+  const std::string svg = render_confusion_svg(confusion, "clusters <&>");
+  EXPECT_EQ(testing::check_markup(svg, false), "");
+  for (const char* count : {">40<", ">57<", ">30<", ">9<"}) EXPECT_NE(svg.find(count), std::string::npos) << count;
+  EXPECT_NE(svg.find("clusters &lt;&amp;&gt;"), std::string::npos);
+
+  ModelConfig c;
+  c.family = "cluster";
+  c.input_dim = 16;
+  c.image_height = c.image_width = 4;
+  c.hidden = {8};
+  c.latent = 3;
+  c.clusters = 4;
+  const Vae model(c, 1);
+  RunReportInputs in;
+  in.title = "cluster run";
+  in.model = &model;
+  in.evaluation = nlohmann::json{{"data", "mnist test"}, {"cluster_accuracy", 0.75}, {"cluster_accuracy_majority", 0.8},
+                                 {"nmi", 0.6}, {"ari", 0.5}, {"confusion", confusion}};
+  const RunFigures f = render_run_report(in);
+  EXPECT_NE(f.report_html.find("datapoints by class, mnist test"), std::string::npos);
+  EXPECT_NE(f.report_html.find("cluster accuracy (Hungarian, one-to-one)"), std::string::npos);
+  EXPECT_NE(f.report_html.find("0.75"), std::string::npos);
+  const Image8 samples = decode_png(f.samples_png);
+  EXPECT_EQ(samples.height, 2 * (4 * (4 + 1) + 1)) << "4 clusters, a row each, at scale 2";
+  EXPECT_EQ(samples.width, 2 * (10 * (4 + 1) + 1)) << "10 samples per cluster";
+  EXPECT_TRUE(f.manifold_png.empty());
 }
 
 TEST(VizReport, TablesSvgAndTextAreEscapedAndSelfContained) {
