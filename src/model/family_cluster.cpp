@@ -151,10 +151,7 @@ class ClusterLatent final : public LatentSpace<T> {
   }
 
   void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
-    for (std::size_t r = 0; r < head.rows; ++r) {
-      std::copy_n(head.row(r), d_, mean.row(r));
-      std::copy_n(head.row(r) + d_, d_, log_variance.row(r));
-    }
+    split_gaussian_head(head, mean, log_variance);
   }
 
   void sample_prior(const T* params, MatrixView<const T> noise, MatrixView<T> z) override {
@@ -192,13 +189,13 @@ class ClusterLatent final : public LatentSpace<T> {
   }
 
   void layer_means(const T*, MatrixView<const T> head, MatrixView<T> means) override {
-    for (std::size_t r = 0; r < head.rows; ++r) std::copy_n(head.row(r), d_, means.row(r));
+    split_gaussian_head(head, means, MatrixView<T>{});
   }
 
   void category_probabilities(const T* params, MatrixView<const T> head, MatrixView<T> probabilities) override {
     // q(y|z) at z = E[z|x], as Su's evaluation assigns clusters.
     const std::size_t n = head.rows;
-    for (std::size_t r = 0; r < n; ++r) std::copy_n(head.row(r), d_, dz_.data() + r * d_);  // contiguous means
+    split_gaussian_head(head, MatrixView<T>{dz_.data(), n, d_}, MatrixView<T>{});  // scratch: the means, contiguous
     const MatrixView<T> logits = classifier_.forward(params, MatrixView<const T>{dz_.data(), n, d_});
     for (std::size_t r = 0; r < n; ++r) {
       log_softmax(logits.row(r), probabilities.row(r));

@@ -133,10 +133,7 @@ class TwoLayerLatent final : public LatentSpace<T> {
   }
 
   void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
-    for (std::size_t r = 0; r < head.rows; ++r) {
-      std::copy_n(head.row(r), n1_, mean.row(r));
-      std::copy_n(head.row(r) + n1_, n1_, log_variance.row(r));
-    }
+    split_gaussian_head(head, mean, log_variance);
   }
 
   void sample_prior(const T* params, MatrixView<const T> noise, MatrixView<T> z) override {

@@ -34,10 +34,7 @@ class GaussianLatent final : public LatentSpace<T> {
     gaussian_log_density<T>(head, samples, z, log_q, weight, dhead);
   }
   void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
-    for (std::size_t r = 0; r < head.rows; ++r) {
-      std::copy_n(head.row(r), dim_, mean.row(r));
-      std::copy_n(head.row(r) + dim_, dim_, log_variance.row(r));
-    }
+    split_gaussian_head(head, mean, log_variance);
   }
   void sample_prior(const T*, MatrixView<const T> noise, MatrixView<T> z) override {  // p(z) = N(0, I)
     std::copy_n(noise.data, noise.size(), z.data);
@@ -46,7 +43,7 @@ class GaussianLatent final : public LatentSpace<T> {
     add_standard_normal_log_density<T>(z, log_prior, dz);
   }
   void layer_means(const T*, MatrixView<const T> head, MatrixView<T> means) override {
-    for (std::size_t r = 0; r < head.rows; ++r) std::copy_n(head.row(r), dim_, means.row(r));
+    split_gaussian_head(head, means, MatrixView<T>{});
   }
 
  private:

@@ -154,6 +154,15 @@ void add_standard_normal_log_density(MatrixView<const T> z, T* log_prior, Matrix
   pool::for_ranges(z.rows, rows, z.size() >= kParallelLatents);
 }
 
+template <class T>
+void split_gaussian_head(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) {
+  const std::size_t nz = head.cols / 2;
+  for (std::size_t r = 0; r < head.rows; ++r) {
+    if (mean.data) std::copy_n(head.row(r), nz, mean.row(r));
+    if (log_variance.data) std::copy_n(head.row(r) + nz, nz, log_variance.row(r));
+  }
+}
+
 template void reparameterize<float>(MatrixView<const float>, std::size_t, const float*, const PosteriorSample<float>&);
 template void reparameterize<double>(MatrixView<const double>, std::size_t, const double*,
                                      const PosteriorSample<double>&);
@@ -168,5 +177,8 @@ template void gaussian_log_density<float>(MatrixView<const float>, std::size_t, 
                                           MatrixView<float>);
 template void gaussian_log_density<double>(MatrixView<const double>, std::size_t, const double*, double*,
                                            const double*, MatrixView<double>);
+
+template void split_gaussian_head<float>(MatrixView<const float>, MatrixView<float>, MatrixView<float>);
+template void split_gaussian_head<double>(MatrixView<const double>, MatrixView<double>, MatrixView<double>);
 
 }  // namespace aevb

@@ -30,6 +30,11 @@ template <class T>
 void gaussian_log_density(MatrixView<const T> head, std::size_t samples, const T* z, T* log_q, const T* weight,
                           MatrixView<T> dhead);
 
+/// The head [M, 2*Nz] (mu | log sigma^2) into mean and log_variance [M, Nz]
+/// each (what encode returns); a view whose data is null is skipped.
+template <class T>
+void split_gaussian_head(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance);
+
 /// The prior at given z [n, Nz] (not a draw of q): log_prior[r] += sum_j
 /// -1/2 (log 2pi + z_j^2) and dz[r] += -z_r, the prior's share of
 /// log p(x, z) and of its z-gradient (the HMC target of App. D and E); the
