@@ -256,6 +256,12 @@ class VAE:
         """The posterior means, [n, latent] (pythae's embed)."""
         return self.encode(x)[0]
 
+    def cluster(self, x):
+        """A model with clusters (family="cluster"): (clusters, probabilities), each row's
+        cluster argmax_y q(y|x) as int64 [n] and q(y|x) [n, clusters], as aevb cluster writes them."""
+        p = self._native.cluster_probabilities(float_rows(x))
+        return p.argmax(axis=1), p
+
     def decode(self, z):
         """E[x|z], [n, input_dim]: Bernoulli probabilities or the Gaussian mean."""
         return self._native.decode(float_rows(z, "z"))

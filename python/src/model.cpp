@@ -110,6 +110,19 @@ void bind_model(py::module_& m) {
           },
           py::arg("x").noconvert())
       .def(
+          "cluster_probabilities",
+          [](const Vae& model, const FloatArray& x) {
+            const ConstMatrix rows = rows_of(x, model.config().input_dim, "x");
+            if (model.clusters() == 0)
+              throw InputError("cluster: the " + model.config().family +
+                               " family has no clusters (family=\"cluster\" has)");
+            Matrix p;
+            FloatArray out = new_matrix(rows.rows, model.clusters(), p);
+            compute([&] { model.cluster_probabilities(rows, p); });
+            return out;
+          },
+          py::arg("x").noconvert())
+      .def(
           "decode",
           [](const Vae& model, const FloatArray& z) {
             const ConstMatrix rows = rows_of(z, model.config().latent, "z");
