@@ -277,9 +277,11 @@ void run_training(TrainFlags& f) {
   const auto every = std::chrono::duration<double>(f.checkpoint_every);
   auto last_checkpoint = Clock::now();
   const auto stopped = [&](std::uint64_t epochs_done, std::size_t batches_done) {
-    std::printf("aevb train: stopped by signal %d after %zu minibatches of epoch %llu; checkpoint saved. Continue "
-                "with: aevb train --resume %s\n",
-                stop.received(), batches_done, static_cast<unsigned long long>(epochs_done + 1), paths.dir.c_str());
+    const std::string where =
+        batches_done > 0 ? std::to_string(batches_done) + " minibatches of epoch " + std::to_string(epochs_done + 1)
+                         : "epoch " + std::to_string(epochs_done);
+    std::printf("aevb train: stopped by signal %d after %s; checkpoint saved. Continue with: aevb train --resume %s\n",
+                stop.received(), where.c_str(), paths.dir.c_str());
     std::fflush(stdout);
     return Interrupted{stop.received()};
   };
@@ -315,7 +317,7 @@ void run_training(TrainFlags& f) {
                   validation ? (", validation " + std::to_string(validation->bound)).c_str() : "",
                   test ? (", test " + std::to_string(test->bound)).c_str() : "", samples_per_second);
     std::fflush(stdout);
-    if (stop.received() != 0 && epoch + 1 < s.epochs) throw stopped(epoch + 1, 0);
+    if (stop.received() != 0 && epoch + 1 < s.epochs) throw stopped(epoch + 1, 0);  // between epochs
   }
   if (!f.no_report) {
     write_run_report(paths, model, data.test.count > 0 ? data.test : data.validation, s.binarize, s.train.seed);
