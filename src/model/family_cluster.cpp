@@ -33,7 +33,13 @@ template <class T>
 class ClusterLatent final : public LatentSpace<T> {
  public:
   explicit ClusterLatent(const ModelConfig& c)
-      : d_(c.latent), k_(c.clusters), hidden_(c.classifier_hidden), act_(to_act(c.activation)), slope_(c.leaky_slope) {}
+      : d_(c.latent),
+        k_(c.clusters),
+        hidden_(c.classifier_hidden),
+        act_(to_act(c.activation)),
+        slope_(c.leaky_slope),
+        rho_(k_),
+        prior_terms_(k_) {}
 
   std::size_t dim() const override { return d_; }
   std::size_t noise_dim() const override { return d_; }
@@ -100,7 +106,7 @@ class ClusterLatent final : public LatentSpace<T> {
     if (mode == GradMode::overwrite) std::fill(dm, dm + k_ * d_, T(0));
     const double log_k = std::log(double(k_));
     const MatrixView<T> dlogits = classifier_.output_grad();
-    std::vector<double> rho(k_);
+    std::vector<double>& rho = rho_;
     for (std::size_t r = 0; r < n; ++r) {
       // w: dL/d(log p(z) - log q(z|x)); v: dL/d(this sample's KL), the KL being the mean over samples.
       const double w = grad.prior_weight ? double(grad.prior_weight[r]) : 0.0;
@@ -173,7 +179,7 @@ class ClusterLatent final : public LatentSpace<T> {
 
   void add_log_prior(const T* params, MatrixView<const T> z, T* log_prior, MatrixView<T> dz) const override {
     const T* m = params + means_;
-    std::vector<T> log_pz_y(k_);
+    std::vector<T>& log_pz_y = prior_terms_;
     const double log_k = std::log(double(k_));
     for (std::size_t r = 0; r < z.rows; ++r) {
       component_log_densities(m, z.row(r), log_pz_y.data());
@@ -236,6 +242,8 @@ class ClusterLatent final : public LatentSpace<T> {
   std::size_t planned_ = 0;
   std::vector<T> log_pi_, log_pz_y_;  // [draws, K]: log q(y|z), log N(z; m_y, I) of the last sample()
   std::vector<T> dz_, dz_classifier_, inner_;
+  std::vector<double> rho_;                 // [K] backward's p(y|z) of one sample: no allocation per step
+  mutable std::vector<T> prior_terms_;      // [K] add_log_prior's log N(z; m_y, I) of one row
 };
 
 }  // namespace

@@ -130,6 +130,8 @@ TEST_P(NoAllocation, SteadyStateTrainingStep) {
   model.activation = c.activation;
   model.likelihood = c.likelihood;
   model.family = c.family;
+  if (model.family == "cluster") model.clusters = 10, model.classifier_hidden = {32};
+  if (model.family == "vae-2layer") model.top_latent = 8, model.top_hidden = {16};
   model.image_height = model.image_width = 28;
   if (*c.encoder) model.encoder = parse_layers(c.encoder, "test");
   model.weight_posterior = std::string(c.algorithm) == "full-vb";
@@ -183,7 +185,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"rws_gaussian", Activation::tanh, {64}, Likelihood::gaussian, Estimator::B, 3,
                            OptimizerKind::adam, 0, MatmulPrecision::float32, "", "vae", "rws"},
                       Case{"full_vb", Activation::tanh, {200}, Likelihood::bernoulli, Estimator::B, 1,
-                           OptimizerKind::adam, 0, MatmulPrecision::float32, "", "vae", "full-vb"}),
+                           OptimizerKind::adam, 0, MatmulPrecision::float32, "", "vae", "full-vb"},
+                      Case{"two_layer", Activation::tanh, {200}, Likelihood::bernoulli, Estimator::B, 1,
+                           OptimizerKind::adam, 0, MatmulPrecision::float32, "", "vae-2layer"},
+                      Case{"cluster", Activation::relu, {200}, Likelihood::bernoulli, Estimator::B, 2,
+                           OptimizerKind::adam, 0, MatmulPrecision::float32, "", "cluster"}),
     [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
 
 // The convolutional layers (src/nn/conv.hpp) on their own, until the engine
