@@ -61,6 +61,7 @@ struct InterpolateFlags {
   DataOptions data;
   std::vector<std::size_t> from, to;
   std::size_t steps = 10;
+  std::string path = "linear";
   std::uint64_t seed = 1;
   viz::GridStyle style;
   int threads = 0;
@@ -90,7 +91,8 @@ void run_interpolate(const InterpolateFlags& f) {
   std::vector<float> z;
   for (std::size_t p = 0; p < pairs; ++p) {
     const std::span<const float> a(q.mean.data() + 2 * p * nz, nz), b(q.mean.data() + (2 * p + 1) * nz, nz);
-    const std::vector<float> line = interpolation_latents(a, b, f.steps);
+    const std::vector<float> line =
+        interpolation_latents(a, b, f.steps, f.path == "slerp" ? Interpolation::spherical : Interpolation::linear);
     z.insert(z.end(), line.begin(), line.end());
   }
   const std::vector<float> x = decode_rows(model, z);
@@ -128,10 +130,11 @@ void add_reconstruct_command(CLI::App& app) {
 void add_interpolate_command(CLI::App& app) {
   auto flags = std::make_shared<InterpolateFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "interpolate", "decode a straight line between two datapoints' latent codes");
+      "interpolate", "decode a line (straight or spherical) between two datapoints' latent codes");
   cmd->footer(
       "Encodes datapoints --from and --to to their posterior means and decodes E[x|z] at --steps evenly spaced "
-      "points of the line between them, end points included. One grid row per --from/--to pair: repeat both "
+      "points of the path between them, end points included: a straight line, or with --path slerp the spherical "
+      "interpolation (White 2016), which keeps the norm near the ends' as N(0, I)'s mass is. One grid row per --from/--to pair: repeat both "
       "(--from 0 --to 1 --from 2 --to 3) or give lists (--from 0,2 --to 1,3).");
   cmd->add_option("--model", flags->model_path, "model file (model.safetensors)")->required();
   flags->data.add_to(*cmd, "test");
@@ -140,6 +143,9 @@ void add_interpolate_command(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--to", flags->to, "index of the end datapoint (one per --from)")->required()->delimiter(',');
   cmd->add_option("--steps", flags->steps, "images per row, end points included (2 to 200)")->capture_default_str();
+  cmd->add_option("--path", flags->path, "linear or slerp")
+      ->check(CLI::IsMember({"linear", "slerp"}))
+      ->capture_default_str();
   cmd->add_option("--seed", flags->seed, "seed of the fixed binarization sample")->capture_default_str();
   add_grid_options(*cmd, flags->style, false);
   cmd->add_option("--out", flags->out, "PNG file to write")->required();

@@ -17,5 +17,6 @@ void add_cluster_command(CLI::App& app);
 void add_decode_command(CLI::App& app);
 void add_inpaint_command(CLI::App& app);
 void add_paper_command(CLI::App& app);
+void add_explore_command(CLI::App& app);
 
 }  // namespace aevb::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   aevb::cli::add_decode_command(app);
   aevb::cli::add_inpaint_command(app);
   aevb::cli::add_paper_command(app);
+  aevb::cli::add_explore_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

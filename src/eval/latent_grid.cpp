@@ -2,6 +2,7 @@
 
 #include <aevb/error.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -87,18 +88,32 @@ std::vector<float> manifold_latents(std::size_t latent, std::size_t steps, std::
   return z;
 }
 
-std::vector<float> interpolation_latents(std::span<const float> from, std::span<const float> to, std::size_t steps) {
+std::vector<float> interpolation_latents(std::span<const float> from, std::span<const float> to, std::size_t steps,
+                                         Interpolation path) {
   if (steps < 2) throw InputError("interpolate: the number of steps must be at least 2 (the two end points)");
   if (from.size() != to.size())
     throw InputError("interpolate: end points of different lengths " + std::to_string(from.size()) + " and " +
                      std::to_string(to.size()));
   const std::size_t n = from.size();
+  double dot = 0, norm_a = 0, norm_b = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    dot += double(from[j]) * double(to[j]);
+    norm_a += double(from[j]) * double(from[j]);
+    norm_b += double(to[j]) * double(to[j]);
+  }
+  const double cos_angle = norm_a > 0 && norm_b > 0 ? std::clamp(dot / std::sqrt(norm_a * norm_b), -1.0, 1.0) : 1.0;
+  const double angle = std::acos(cos_angle);
+  const bool spherical = path == Interpolation::spherical && std::sin(angle) > 1e-6;
   std::vector<float> z(steps * n);
   for (std::size_t k = 0; k < steps; ++k) {
     const double t = double(k) / double(steps - 1);
-    for (std::size_t j = 0; j < n; ++j)
-      z[k * n + j] = static_cast<float>((1.0 - t) * double(from[j]) + t * double(to[j]));
+    const double wa = spherical ? std::sin((1.0 - t) * angle) / std::sin(angle) : 1.0 - t;
+    const double wb = spherical ? std::sin(t * angle) / std::sin(angle) : t;
+    for (std::size_t j = 0; j < n; ++j) z[k * n + j] = static_cast<float>(wa * double(from[j]) + wb * double(to[j]));
   }
+  // The ends exactly, whatever the rounding of the weights.
+  std::copy(from.begin(), from.end(), z.begin());
+  std::copy(to.begin(), to.end(), z.end() - static_cast<std::ptrdiff_t>(n));
   return z;
 }
 

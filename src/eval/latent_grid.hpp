@@ -2,8 +2,8 @@
 // Points of the latent space that the figures decode: the paper's learned
 // manifold (Kingma & Welling 2013, Fig. 4: "linearly spaced coordinates on the
 // unit square were transformed through the inverse CDF of the Gaussian to
-// produce values of the latent variables z"), and straight lines between two
-// latent codes (interpolations).
+// produce values of the latent variables z"), and paths between two latent codes
+// (interpolations: straight or spherical).
 #include <cstddef>
 #include <span>
 #include <vector>
@@ -30,10 +30,21 @@ std::vector<double> manifold_coordinates(std::size_t steps);
 /// dim_x == dim_y.
 std::vector<float> manifold_latents(std::size_t latent, std::size_t steps, std::size_t dim_x, std::size_t dim_y);
 
-/// `steps` points on the straight line from `from` to `to` (same length),
-/// z_k = (1 - t_k) from + t_k to with t_k = k / (steps - 1): the first point is
-/// `from` and the last is `to`, exactly. One row of from.size() floats per
-/// point. Throws InputError when steps < 2 or the lengths differ.
-std::vector<float> interpolation_latents(std::span<const float> from, std::span<const float> to, std::size_t steps);
+/// How interpolation_latents travels between its two end points.
+enum class Interpolation {
+  linear,     // z_t = (1 - t) a + t b: a straight line
+  spherical,  // slerp (White 2016, "Sampling generative networks"): z_t =
+              // [sin((1 - t) W) a + sin(t W) b] / sin W, W the angle between a and b;
+              // keeps the norm near that of the ends, where N(0, I) puts its mass
+              // in many dimensions, while a straight line passes closer to the origin.
+              // Linear when an end is 0 or the two are (anti)parallel (W undefined or sin W ~ 0).
+};
+
+/// `steps` points from `from` to `to` (same length), at t_k = k / (steps - 1):
+/// the first point is `from` and the last is `to`, exactly. One row of
+/// from.size() floats per point. Throws InputError when steps < 2 or the
+/// lengths differ.
+std::vector<float> interpolation_latents(std::span<const float> from, std::span<const float> to, std::size_t steps,
+                                         Interpolation path = Interpolation::linear);
 
 }  // namespace aevb

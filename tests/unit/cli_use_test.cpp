@@ -368,24 +368,27 @@ TEST_F(CliUse, ManifoldDecodesTheInverseCdfGrid) {
   EXPECT_EQ(read_png(out).width, 3 * (kSide + 1) + 1);
 }
 
+// Both paths: the straight line and slerp (--path slerp).
 TEST_F(CliUse, InterpolateDrawsOneRowPerPairFromEndToEnd) {
-  const std::string out = path("interp.png");
-  EXPECT_OK(run({"interpolate", "--model", model2, "--data", "mnist", "--limit", "20", "--from", "0", "--to", "1",
-                 "--from", "2", "--to", "3", "--steps", "4", "--out", out}));
-  const viz::Image8 got = read_png(out);
-  EXPECT_EQ(got.width, 4 * (kSide + 1) + 1);
-  EXPECT_EQ(got.height, 2 * (kSide + 1) + 1);
-  const Vae model = load_model(model2);
-  const std::vector<float> x = mnist_rows(4);
-  std::vector<float> mu(4 * 2), logvar(4 * 2), z;
-  model.encode({x.data(), 4, kDim}, {mu.data(), 4, 2}, {logvar.data(), 4, 2});
-  for (std::size_t p = 0; p < 2; ++p) {
-    const auto line = interpolation_latents({mu.data() + 4 * p, 2}, {mu.data() + 4 * p + 2, 2}, 4);
-    z.insert(z.end(), line.begin(), line.end());
+  for (const auto& [name, kind] : {std::pair{"linear", Interpolation::linear}, std::pair{"slerp", Interpolation::spherical}}) {
+    const std::string out = path("interp.png");
+    EXPECT_OK(run({"interpolate", "--model", model2, "--data", "mnist", "--limit", "20", "--from", "0", "--to", "1",
+                   "--from", "2", "--to", "3", "--steps", "4", "--path", name, "--out", out}));
+    const viz::Image8 got = read_png(out);
+    EXPECT_EQ(got.width, 4 * (kSide + 1) + 1);
+    EXPECT_EQ(got.height, 2 * (kSide + 1) + 1);
+    const Vae model = load_model(model2);
+    const std::vector<float> x = mnist_rows(4);
+    std::vector<float> mu(4 * 2), logvar(4 * 2), z;
+    model.encode({x.data(), 4, kDim}, {mu.data(), 4, 2}, {logvar.data(), 4, 2});
+    for (std::size_t p = 0; p < 2; ++p) {
+      const auto line = interpolation_latents({mu.data() + 4 * p, 2}, {mu.data() + 4 * p + 2, 2}, 4, kind);
+      z.insert(z.end(), line.begin(), line.end());
+    }
+    std::vector<float> images(8 * kDim);
+    model.decode({z.data(), 8, 2}, {images.data(), 8, kDim});
+    expect_same_image(got, viz::interpolation_grid({images.data(), 8, kDim}, 2, 4, kSide, kSide, 1), 1);
   }
-  std::vector<float> images(8 * kDim);
-  model.decode({z.data(), 8, 2}, {images.data(), 8, kDim});
-  expect_same_image(got, viz::interpolation_grid({images.data(), 8, kDim}, 2, 4, kSide, kSide, 1), 1);
 }
 
 // Exit code 2, exactly one line on stderr starting "aevb: error:", and none of `outputs` left behind.

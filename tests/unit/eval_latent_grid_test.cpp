@@ -117,5 +117,39 @@ TEST(LatentGrid, InterpolationHitsBothEndsExactly) {
   EXPECT_THROW(interpolation_latents(a, std::vector<float>{1.0f}, 3), InputError);
 }
 
+// Slerp between two orthogonal vectors of different norms: the ends exactly,
+// every point in their plane and where the closed form puts it; on the unit
+// circle the middle stays on the circle; parallel ends fall back to the line.
+TEST(LatentGrid, SphericalInterpolationTurnsAtAConstantRate) {
+  const std::vector<float> a = {2.0f, 0.0f, 0.0f}, b = {0.0f, 1.0f, 1.0f};
+  const std::size_t steps = 7;
+  const std::vector<float> z = interpolation_latents(a, b, steps, Interpolation::spherical);
+  ASSERT_EQ(z.size(), steps * 3);
+  for (std::size_t j = 0; j < 3; ++j) {
+    EXPECT_EQ(z[j], a[j]);
+    EXPECT_EQ(z[(steps - 1) * 3 + j], b[j]);
+  }
+  const double angle = std::acos(0.0);  // a and b are orthogonal
+  for (std::size_t k = 0; k + 1 < steps; ++k) {
+    EXPECT_NEAR(z[k * 3 + 1], z[k * 3 + 2], 1e-6) << "point " << k << " left the plane of a and b";
+    // The closed form with W = pi/2: the direction turns by W/(steps-1) per step.
+    const double t = double(k) / double(steps - 1);
+    const double wa = std::sin((1 - t) * angle) / std::sin(angle), wb = std::sin(t * angle) / std::sin(angle);
+    EXPECT_NEAR(z[k * 3], wa * 2.0, 1e-6);
+    EXPECT_NEAR(z[k * 3 + 1], wb * 1.0, 1e-6);
+  }
+  const std::vector<float> c = {1.0f, 1.0f}, d = {1.0f, 1.0f};
+  const std::vector<float> u = {1.0f, 1.0f, 1.0f}, v = {-1.0f, 2.0f, 0.5f};
+  const std::vector<float> e = {1.0f, 0.0f}, f = {0.0f, 1.0f};
+  const std::vector<float> ze = interpolation_latents(e, f, 3, Interpolation::spherical);
+  EXPECT_NEAR(ze[2], std::sqrt(0.5), 1e-6);  // halfway on the unit circle, not (0.5, 0.5)
+  EXPECT_NEAR(ze[3], std::sqrt(0.5), 1e-6);
+  // Parallel ends (and a zero end) have no plane: the straight line.
+  EXPECT_EQ(interpolation_latents(c, d, 3, Interpolation::spherical), interpolation_latents(c, d, 3));
+  const std::vector<float> zero = {0.0f, 0.0f, 0.0f};
+  EXPECT_EQ(interpolation_latents(zero, v, 4, Interpolation::spherical), interpolation_latents(zero, v, 4));
+  EXPECT_NE(interpolation_latents(u, v, 4, Interpolation::spherical), interpolation_latents(u, v, 4));
+}
+
 }  // namespace
 }  // namespace aevb
