@@ -18,7 +18,11 @@ packages=(
   libbenchmark-dev
   pybind11-dev python3-dev # the Python module, built for /usr/bin/python3
   python3-numpy python3-pytest
+  libcpp-httplib-dev       # aevb explore's HTTP server
+  chromium                 # aevb explore's browser test (tests/browser), driven by playwright-core from npm
 )
+# Node.js for the browser test, unless the machine has one (a newer one from elsewhere is kept).
+command -v node >/dev/null || packages+=(nodejs npm)
 for option in "$@"; do
   case "$option" in
     --with-torch) packages+=(python3-torch python3-numpy) ;;
@@ -32,7 +36,21 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+# playwright-core, locked in tests/browser/package-lock.json, into tests/browser/node_modules (no browser
+# download: it drives Debian's Chromium). Without the npm registry the browser test skips and says why.
+install_browser_driver() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+  [[ -d $dir/node_modules/playwright-core ]] && return 0
+  command -v npm >/dev/null || return 0
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null 2>&1 ||
+    echo "install-deps: npm ci in $dir failed (no npm registry?): the browser test will be skipped" >&2
+}
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  install_browser_driver
+  exit 0
+fi
 
 echo "install-deps: installing ${missing[*]}"
 if [[ $(id -u) -ne 0 ]]; then
@@ -46,3 +64,4 @@ if ! ${SUDO:-} apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
   ${SUDO:-} apt-get update -qq || { echo "install-deps: apt-get update failed (no network?); install by hand: ${missing[*]}" >&2; exit 1; }
   ${SUDO:-} apt-get install -y -qq "${missing[@]}" >/dev/null || { echo "install-deps: apt-get install failed for: ${missing[*]}" >&2; exit 1; }
 fi
+install_browser_driver

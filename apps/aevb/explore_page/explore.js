@@ -2,8 +2,8 @@
 // a selected datapoint with its reconstruction and neighbours, latent sliders,
 // interpolation, and (when the model has them) the decoded manifold and per-cluster
 // samples. Plain ES2020 with no framework and no outside requests: the file is embedded
-// in the binary and must work offline. It talks only to this server's /api (the JSON
-// contract of apps/aevb/cmd_explore.cpp).
+// in the binary and must work offline. It talks only to this server's JSON API
+// (apps/aevb/explore_api.cpp; docs/explore.md describes it).
 'use strict';
 
 // Ten distinguishable colours (Tableau 10), cycled when there are more classes.
@@ -46,7 +46,7 @@ const state = {
   labels: null,
   clusters: null,
   colourBy: 'none',     // 'label', 'cluster' or 'none'
-  view: { cx: 0, cy: 0, scale: 1 },  // data point at the canvas centre; CSS px per unit
+  view: { cx: 0, cy: 0, scale: 1, fit: 1 },  // the data point at the canvas centre; CSS px per unit (fit: fitted)
   selected: null,
   point: null,          // the /api/point reply of the selected datapoint
   ellipse: null,        // its 2x2 covariance in the current projection
@@ -70,6 +70,7 @@ const hook = {
   errors: [],
   busy: () => inFlight,
   toScreen: (i) => toScreen(i),
+  fromScreen: (x, y) => fromScreen(x, y),
   select: (i) => select(i),
 };
 window.aevbExplore = hook;
@@ -171,15 +172,20 @@ function writeTile(rgba, stride, values, ox, oy) {
   }
 }
 
-// Sizes a canvas of w x h pixels to about `target` CSS px on its longer side, by a whole factor.
-function enlarge(canvas, w, h, target) {
-  const s = Math.max(1, Math.round(target / Math.max(w, h)));
-  canvas.style.width = `${w * s}px`;
-  canvas.style.height = `${h * s}px`;
+// The whole enlargement that brings an image's longer side near `target` CSS px.
+function scaleFor(target) {
+  const { height: H, width: W } = state.info.image;
+  return Math.max(1, Math.round(target / Math.max(W, H)));
 }
 
-// Draws tiles (value arrays) as one canvas of `columns` per row.
-function paintTiles(canvas, tiles, columns, target) {
+// Sets the CSS width (the height follows the canvas' aspect ratio; CSS caps the width
+// at the container's, for narrow windows).
+function enlarge(canvas, scale) {
+  canvas.style.width = `${canvas.width * scale}px`;
+}
+
+// Draws tiles (value arrays) as one canvas, `columns` a row, each enlarged `scale` times.
+function paintTiles(canvas, tiles, columns, scale) {
   const { height: H, width: W } = state.info.image;
   const rows = Math.ceil(tiles.length / columns);
   canvas.width = W * columns;
@@ -188,7 +194,7 @@ function paintTiles(canvas, tiles, columns, target) {
   const image = ctx.createImageData(canvas.width, canvas.height);
   tiles.forEach((values, k) => writeTile(image.data, canvas.width, values, (k % columns) * W, Math.floor(k / columns) * H));
   ctx.putImageData(image, 0, 0);
-  enlarge(canvas, canvas.width, canvas.height, target);
+  enlarge(canvas, scale);
 }
 
 // Non-image data: the values as a compact table, `columns` a row, row headers = first index.
@@ -209,7 +215,7 @@ function valuesTable(values, columns) {
 function showSingle(id, values) {
   const canvas = $(id);
   if (state.info.image) {
-    paintTiles(canvas, [values], 1, MAIN_PX);
+    paintTiles(canvas, [values], 1, scaleFor(MAIN_PX));
     return;
   }
   canvas.hidden = true;
@@ -218,21 +224,39 @@ function showSingle(id, values) {
   canvas.after(valuesTable(values, 8));
 }
 
-// A small tile for strips (neighbours, interpolation): a canvas, or the first values.
-function tile(values, caption, onClick) {
-  let body;
+const STRIP_COLUMNS = 12;  // non-image strips: values shown per row
+
+// Fills a strip (neighbours, interpolation) with items {values, caption, onClick}: small
+// image tiles in a row, or for non-image data one table row per item.
+function fillStrip(box, items) {
   if (state.info.image) {
-    body = el('canvas', { class: 'img' });
-    paintTiles(body, [values], 1, THUMB_PX);
-  } else {
-    body = valuesTable(values.slice(0, 8), 2);
+    box.replaceChildren(...items.map(({ values, caption, onClick }) => {
+      const canvas = el('canvas', { class: 'img' });
+      paintTiles(canvas, [values], 1, scaleFor(THUMB_PX));
+      const figure = el('figure', { class: 'tile' }, [canvas, el('figcaption', { text: caption })]);
+      if (onClick) {
+        figure.classList.add('clickable');
+        figure.addEventListener('click', onClick);
+      }
+      return figure;
+    }));
+    return;
   }
-  const figure = el('figure', { class: 'tile' }, [body, el('figcaption', { text: caption })]);
-  if (onClick) {
-    figure.classList.add('clickable');
-    figure.addEventListener('click', onClick);
+  const shown = Math.min(state.info.input_dim, STRIP_COLUMNS);
+  const head = el('tr', {}, [el('th', { text: '' })]);
+  for (let c = 0; c < shown; c++) head.append(el('th', { text: `x${c}` }));
+  if (shown < state.info.input_dim) head.append(el('th', { text: '\u2026' }));
+  const table = el('table', { class: 'values strip-table' }, [head]);
+  for (const { values, caption, onClick } of items) {
+    const tr = el('tr', {}, [el('th', { text: caption.replace('\n', ' ') })]);
+    for (let c = 0; c < shown; c++) tr.append(el('td', { text: fmt(values[c]) }));
+    if (onClick) {
+      tr.classList.add('clickable');
+      tr.addEventListener('click', onClick);
+    }
+    table.append(tr);
   }
-  return figure;
+  box.replaceChildren(table);
 }
 
 // Blank canvases of image size, so the layout does not jump when the first images arrive.
@@ -243,7 +267,7 @@ function blankImages() {
     const canvas = $(id);
     canvas.width = W;
     canvas.height = H;
-    enlarge(canvas, W, H, MAIN_PX);
+    enlarge(canvas, scaleFor(MAIN_PX));
   }
 }
 
@@ -278,10 +302,13 @@ function fitView() {
     v0 = Math.min(v0, v); v1 = Math.max(v1, v);
   }
   if (!Number.isFinite(u0)) { u0 = v0 = -1; u1 = v1 = 1; }
-  const du = Math.max(u1 - u0, 1e-9);
-  const dv = Math.max(v1 - v0, 1e-9);
+  // A degenerate axis (a 1-D latent, padded) takes the other's span; all points equal: 1.
+  const span = Math.max(u1 - u0, v1 - v0) || 1;
+  const du = u1 - u0 || span;
+  const dv = v1 - v0 || span;
   const scale = 0.9 * Math.min(scatter.clientWidth / du, scatter.clientHeight / dv);
-  state.view = { cx: (u0 + u1) / 2, cy: (v0 + v1) / 2, scale: Number.isFinite(scale) && scale > 0 ? scale : 1 };
+  const fit = Number.isFinite(scale) && scale > 0 ? scale : 1;
+  state.view = { cx: (u0 + u1) / 2, cy: (v0 + v1) / 2, scale: fit, fit };
 }
 
 // A round step near span/count: 1, 2 or 5 times a power of ten.
@@ -304,34 +331,43 @@ function drawAxes(ctx, w, h) {
   const [u0, v1] = fromCss(0, 0);
   const [u1, v0] = fromCss(w, h);
   const step = niceStep(Math.max(u1 - u0, v1 - v0), 8);
+  if (!(step > 0 && Number.isFinite(step))) return;
   const digits = Math.max(0, -Math.floor(Math.log10(step)));
+  // Integer multiples of the step (an accumulated sum would drift, or stall when zoomed far in).
+  const ticks = (lo, hi) => {
+    const out = [];
+    for (let k = Math.ceil(lo / step); k * step <= hi && out.length < 100; k++) out.push(k);
+    return out;
+  };
+  const us = ticks(u0, u1);
+  const vs = ticks(v0, v1);
   ctx.lineWidth = 1;
-  ctx.font = '11px system-ui, sans-serif';
+  for (const k of us) {
+    const x = Math.round(toCss(k * step, 0)[0]) + 0.5;
+    ctx.strokeStyle = k === 0 ? '#c8ccd2' : '#eceef1';
+    ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, h); ctx.stroke();
+  }
+  for (const k of vs) {
+    const y = Math.round(toCss(0, k * step)[1]) + 0.5;
+    ctx.strokeStyle = k === 0 ? '#c8ccd2' : '#eceef1';
+    ctx.beginPath(); ctx.moveTo(0, y); ctx.lineTo(w, y); ctx.stroke();
+  }
   const label = (text, x, y) => { ctx.strokeText(text, x, y); ctx.fillText(text, x, y); };
-  for (let t = Math.ceil(u0 / step) * step; t <= u1; t += step) {
-    const [x] = toCss(t, 0);
-    ctx.strokeStyle = Math.abs(t) < step / 2 ? '#c8ccd2' : '#eceef1';
-    ctx.beginPath(); ctx.moveTo(Math.round(x) + 0.5, 0); ctx.lineTo(Math.round(x) + 0.5, h); ctx.stroke();
-  }
-  for (let t = Math.ceil(v0 / step) * step; t <= v1; t += step) {
-    const [, y] = toCss(0, t);
-    ctx.strokeStyle = Math.abs(t) < step / 2 ? '#c8ccd2' : '#eceef1';
-    ctx.beginPath(); ctx.moveTo(0, Math.round(y) + 0.5); ctx.lineTo(w, Math.round(y) + 0.5); ctx.stroke();
-  }
+  ctx.font = '11px system-ui, sans-serif';
   ctx.fillStyle = '#7a808a';
   ctx.strokeStyle = 'rgba(255,255,255,0.9)';
   ctx.lineWidth = 3;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'bottom';
-  for (let t = Math.ceil(u0 / step) * step; t <= u1; t += step) {
-    const [x] = toCss(t, 0);
-    if (x > 24 && x < w - 24) label(Math.abs(t) < step / 2 ? '0' : t.toFixed(digits), x, h - 3);
+  for (const k of us) {
+    const x = toCss(k * step, 0)[0];
+    if (x > 24 && x < w - 24) label((k * step).toFixed(digits), x, h - 3);
   }
   ctx.textAlign = 'left';
   ctx.textBaseline = 'middle';
-  for (let t = Math.ceil(v0 / step) * step; t <= v1; t += step) {
-    const [, y] = toCss(0, t);
-    if (y > 24 && y < h - 24) label(Math.abs(t) < step / 2 ? '0' : t.toFixed(digits), 4, y);
+  for (const k of vs) {
+    const y = toCss(0, k * step)[1];
+    if (y > 24 && y < h - 24) label((k * step).toFixed(digits), 4, y);
   }
   ctx.fillStyle = '#3c4048';
   ctx.font = '12px system-ui, sans-serif';
@@ -428,7 +464,7 @@ function drawScatter() {
   if (state.selected !== null) {
     const [u, v] = state.points[state.selected];
     if (state.ellipse) {
-      ctx.strokeStyle = '#111318';
+      ctx.strokeStyle = 'rgba(17, 19, 24, 0.8)';
       ctx.lineWidth = 1.5;
       ellipsePath(ctx, u, v, state.ellipse, 1);
       ctx.stroke();
@@ -468,11 +504,21 @@ const hoverDecoder = coalescedDecoder((z, values) => {
   $('hover-z').textContent = 'z = (' + z.map((t) => fmt(t, 2)).join(', ') + ')';
 });
 
-function hoverAt(x, y) {
-  if (!state.projection) return;
+// The latent point drawn at (x, y) CSS px of the scatter.
+function latentAt(x, y) {
   const [u, v] = fromCss(x, y);
   const { center, axes } = state.projection;
-  hoverDecoder.request(center.map((c, k) => c + u * axes[0][k] + v * axes[1][k]));
+  return center.map((c, k) => c + u * axes[0][k] + v * axes[1][k]);
+}
+
+// The same for viewport (client) coordinates, for the test hook.
+function fromScreen(x, y) {
+  const rect = scatter.getBoundingClientRect();
+  return latentAt(x - rect.left - scatter.clientLeft, y - rect.top - scatter.clientTop);
+}
+
+function hoverAt(x, y) {
+  if (state.projection) hoverDecoder.request(latentAt(x, y));
 }
 
 function setupScatterInput() {
@@ -510,13 +556,13 @@ function setupScatterInput() {
     const [x, y] = local(e);
     const [u, v] = fromCss(x, y);  // keep the point under the cursor in place
     const view = state.view;
-    view.scale *= Math.exp(-e.deltaY * 0.0015);
+    // Between a hundredth and ten thousand times the fitted scale.
+    view.scale = Math.min(Math.max(view.scale * Math.exp(-e.deltaY * 0.0015), view.fit / 100), view.fit * 1e4);
     view.cx = u - (x - scatter.clientWidth / 2) / view.scale;
     view.cy = v + (y - scatter.clientHeight / 2) / view.scale;
     scheduleDraw();
   }, { passive: false });
   const refit = () => { fitView(); drawScatter(); };
-  scatter.addEventListener('dblclick', refit);
   $('reset-view').addEventListener('click', refit);
   new ResizeObserver(refit).observe(scatter);
 }
@@ -544,36 +590,52 @@ function renderLegend() {
   }
 }
 
-// Loads the scatter for `query` ('' = the server's default projection).
+let pointsSeq = 0;  // a reply to an older projection request is dropped
+
+// Loads the scatter for `query` ('' = the server's default projection); false when a newer
+// request overtook this one.
 async function loadPoints(query) {
+  const seq = ++pointsSeq;
   const reply = await api('/api/points' + (query ? '?' + query : ''));
+  if (seq !== pointsSeq) return false;
   const p = reply.projection;
   state.projection = p;
   state.projQuery = p.kind === 'pca' ? 'projection=pca' : `projection=dims&x=${p.x}&y=${p.y}`;
   state.points = reply.points;
   state.labels = reply.labels;
   state.clusters = reply.clusters;
-  $('projection').value = p.kind;
-  $('dims-pick').hidden = p.kind !== 'dims';
-  if (p.kind === 'dims') { $('dim-x').value = String(p.x); $('dim-y').value = String(p.y); }
+  syncProjectionControls();
   renderLegend();
   fitView();
   drawScatter();
+  return true;
+}
+
+// The projection controls show the projection drawn.
+function syncProjectionControls() {
+  const p = state.projection;
+  if (!p) return;
+  $('projection').value = p.kind;
+  $('dims-pick').hidden = p.kind !== 'dims';
+  if (p.kind === 'dims') { $('dim-x').value = String(p.x); $('dim-y').value = String(p.y); }
 }
 
 async function changeProjection() {
   const kind = $('projection').value;
   const query = kind === 'pca' ? 'projection=pca' : `projection=dims&x=${$('dim-x').value}&y=${$('dim-y').value}`;
-  state.ellipse = null;  // it belongs to the old plane
   try {
-    await loadPoints(query);
+    if (!(await loadPoints(query))) return;
+    state.ellipse = null;  // it belongs to the old plane
+    drawScatter();
+    setStatus(`projection: ${axisName(0)} against ${axisName(1)}`);
+    const seq = pointsSeq;
     if (state.selected !== null) {
       const i = state.selected;
       const reply = await api(`/api/point?i=${i}&${state.projQuery}`);
-      if (state.selected === i) { state.ellipse = reply.ellipse; drawScatter(); }
+      if (state.selected === i && seq === pointsSeq) { state.ellipse = reply.ellipse; drawScatter(); }
     }
-    setStatus(`projection: ${axisName(0)} against ${axisName(1)}`);
   } catch (e) {
+    syncProjectionControls();  // the plot still shows the old projection
     reportError(e);
   }
 }
@@ -584,7 +646,12 @@ function setupControls(info) {
   for (const id of ['dim-x', 'dim-y']) {
     const pick = $(id);
     for (let k = 0; k < info.latent; k++) pick.append(el('option', { value: String(k), text: `z${k}` }));
-    pick.addEventListener('change', changeProjection);
+    pick.addEventListener('change', () => {
+      // The same dimension on both axes is no plane: the other axis takes the old value.
+      const other = $(id === 'dim-x' ? 'dim-y' : 'dim-x');
+      if (other.value === pick.value) other.value = String(id === 'dim-x' ? state.projection.x : state.projection.y);
+      changeProjection();
+    });
   }
   $('projection').addEventListener('change', () => {
     // Switching to two dimensions starts from the first two unless already chosen.
@@ -618,11 +685,13 @@ async function select(i) {
   state.ellipse = null;
   state.neighbours = [];
   scheduleDraw();
+  const plane = pointsSeq;
   try {
     const p = await api(`/api/point?i=${i}&${state.projQuery}`);
     if (seq !== selectSeq) return;
     state.point = p;
-    state.ellipse = p.ellipse;
+    // An ellipse for a plane since replaced is not drawn (changeProjection fetches the new one).
+    state.ellipse = plane === pointsSeq ? p.ellipse : null;
     showPoint(p);
     hook.detailsFor = i;
     scheduleDraw();
@@ -675,11 +744,11 @@ async function loadNeighbours(i, seq) {
   state.neighbours = reply.neighbours.map((n) => n.index);
   scheduleDraw();
   // The reply has no images: fetch each neighbour's input.
-  const points = await Promise.all(reply.neighbours.map((n) => api(`/api/point?i=${n.index}&${state.projQuery}`)));
+  const points = await Promise.all(reply.neighbours.map((n) => api(`/api/point?i=${n.index}`)));
   if (seq !== selectSeq) return;
-  box.replaceChildren(...reply.neighbours.map((n, k) => {
+  fillStrip(box, reply.neighbours.map((n, k) => {
     const label = n.label === null || n.label === undefined ? '' : ` \u00b7 ${n.label}`;
-    return tile(points[k].input.values, `#${n.index}${label}\nd ${fmt(n.distance)}`, () => select(n.index));
+    return { values: points[k].input.values, caption: `#${n.index}${label}\nd ${fmt(n.distance)}`, onClick: () => select(n.index) };
   }));
   hook.neighboursFor = i;
 }
@@ -761,9 +830,9 @@ async function runInterpolation() {
   try {
     const reply = await api('/api/interpolate', body);
     const n = reply.images.length;
-    box.replaceChildren(...reply.images.map((image, k) => {
+    fillStrip(box, reply.images.map((image, k) => {
       const caption = k === 0 ? `A #${body.a}` : k === n - 1 ? `B #${body.b}` : `${k}/${n - 1}`;
-      return tile(image.values, caption, null);
+      return { values: image.values, caption };
     }));
     hook.lastInterpolation = { ...body, z: reply.z, images: reply.images.map((image) => image.values) };
     setStatus(`interpolated #${body.a} to #${body.b}: ${n} steps, ${body.mode}`);
@@ -808,7 +877,9 @@ async function loadManifold() {
   }
   const reply = await api(`/api/grid?n=${GRID_N}`);
   const canvas = $('manifold');
-  paintTiles(canvas, reply.images.map((image) => image.values), reply.n, 440);
+  // The whole grid near 440 CSS px (15 MNIST tiles: native size).
+  const scale = Math.max(1, Math.round(440 / (reply.n * Math.max(state.info.image.width, state.info.image.height))));
+  paintTiles(canvas, reply.images.map((image) => image.values), reply.n, scale);
   const z = reply.z;
   const corner = (p) => `(${fmt(p[0], 2)}, ${fmt(p[1], 2)})`;
   $('manifold-hint').textContent = `E[x|z] on a ${reply.n}\u00d7${reply.n} grid: z0 grows to the right, z1 upwards; ` +
@@ -825,7 +896,7 @@ async function loadClusterSamples() {
   const reply = await api(`/api/cluster_samples?n=${CLUSTER_SAMPLES}`);
   box.replaceChildren(...reply.samples.map((row, k) => {
     const canvas = el('canvas', { class: 'img' });
-    paintTiles(canvas, row.map((image) => image.values), row.length, 2 * THUMB_PX * row.length);
+    paintTiles(canvas, row.map((image) => image.values), row.length, scaleFor(THUMB_PX));
     return el('div', { class: 'cluster-row' }, [
       el('span', { class: 'cluster-label' }, [el('span', { class: 'swatch', style: `background:${colourOf(k)}` }),
         document.createTextNode(`cluster ${k}`)]),
