@@ -426,5 +426,51 @@ TEST_F(CliExplore, ExportWritesTheProjectorsFiles) {
   EXPECT_NE(config.find("single_image_dim: 28"), std::string::npos) << config;
 }
 
+// Every family the project has is served, each saying what it lacks; a
+// decoder-only model (trained by mcem) has no encoder to place datapoints
+// with, and is refused in one line.
+TEST_F(CliExplore, EveryFamilyIsServedAndSaysWhatItLacks) {
+  auto config = [](const std::string& family) {
+    ModelConfig c;
+    c.family = family;
+    c.input_dim = 784;
+    c.hidden = {16};
+    c.latent = 3;
+    c.init = Init::glorot;
+    c.image_height = c.image_width = 28;
+    return c;
+  };
+  ModelConfig two = config("vae-2layer");
+  two.top_latent = 2;
+  two.top_hidden = {8};
+  const std::vector<std::pair<ModelConfig, std::string>> models = {
+      {config("autoencoder"), "point"}, {two, "z1"}};
+  for (const auto& [c, note] : models) {
+    const std::string file = path(c.family + ".safetensors");
+    save_model(file, Vae(c, 3), {{"binarize", "none"}});
+    const Server s = start(file);
+    ASSERT_GT(s.port, 0) << c.family;
+    const json info = get(s, "/api/info");
+    EXPECT_EQ(info["family"], c.family);
+    EXPECT_EQ(info["manifold"], false);
+    EXPECT_NE(info["notes"].dump().find(note), std::string::npos) << info["notes"].dump();
+    const json point = get(s, "/api/point?i=2");
+    EXPECT_EQ(point["reconstruction"]["values"].size(), 784u);
+    if (c.family == "autoencoder") {
+      EXPECT_EQ(point["sigma"][0].get<double>(), 0.0);  // a point posterior
+    }
+    EXPECT_EQ(stop(s, SIGTERM).exit_code, 0);
+  }
+  ModelConfig decoder_only = config("vae");
+  decoder_only.decoder_only = true;
+  save_model(path("mcem.safetensors"), Vae(decoder_only, 3), {{"binarize", "none"}});
+  std::vector<std::string> args = {"explore", "--model", path("mcem.safetensors"), "--port", "0"};
+  for (const auto& a : data_flags()) args.push_back(a);
+  const CliResult r = run(args);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("no encoder"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace aevb
