@@ -19,6 +19,7 @@ packages=(
   pybind11-dev python3-dev # the Python module, built for /usr/bin/python3
   python3-numpy python3-pytest
   libcpp-httplib-dev       # aevb explore's HTTP server
+  libopenmpi-dev openmpi-bin  # training across processes (mpirun -np P aevb train ...)
   chromium                 # aevb explore's browser test (tests/browser), driven by playwright-core from npm
 )
 # Node.js for the browser test, unless the machine has one (a newer one from elsewhere is kept).

@@ -6,6 +6,7 @@
 #include "progress.hpp"
 #include "run_files.hpp"
 #include "stop_signal.hpp"
+#include "world.hpp"
 
 #include "io/atomic_file.hpp"
 #include "io/checkpoint.hpp"
@@ -34,6 +35,7 @@ struct TrainFlags {
   std::string family, algorithm, rws_q, encoder, decoder;
   std::vector<std::size_t> hidden, top_hidden, classifier_hidden;
   std::size_t latent = 0, top_latent = 0, clusters = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
+  std::size_t shards = 0;
   std::string activation, likelihood, init, estimator, optimizer, weight_decay, matmul_precision;
   float variance = 0, beta = 0, momentum = 0, clip_norm = 0, warmup = 0;
   std::string lr;  // a number, or "auto" (train/step_size_search.hpp)
@@ -133,6 +135,7 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
     s.train.optimizer.weight_decay = 0;
   }
   if (f.given("--batch")) s.train.batch = f.batch;
+  if (f.given("--shards")) s.train.shards = f.shards;
   // The algorithm decides whether the model has an encoder (MCEM's has none).
   const AlgorithmInfo& algorithm = find_algorithm(s.train.algorithm);
   s.model.decoder_only = !algorithm.trains_encoder;
@@ -212,9 +215,25 @@ void choose_step_size_for(RunSettings& s, const Dataset& train, const RunPaths& 
   }
   std::printf(": chose %g\n", double(choice.lr));
   s.train.optimizer.lr = choice.lr;
+  if (!World::get().writes()) return;
   ensure_directory(paths.dir);
   write_file_atomic(paths.dir / "step_size.json",
                     nlohmann::json({{"chosen", as_written(choice.lr)}, {"trials", trials}}).dump(1) + "\n");
+}
+
+// Under mpirun every rank must hold the same training data, parameters and
+// optimizer state (the same files and binary), or their updates would differ.
+void require_same_start_on_every_rank(const Dataset& train, const Vae& model, Trainer& trainer) {
+  World& world = World::get();
+  if (world.size() == 1) return;
+  const auto params = model.parameters();
+  const auto state = trainer.optimizer_state();
+  std::uint64_t h = train.is_bytes() ? checksum(train.bytes.data(), train.bytes.size())
+                                     : checksum(train.floats.data(), train.floats.size() * sizeof(float));
+  require_same_as_rank_zero(world.communicator(), h, "the training data");
+  h = checksum(params.data(), params.size_bytes());
+  h = checksum(state.data(), state.size_bytes(), h);
+  require_same_as_rank_zero(world.communicator(), h, "the parameters and optimizer state");
 }
 
 void run_training(TrainFlags& f) {
@@ -241,8 +260,9 @@ void run_training(TrainFlags& f) {
   if (s.epochs == 0) throw InputError("--epochs must be at least 1");
 
   if (!resuming && f.lr == "auto") choose_step_size_for(s, data.train, paths);
+  World& world = World::get();
   Vae model(s.model, s.train.seed);
-  Trainer trainer(model, s.train);
+  Trainer trainer(model, s.train, &world.communicator());
   std::vector<nlohmann::json> metrics;
   std::uint64_t first_epoch = 0, samples_seen = 0;
   EpochPosition resume_at;  // inside first_epoch, where a mid-epoch checkpoint stopped
@@ -261,18 +281,32 @@ void run_training(TrainFlags& f) {
   } catch (const InputError& e) {
     throw InputError(paths.checkpoint().string() + ": " + e.what());
   }
-  ensure_directory(paths.dir);
-  // A run killed mid-write left temporaries (model, figures, ...) that its own
-  // later writes would not all touch again.
-  remove_stale_temporaries(paths.dir);
+  require_same_start_on_every_rank(data.train, model, trainer);
+  const bool writes = world.writes();  // rank 0 alone writes the run's files
+  if (writes) {
+    ensure_directory(paths.dir);
+    // A run killed mid-write left temporaries (model, figures, ...) that its own
+    // later writes would not all touch again.
+    remove_stale_temporaries(paths.dir);
+  }
   std::printf("aevb train: %s, %zu training / %zu validation datapoints, %zu parameters, %zu epochs -> %s\n",
               data.train.source.c_str(), data.train.count, data.validation.count, model.parameters().size(),
               s.epochs, paths.dir.c_str());
+  if (world.size() > 1)
+    std::printf("aevb train: %d processes, %zu shards of each minibatch\n", world.size(), s.train.shards);
   if (first_epoch >= s.epochs)
     std::printf("nothing to do: the run already has %llu epochs (use --epochs to extend it)\n",
                 static_cast<unsigned long long>(first_epoch));
 
   const StopSignal stop;
+  // The signal that stops the run, as rank 0 saw it: every rank must leave at
+  // the same minibatch, or the others would wait for it in the next sum.
+  int stop_signal = 0;
+  const auto agree_on_stop = [&] {
+    stop_signal = stop.received();
+    if (world.size() > 1) world.communicator().broadcast(&stop_signal, sizeof stop_signal, 0);
+    return stop_signal != 0;
+  };
   using Clock = std::chrono::steady_clock;
   const auto every = std::chrono::duration<double>(f.checkpoint_every);
   auto last_checkpoint = Clock::now();
@@ -281,17 +315,18 @@ void run_training(TrainFlags& f) {
         batches_done > 0 ? std::to_string(batches_done) + " minibatches of epoch " + std::to_string(epochs_done + 1)
                          : "epoch " + std::to_string(epochs_done);
     std::printf("aevb train: stopped by signal %d after %s; checkpoint saved. Continue with: aevb train --resume %s\n",
-                stop.received(), where.c_str(), paths.dir.c_str());
+                stop_signal, where.c_str(), paths.dir.c_str());
     std::fflush(stdout);
-    return Interrupted{stop.received()};
+    return Interrupted{stop_signal};
   };
   for (std::uint64_t epoch = first_epoch; epoch < s.epochs; ++epoch) {
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(s.epochs), "batches");
     const auto after_batch = [&](const EpochPosition& at, std::size_t total) {
       progress.update(at.batches, total, at.mean().bound, s.model.decoder_only ? "log p(x, z)" : "bound");
-      const bool stopping = stop.received() != 0;
+      const bool stopping = agree_on_stop();
       // The epoch's end checkpoints anyway; inside it, by wall time or to stop.
-      if (at.batches < total && (stopping || (every.count() > 0 && Clock::now() - last_checkpoint >= every))) {
+      if (writes && at.batches < total &&
+          (stopping || (every.count() > 0 && Clock::now() - last_checkpoint >= every))) {
         save_mid_epoch_checkpoint(paths, model, trainer, s, metrics, epoch, at);
         last_checkpoint = Clock::now();
       }
@@ -304,7 +339,7 @@ void run_training(TrainFlags& f) {
     const auto validation = evaluate_on(model, data.validation_x, s);
     const auto test = evaluate_on(model, data.test_x, s);
     metrics.push_back(epoch_metrics(epoch + 1, trainer, samples_seen, r, validation, test));
-    save_run_state(paths, model, trainer, s, metrics, epoch + 1, data.train.source);
+    if (writes) save_run_state(paths, model, trainer, s, metrics, epoch + 1, data.train.source);
     last_checkpoint = Clock::now();
     const double samples_per_second = double(r.position.samples) / r.position.seconds;
     if (s.model.decoder_only)
@@ -317,9 +352,9 @@ void run_training(TrainFlags& f) {
                   validation ? (", validation " + std::to_string(validation->bound)).c_str() : "",
                   test ? (", test " + std::to_string(test->bound)).c_str() : "", samples_per_second);
     std::fflush(stdout);
-    if (stop.received() != 0 && epoch + 1 < s.epochs) throw stopped(epoch + 1, 0);  // between epochs
+    if (agree_on_stop() && epoch + 1 < s.epochs) throw stopped(epoch + 1, 0);  // between epochs
   }
-  if (!f.no_report) {
+  if (!f.no_report && writes) {
     write_run_report(paths, model, data.test.count > 0 ? data.test : data.validation, s.binarize, s.train.seed);
     std::printf("report: %s\n", paths.report().c_str());
   }
@@ -394,6 +429,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--weight-decay", f.weight_decay, "L2 weight per datapoint, or 'prior' for 1/N: the N(0, I) prior");
   cmd->add_option("--clip-norm", f.clip_norm, "clip the gradient norm (0: off)");
   cmd->add_option("--batch", f.batch, "minibatch size M (mcem: always the whole training set)");
+  cmd->add_option("--shards", f.shards,
+                  "cut each minibatch into S shards whose gradients are added in order (default 1); under mpirun "
+                  "the ranks share them, and the model equals one process's with the same S (docs/distributed.md)");
   cmd->add_option("--matmul-precision", f.matmul_precision,
                   "float32, or bfloat16: training products on AMX (evaluation stays float32)");
   cmd->add_option("--epochs", f.epochs, "epochs (with --resume: the new total)");

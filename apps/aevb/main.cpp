@@ -1,9 +1,11 @@
 // aevb: train, evaluate and use variational autoencoders (Kingma & Welling 2013).
 // Exit codes: 0 success, 2 bad input (arguments, files, a model that does not
 // fit the data, training that diverged), 1 internal error, 128 + N training
-// stopped (and checkpointed) by signal N.
+// stopped (and checkpointed) by signal N. Under mpirun (docs/distributed.md)
+// an error on any rank names it and ends the whole job with its code.
 #include "commands.hpp"
 #include "stop_signal.hpp"
+#include "world.hpp"
 
 #include <aevb/error.hpp>
 #include <aevb/version.hpp>
@@ -13,7 +15,19 @@
 #include <iostream>
 #include <string>
 
-int main(int argc, char** argv) {
+namespace {
+
+// One line on stderr; under MPI it names the rank and ends the whole job.
+int fail(int code, const std::string& line) {
+  aevb::cli::World& world = aevb::cli::World::get();
+  const std::string rank =
+      world.size() > 1 ? "rank " + std::to_string(world.rank()) + " of " + std::to_string(world.size()) + ": " : "";
+  std::cerr << "aevb: " << (code == 1 ? "internal error: " : "error: ") << rank << line << "\n";
+  world.abort_job(code);
+  return code;
+}
+
+int run(int argc, char** argv) {
   CLI::App app{"aevb: Auto-Encoding Variational Bayes (Kingma & Welling 2013): train, evaluate and use VAEs"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
@@ -41,19 +55,24 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "aevb: error: " << e.what() << " (see aevb --help)\n";
-    return 2;
+    return fail(2, std::string(e.what()) + " (see aevb --help)");
   } catch (const aevb::cli::Interrupted& e) {
     return 128 + e.signal;
   } catch (const aevb::InputError& e) {
-    std::cerr << "aevb: error: " << e.what() << "\n";
-    return 2;
+    return fail(2, e.what());
   } catch (const aevb::NumericError& e) {
-    std::cerr << "aevb: error: " << e.what() << "\n";
-    return 2;
+    return fail(2, e.what());
   } catch (const std::exception& e) {
-    std::cerr << "aevb: internal error: " << e.what() << "\n";
-    return 1;
+    return fail(1, e.what());
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  aevb::cli::World::start(argc, argv);
+  const int code = run(argc, argv);
+  aevb::cli::World::finish();
+  return code;
 }

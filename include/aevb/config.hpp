@@ -149,6 +149,11 @@ struct TrainConfig {
   /// grows linearly from beta/warmup to beta over the first warmup steps.
   std::uint64_t kl_warmup_steps = 0;
   MatmulPrecision matmul_precision = MatmulPrecision::float32;
+  /// The minibatch is cut into this many shards of consecutive rows, each
+  /// one's gradient computed alone and the shards added in shard order
+  /// (docs/distributed.md): the parameters depend on the shards, never on how
+  /// many processes share them. 1: the whole minibatch at once.
+  std::size_t shards = 1;
 
   bool operator==(const TrainConfig&) const = default;
 };

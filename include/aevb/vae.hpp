@@ -2,6 +2,7 @@
 // The public API: build a VAE from a ModelConfig, train it with a Trainer,
 // use it to encode, decode, sample and evaluate. All values are float32,
 // row-major, one datapoint per row. Threads: aevb::set_threads.
+#include <aevb/communicator.hpp>
 #include <aevb/config.hpp>
 #include <aevb/error.hpp>
 #include <aevb/matrix.hpp>
@@ -100,7 +101,13 @@ class Vae {
 /// Minibatch AEVB (Algorithm 1): one gradient step per call.
 class Trainer {
  public:
-  Trainer(Vae& model, const TrainConfig& config);
+  /// With a `communicator` of several ranks (which must outlive the
+  /// Trainer), each step computes this rank's shards of config.shards
+  /// (shards_of_rank) and sums all of them in shard order with the other
+  /// ranks (ordered_sum): every rank is given the same minibatch and makes
+  /// the same update. InputError when there are more ranks than shards, or
+  /// shards > 1 with an algorithm that cannot split its gradient (only aevb can).
+  Trainer(Vae& model, const TrainConfig& config, Communicator* communicator = nullptr);
   ~Trainer();
 
   /// One step on a minibatch (rows <= config.batch): draws eps, computes the
@@ -130,8 +137,10 @@ class Trainer {
 
  private:
   struct State;
+  Bound sharded_gradient(ConstMatrix batch, float kl_weight);
   Vae& model_;
   TrainConfig config_;
+  Communicator* communicator_;
   std::unique_ptr<State> state_;
   std::uint64_t step_ = 0;
 };

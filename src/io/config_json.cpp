@@ -104,7 +104,8 @@ json to_json(const TrainConfig& c) {
               {"batch", c.batch},
               {"seed", c.seed},
               {"kl_warmup_steps", c.kl_warmup_steps},
-              {"matmul_precision", std::string(to_string(c.matmul_precision))}};
+              {"matmul_precision", std::string(to_string(c.matmul_precision))},
+              {"shards", c.shards}};
 }
 
 void apply_json(const json& j, ModelConfig& c, std::string_view where, std::string_view path) {
@@ -166,7 +167,7 @@ void apply_json(const json& j, OptimizerConfig& c, std::string_view where, std::
 void apply_json(const json& j, TrainConfig& c, std::string_view where, std::string_view path) {
   ObjectReader r(j, where, path,
                  {"algorithm", "rws_q", "datapoints", "objective", "optimizer", "batch", "seed",
-                  "kl_warmup_steps", "matmul_precision"});
+                  "kl_warmup_steps", "matmul_precision", "shards"});
   r.read("algorithm", c.algorithm);
   r.read("rws_q", c.rws_q);
   r.read("datapoints", c.datapoints);
@@ -176,6 +177,7 @@ void apply_json(const json& j, TrainConfig& c, std::string_view where, std::stri
   r.read("seed", c.seed);
   r.read("kl_warmup_steps", c.kl_warmup_steps);
   r.read_enum("matmul_precision", c.matmul_precision, &parse_matmul_precision);
+  r.read("shards", c.shards);
 }
 
 ModelConfig model_config_from_json(const json& j, std::string_view where, std::string_view path) {

@@ -37,6 +37,16 @@ class TrainingAlgorithm {
   /// (0-based; noise is keyed by it), the objective's KL weighted by
   /// `kl_weight`; returns the batch's bound before the update.
   virtual Bound gradient(Engine<float>& engine, ConstMatrix batch, std::uint64_t step, float kl_weight) = 0;
+  /// Whether gradient_of_rows is implemented, so that the Trainer can cut a
+  /// minibatch into shards computed apart (TrainConfig::shards): the
+  /// algorithm's gradient is a mean over datapoints, each datapoint's term
+  /// depending on its row alone. False by default.
+  virtual bool shardable() const { return false; }
+  /// gradient() of rows [first, first + count) of `batch` alone: the mean
+  /// over those rows, with the noise they get in the whole batch's gradient().
+  /// Only called when shardable().
+  virtual Bound gradient_of_rows(Engine<float>& engine, ConstMatrix batch, std::size_t first, std::size_t count,
+                                 std::uint64_t step, float kl_weight);
   /// What persists from one minibatch to the next besides the parameters and
   /// the optimizer (MCEM's chains), as one flat buffer that checkpoints save
   /// and restore; empty by default.

@@ -19,12 +19,22 @@ class Aevb final : public TrainingAlgorithm {
         eps_(config.batch * config.objective.samples * engine.noise_dim()) {}
 
   Bound gradient(Engine<float>& engine, ConstMatrix batch, std::uint64_t step, float kl_weight) override {
-    fill_normal(eps_.data(), batch.rows * objective_.samples * engine.noise_dim(), seed_,
-                rng_stream(RngPurpose::eps, step));
+    return gradient_of_rows(engine, batch, 0, batch.rows, step, kl_weight);
+  }
+
+  bool shardable() const override { return true; }
+
+  // One stream of noise per step, in row order: rows [first, first + count)
+  // get the values at their place in it, as in the whole batch.
+  Bound gradient_of_rows(Engine<float>& engine, ConstMatrix batch, std::size_t first, std::size_t count,
+                         std::uint64_t step, float kl_weight) override {
+    const std::size_t per_row = objective_.samples * engine.noise_dim();
+    fill_normal(eps_.data(), count * per_row, seed_, rng_stream(RngPurpose::eps, step), first * per_row);
     ObjectiveConfig objective = objective_;
     objective.beta = kl_weight;
     // The gradient is written, not added: no zero-grad pass over the buffer.
-    return engine.forward_backward(batch, eps_.data(), objective, GradMode::overwrite);
+    return engine.forward_backward({batch.row(first), count, batch.cols}, eps_.data(), objective,
+                                   GradMode::overwrite);
   }
 
  private:

@@ -5,6 +5,7 @@
 #include <aevb/error.hpp>
 
 #include <array>
+#include <stdexcept>
 #include <string>
 
 namespace aevb {
@@ -28,6 +29,10 @@ const std::array<AlgorithmInfo, 5> kAlgorithms{{
 }};
 
 }  // namespace
+
+Bound TrainingAlgorithm::gradient_of_rows(Engine<float>&, ConstMatrix, std::size_t, std::size_t, std::uint64_t, float) {
+  throw std::logic_error("gradient_of_rows: this algorithm does not split its gradient (shardable() is false)");
+}
 
 std::span<const AlgorithmInfo> algorithms() { return kAlgorithms; }
 

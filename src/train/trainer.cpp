@@ -12,15 +12,19 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace aevb {
 
 struct Trainer::State {
   Optimizer<float> optimizer;
   std::unique_ptr<TrainingAlgorithm> algorithm;
+  SingleProcess single_process;  // the communicator when none is given
+  std::vector<float> shard_sum;  // the sharded gradient, summed in shard order
 };
 
-Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_(config) {
+Trainer::Trainer(Vae& model, const TrainConfig& config, Communicator* communicator)
+    : model_(model), config_(config), communicator_(communicator) {
   validate(config_.objective);
   if (config_.kl_warmup_steps > 0 && config_.objective.estimator == Estimator::iw)
     throw InputError("train: KL warm-up weights the KL of estimators A and B; the importance-weighted bound has none");
@@ -47,8 +51,20 @@ Trainer::Trainer(Vae& model, const TrainConfig& config) : model_(model), config_
                          ? "train: the model has a weight posterior q(theta), which only full-vb trains (--full-vb)"
                          : "train: " + config_.algorithm + " trains a weight posterior q(theta), which the model "
                            "lacks (--full-vb declares both)");
-  state_ = std::make_unique<State>(
-      State{Optimizer<float>(config_.optimizer, model_.parameters().size()), algorithm.make(config_, model_.engine())});
+  state_ = std::make_unique<State>(State{Optimizer<float>(config_.optimizer, model_.parameters().size()),
+                                         algorithm.make(config_, model_.engine()), {}, {}});
+  if (communicator_ == nullptr) communicator_ = &state_->single_process;
+  const std::size_t ranks = static_cast<std::size_t>(communicator_->size());
+  if (config_.shards == 0 || config_.shards > config_.batch)
+    throw InputError("train: shards " + std::to_string(config_.shards) + ": expected 1 to the batch size " +
+                     std::to_string(config_.batch));
+  if (ranks > config_.shards)
+    throw InputError("train: " + std::to_string(ranks) + " processes share " + std::to_string(config_.shards) +
+                     " shards of each minibatch: give --shards at least the number of processes");
+  if ((config_.shards > 1 || ranks > 1) && !state_->algorithm->shardable())
+    throw InputError("train: " + config_.algorithm + " does not split a minibatch into shards computed apart "
+                     "(only aevb does): train it with --shards 1 in one process");
+  if (config_.shards > 1 || ranks > 1) state_->shard_sum.resize(model_.parameters().size());
   model_.engine().plan(config_.batch, config_.objective.samples);
 }
 
@@ -80,7 +96,8 @@ Bound Trainer::step(ConstMatrix batch, std::span<const std::uint32_t> indices) {
   algorithm.begin_batch(engine, {batch, indices}, step_);
   Bound first;
   for (std::size_t update = 0; update < algorithm.updates_per_batch(); ++update) {
-    const Bound bound = algorithm.gradient(engine, batch, step_, kl_weight());
+    const Bound bound =
+        state_->shard_sum.empty() ? algorithm.gradient(engine, batch, step_, kl_weight()) : sharded_gradient(batch, kl_weight());
     const float* grads = engine.grads();
     if (!std::isfinite(bound.bound) || !all_finite(grads, engine.param_count()))
       throw NumericError("training diverged at step " + std::to_string(step_ + 1) +
@@ -90,6 +107,34 @@ Bound Trainer::step(ConstMatrix batch, std::span<const std::uint32_t> indices) {
     state_->optimizer.apply(engine.params(), grads, step_, lr_scale());
   }
   return first;
+}
+
+// The minibatch's gradient as the sum over its shards s of (rows_s / M) times
+// the mean gradient of shard s, added in shard order (ordered_sum), this
+// rank's shards computed here: the same bits on every rank and for any
+// number of ranks. The bound is combined the same way, in double.
+Bound Trainer::sharded_gradient(ConstMatrix batch, float kl_weight) {
+  Engine<float>& engine = model_.engine();
+  std::vector<float>& sum = state_->shard_sum;
+  std::fill(sum.begin(), sum.end(), 0.0f);
+  double bound[3] = {0, 0, 0};
+  const auto [first_shard, last_shard] = shards_of_rank(communicator_->rank(), communicator_->size(), config_.shards);
+  ordered_sum(*communicator_, sum, bound, [&] {
+    for (std::size_t shard = first_shard; shard < last_shard; ++shard) {
+      const auto [first, last] = rows_of_shard(shard, config_.shards, batch.rows);
+      if (first == last) continue;  // a last minibatch with fewer rows than shards
+      const Bound b = state_->algorithm->gradient_of_rows(engine, batch, first, last - first, step_, kl_weight);
+      const float weight = float(last - first) / float(batch.rows);
+      const float* g = engine.grads();
+      for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += weight * g[i];
+      const double w = double(last - first) / double(batch.rows);
+      bound[0] += w * b.bound;
+      bound[1] += w * b.reconstruction;
+      bound[2] += w * b.kl;
+    }
+  });
+  std::copy(sum.begin(), sum.end(), engine.grads());
+  return {bound[0], bound[1], bound[2]};
 }
 
 std::span<float> Trainer::optimizer_state() { return state_->optimizer.state(); }

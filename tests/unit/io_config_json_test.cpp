@@ -67,6 +67,7 @@ TrainConfig unusual_train() {
   t.seed = 18446744073709551615ull;
   t.kl_warmup_steps = 5000;
   t.matmul_precision = MatmulPrecision::bfloat16;
+  t.shards = 7;
   return t;
 }
 
@@ -109,6 +110,7 @@ TEST(IoConfigJson, TrainRoundTripIsExact) {
   EXPECT_EQ(r.seed, t.seed);
   EXPECT_EQ(r.kl_warmup_steps, t.kl_warmup_steps);
   EXPECT_EQ(r.matmul_precision, t.matmul_precision);
+  EXPECT_EQ(r.shards, t.shards);
   EXPECT_EQ(j.at("matmul_precision"), "bfloat16");
   EXPECT_EQ(to_json(r), j);
 }
@@ -139,11 +141,11 @@ TEST(IoConfigJson, EveryFieldIsCovered) {
                        o.weight_decay != od.weight_decay, o.clip_norm != od.clip_norm, t.batch != td.batch,
                        t.seed != td.seed, t.kl_warmup_steps != td.kl_warmup_steps,
                        t.matmul_precision != td.matmul_precision, t.algorithm != td.algorithm,
-                       t.rws_q != td.rws_q, t.datapoints != td.datapoints})
+                       t.rws_q != td.rws_q, t.datapoints != td.datapoints, t.shards != td.shards})
     EXPECT_TRUE(differs) << "a TrainConfig field of unusual_train() is at its default";
   EXPECT_EQ(to_json(ModelConfig{}).size(), 15u);  // weight_posterior and decoder_only are written only when set
   EXPECT_EQ(to_json(unusual_model()).size(), 17u);
-  EXPECT_EQ(to_json(TrainConfig{}).size(), 9u);
+  EXPECT_EQ(to_json(TrainConfig{}).size(), 10u);
 }
 
 TEST(IoConfigJson, FloatsAreWrittenShortest) {
