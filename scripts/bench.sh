@@ -76,3 +76,5 @@ fi
 echo "== results ($out/results.json, $out/results.md)"
 "$python" "$root/bench/combine_results.py" "$out/aevb.json" "$out/torch_train.jsonl" "$out/torch_iw.json" \
   --torch-conv "$out/torch_conv.jsonl" --json "$out/results.json" --markdown "$out/results.md"
+# Training across processes (docs/distributed.md), where MPI is installed.
+if command -v mpiexec >/dev/null; then "$root/scripts/bench-mpi.sh" "$build"; fi
