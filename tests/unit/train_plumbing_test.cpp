@@ -6,6 +6,7 @@
 #include "core/rng.hpp"
 #include "model/engine.hpp"
 #include "support/scratch.hpp"
+#include "support/small_training.hpp"
 #include "train/epoch_runner.hpp"
 
 #include <aevb/data.hpp>
@@ -18,36 +19,10 @@
 namespace aevb {
 namespace {
 
-constexpr std::size_t kDim = 12;
-
-ModelConfig small_model() {
-  ModelConfig c;
-  c.input_dim = kDim;
-  c.hidden = {8};
-  c.latent = 3;
-  c.init = Init::glorot;
-  return c;
-}
-
-TrainConfig adam_config(std::size_t batch) {
-  TrainConfig t;
-  t.batch = batch;
-  t.seed = 5;
-  t.optimizer.kind = OptimizerKind::adam;
-  t.optimizer.lr = 0.01f;
-  return t;
-}
-
-// `count` distinct grey datapoints (bytes), so that order and binarization both show.
-Dataset grey_data(std::size_t count) {
-  Dataset d;
-  d.count = count;
-  d.dim = kDim;
-  d.bytes.resize(count * kDim);
-  for (std::size_t i = 0; i < d.bytes.size(); ++i) d.bytes[i] = static_cast<std::uint8_t>((i * 37 + 11) % 256);
-  d.source = "test";
-  return d;
-}
+using test::adam_config;
+using test::grey_data;
+using test::small_model;
+constexpr std::size_t kDim = test::kSmallDim;
 
 // A fresh model and trainer, identical for every call: runs compare bitwise.
 struct Fresh {

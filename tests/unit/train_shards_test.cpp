@@ -8,6 +8,7 @@
 #include <aevb/vae.hpp>
 
 #include "support/scratch.hpp"
+#include "support/small_training.hpp"
 #include "train/epoch_runner.hpp"
 
 #include <gtest/gtest.h>
@@ -22,7 +23,11 @@
 namespace aevb {
 namespace {
 
-constexpr std::size_t kDim = 12;
+using test::adam_config;
+using test::grey_data;
+using test::small_model;
+constexpr std::size_t kDim = test::kSmallDim;
+
 
 // Ranks as threads of one process, with a queue of messages for each pair
 // (receiver, sender): as MPI matches messages by their source, a fast rank's
@@ -77,33 +82,10 @@ class ThreadRank final : public Communicator {
   int rank_;
 };
 
-ModelConfig small_model() {
-  ModelConfig c;
-  c.input_dim = kDim;
-  c.hidden = {8};
-  c.latent = 3;
-  c.init = Init::glorot;
-  return c;
-}
-
 TrainConfig sharded(std::size_t batch, std::size_t shards) {
-  TrainConfig t;
-  t.batch = batch;
-  t.seed = 5;
+  TrainConfig t = adam_config(batch);
   t.shards = shards;
-  t.optimizer.kind = OptimizerKind::adam;
-  t.optimizer.lr = 0.01f;
   return t;
-}
-
-Dataset grey_data(std::size_t count) {
-  Dataset d;
-  d.count = count;
-  d.dim = kDim;
-  d.bytes.resize(count * kDim);
-  for (std::size_t i = 0; i < d.bytes.size(); ++i) d.bytes[i] = static_cast<std::uint8_t>((i * 37 + 11) % 256);
-  d.source = "test";
-  return d;
 }
 
 // Two epochs on `data` by `ranks` threads, each with its own model; returns
