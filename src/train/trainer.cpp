@@ -118,7 +118,10 @@ Bound Trainer::sharded_gradient(ConstMatrix batch, float kl_weight) {
   std::vector<float>& sum = state_->shard_sum;
   std::fill(sum.begin(), sum.end(), 0.0f);
   double bound[3] = {0, 0, 0};
-  const auto [first_shard, last_shard] = shards_of_rank(communicator_->rank(), communicator_->size(), config_.shards);
+  // Plain names, not a structured binding: the lambda below captures them (clang 14 cannot capture bindings).
+  const std::pair<std::size_t, std::size_t> mine =
+      shards_of_rank(communicator_->rank(), communicator_->size(), config_.shards);
+  const std::size_t first_shard = mine.first, last_shard = mine.second;
   ordered_sum(*communicator_, sum, bound, [&] {
     for (std::size_t shard = first_shard; shard < last_shard; ++shard) {
       const auto [first, last] = rows_of_shard(shard, config_.shards, batch.rows);
