@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "progress.hpp"
+#include "world.hpp"
 
 #include "eval/evaluation.hpp"
 #include "eval/hmc_likelihood.hpp"
@@ -72,6 +73,14 @@ void run_eval(const EvalFlags& f) {
   require_fit(model, data, f.model_path);
   const Binarize binarize = evaluation_binarization(f.data.binarize, f.model_path);
   const std::vector<float> x = evaluation_rows(data, binarize, f.seed);
+  // Under mpirun the ranks split the datapoints (docs/distributed.md): they
+  // must hold the same rows and parameters for their shares to add up.
+  Communicator& ranks = World::get().communicator();
+  if (ranks.size() > 1) {
+    require_same_as_rank_zero(ranks, checksum(x.data(), x.size() * sizeof(float)), "the evaluation data");
+    require_same_as_rank_zero(ranks, checksum(model.parameters().data(), model.parameters().size_bytes()),
+                              "the model's parameters");
+  }
 
   EvalOptions options;
   options.objective = {parse_estimator(f.estimator), f.samples, 1.0f};
@@ -83,6 +92,7 @@ void run_eval(const EvalFlags& f) {
   options.weight_samples = f.weight_samples;
   options.matmul_precision = parse_matmul_precision(f.matmul_precision);
   if (model.clusters() > 0 && data.has_labels()) options.labels = data.labels;
+  options.ranks = &ranks;
   const auto start = std::chrono::steady_clock::now();
   EvalResult r;
   if (has_encoder) {
@@ -103,7 +113,8 @@ void run_eval(const EvalFlags& f) {
     hmc = hmc_log_likelihood(model, {x.data(), data.count, data.dim}, hmc_options,
                              [&](std::size_t done, std::size_t total) {
                                if (!f.json) hmc_progress.update(done, total, NAN);
-                             });
+                             },
+                             &ranks);
     if (!f.json) hmc_progress.finish();
   }
   LatentRegularity regularity;

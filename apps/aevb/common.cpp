@@ -2,6 +2,7 @@
 
 #include "io/atomic_file.hpp"
 #include "io/model_file.hpp"
+#include "world.hpp"
 
 namespace aevb::cli {
 
@@ -85,6 +86,8 @@ TableFormat format_of(const std::filesystem::path& path, const std::string& flag
 }
 
 void write_output(const std::filesystem::path& path, std::string_view bytes) {
+  // Under mpirun rank 0 alone writes: every rank computed the same bytes.
+  if (!World::get().writes()) return;
   if (path.has_parent_path()) ensure_directory(path.parent_path());
   write_file_atomic(path, bytes);
 }

@@ -46,6 +46,11 @@ std::pair<std::size_t, std::size_t> shards_of_rank(int rank, int size, std::size
 /// rows < shards for the shards past the rows).
 std::pair<std::size_t, std::size_t> rows_of_shard(std::size_t shard, std::size_t shards, std::size_t rows);
 
+/// The rows [first, last) of `rows` cut into parts of `part` rows (the last
+/// shorter) that rank `rank` of `size` computes: consecutive parts, earlier
+/// ranks first, so that results passed on in rank order are in row order.
+std::pair<std::size_t, std::size_t> rows_of_rank(int rank, int size, std::size_t rows, std::size_t part);
+
 /// A sum in rank order that gives every rank the same bits, whatever the
 /// number of ranks: the running sums `values` and `extra` (zero on entry,
 /// the same length on every rank) go from rank 0 to the last, each rank

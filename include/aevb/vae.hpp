@@ -76,8 +76,11 @@ class Vae {
   /// The bound averaged over the rows of x (per datapoint, nats). With a
   /// weight posterior (full VB), its mean over `weight_samples` decoders
   /// theta ~ q(theta): E_q(theta) ELBO(x; theta), a bound on log E_q(theta) p(x|theta).
+  /// Given `ranks`, each rank computes its share of the row chunks and the
+  /// sums are combined in chunk order: every rank returns the bits one
+  /// process returns (docs/distributed.md).
   Bound evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64_t seed,
-                 std::size_t weight_samples = kWeightSamples) const;
+                 std::size_t weight_samples = kWeightSamples, Communicator* ranks = nullptr) const;
   /// log p(x) per row by importance sampling with q as proposal: L_k with
   /// k samples (k = 5000 is the standard test estimator), computed in chunks.
   /// With a weight posterior, the k samples are spread over `weight_samples`

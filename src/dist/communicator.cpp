@@ -2,6 +2,7 @@
 
 #include <aevb/error.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -22,6 +23,11 @@ std::pair<std::size_t, std::size_t> shards_of_rank(int rank, int size, std::size
 
 std::pair<std::size_t, std::size_t> rows_of_shard(std::size_t shard, std::size_t shards, std::size_t rows) {
   return {shard * rows / shards, (shard + 1) * rows / shards};
+}
+
+std::pair<std::size_t, std::size_t> rows_of_rank(int rank, int size, std::size_t rows, std::size_t part) {
+  const auto [first, last] = shards_of_rank(rank, size, (rows + part - 1) / part);
+  return {std::min(first * part, rows), std::min(last * part, rows)};
 }
 
 void ordered_sum(Communicator& c, std::span<float> values, std::span<double> extra,

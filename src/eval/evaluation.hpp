@@ -28,6 +28,9 @@ struct EvalOptions {
   /// The datapoints' classes (one per row, >= 0), or empty: with a model that
   /// has clusters, EvalResult::clusters scores its assignments against them.
   std::span<const std::int32_t> labels;
+  /// The ranks to split the datapoints over (`mpirun aevb eval`), or null:
+  /// this process alone. Every rank gets the numbers one process gets.
+  Communicator* ranks = nullptr;
 };
 
 struct ClusterEvaluation {
@@ -47,7 +50,8 @@ struct EvalResult {
   std::optional<ClusterEvaluation> clusters;        // a model with clusters, data with labels
 };
 
-/// Called with (datapoints done, total) while the marginal likelihood runs.
+/// Called with (datapoints done, total) while the marginal likelihood runs;
+/// spread over ranks, with this rank's share of the datapoints.
 using EvalProgress = std::function<void(std::size_t, std::size_t)>;
 
 EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& options,
@@ -55,8 +59,11 @@ EvalResult evaluate_model(const Vae& model, ConstMatrix x, const EvalOptions& op
 
 /// Each row's L_k as `aevb eval` computes it (evaluate_model's log_likelihoods):
 /// in slices of 50 rows, slice s drawing its noise under seed ^ (s's first row << 20).
+/// Given `ranks`, each computes a share of the slices and every rank
+/// returns all the rows' values.
 std::vector<double> sliced_log_likelihoods(const Vae& model, ConstMatrix x, std::size_t k, std::uint64_t seed,
-                                           std::size_t weight_samples, const EvalProgress& progress = {});
+                                           std::size_t weight_samples, const EvalProgress& progress = {},
+                                           Communicator* ranks = nullptr);
 
 /// Each row's cluster, argmax_y q(y|x) (the first of equals), with the
 /// probabilities into `probabilities` [rows, clusters] unless it is null.
@@ -69,6 +76,7 @@ ClusterEvaluation evaluate_clusters(const Vae& model, ConstMatrix x, std::span<c
 
 /// Cov_x E_q[z_j]: the variance over datapoints of the posterior mean, per
 /// dimension of every stochastic layer (Vae::layer_means), bottom layer first.
-std::vector<double> latent_activity(const Vae& model, ConstMatrix x);
+/// Given `ranks`, each codes a share of the rows, with the sums of one process.
+std::vector<double> latent_activity(const Vae& model, ConstMatrix x, Communicator* ranks = nullptr);
 
 }  // namespace aevb

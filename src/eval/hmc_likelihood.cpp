@@ -85,7 +85,7 @@ PointEstimate app_d_estimate(const double* z, const double* log_joint, std::size
 }
 
 HmcLikelihood hmc_log_likelihood(const Vae& model, ConstMatrix x, const HmcLikelihoodOptions& options,
-                                 const HmcProgress& progress) {
+                                 const HmcProgress& progress, Communicator* ranks) {
   validate(options);
   if (!model.has_prior())
     throw InputError("the App. D estimator needs a prior p(z); the " + model.config().family + " family has none");
@@ -97,33 +97,50 @@ HmcLikelihood hmc_log_likelihood(const Vae& model, ConstMatrix x, const HmcLikel
   PosteriorChains chains(engine, options, chunk);
   std::vector<double> recorded_z(chunk * n * d), recorded_log_joint(chunk * n);
 
-  HmcLikelihood result;
-  result.log_likelihoods.resize(x.rows);
-  result.variances.resize(x.rows);
-  double acceptance = 0;
-  for (std::size_t first = 0; first < x.rows; first += chunk) {
+  // This rank's chunks of chains first, in parallel with the other ranks;
+  // then they are passed on, in rank order, in one vector: [log p^(x) per
+  // row | variance per row | the acceptance sum], each rank writing its rows
+  // and adding its acceptances in the order one process adds them.
+  SingleProcess alone;
+  Communicator& c = ranks ? *ranks : alone;
+  const std::pair<std::size_t, std::size_t> own = rows_of_rank(c.rank(), c.size(), x.rows, kChunk);
+  std::vector<double> carried(2 * x.rows + 1, 0.0), acceptances;
+  double* log_likelihoods = carried.data();
+  double* variances = carried.data() + x.rows;
+  for (std::size_t first = own.first; first < own.second; first += chunk) {
     const std::size_t rows = std::min(chunk, x.rows - first);
     chains.start({x.row(first), rows, x.cols}, first);
     for (std::size_t s = 0; s < n; ++s) {
       chains.advance(s);
-      for (std::size_t c = 0; c < rows; ++c) {
-        std::copy_n(chains.z().row(c), d, recorded_z.data() + (c * n + s) * d);
-        recorded_log_joint[c * n + s] = chains.log_joint()[c];
-        acceptance += chains.acceptance()[c];
+      for (std::size_t r = 0; r < rows; ++r) {
+        std::copy_n(chains.z().row(r), d, recorded_z.data() + (r * n + s) * d);
+        recorded_log_joint[r * n + s] = chains.log_joint()[r];
+        acceptances.push_back(chains.acceptance()[r]);
       }
     }
     // Steps 2 and 3 per datapoint: independent, small and not GEMM-bound, so
     // split over the pool (each datapoint's sums are its own: any thread count
     // gives the same numbers).
     pool::for_ranges(rows, [&](std::size_t from, std::size_t to) {
-      for (std::size_t c = from; c < to; ++c) {
-        const PointEstimate e = app_d_estimate(recorded_z.data() + c * n * d, recorded_log_joint.data() + c * n, n, d);
-        result.log_likelihoods[first + c] = e.log_likelihood;
-        result.variances[first + c] = e.variance;
+      for (std::size_t r = from; r < to; ++r) {
+        const PointEstimate e = app_d_estimate(recorded_z.data() + r * n * d, recorded_log_joint.data() + r * n, n, d);
+        log_likelihoods[first + r] = e.log_likelihood;
+        variances[first + r] = e.variance;
       }
     });
-    if (progress) progress(first + rows, x.rows);
+    if (progress) progress(first + rows - own.first, own.second - own.first);
   }
+  const std::vector<double> mine(carried.begin(), carried.end() - 1);
+  ordered_sum(c, {}, carried, [&] {
+    for (std::size_t r = own.first; r < own.second; ++r) {
+      carried[r] = mine[r];
+      carried[x.rows + r] = mine[x.rows + r];
+    }
+    for (double a : acceptances) carried.back() += a;
+  });
+  HmcLikelihood result;
+  result.log_likelihoods.assign(log_likelihoods, log_likelihoods + x.rows);
+  result.variances.assign(variances, variances + x.rows);
   // The mean and its standard error over datapoints, as for importance
   // sampling (evaluation.cpp): the spread between datapoints includes each
   // estimate's own error, so this bounds that error's share from above.
@@ -133,7 +150,7 @@ HmcLikelihood hmc_log_likelihood(const Vae& model, ConstMatrix x, const HmcLikel
   result.mean = sum / count;
   for (double v : result.log_likelihoods) square += (v - result.mean) * (v - result.mean);
   result.stderr_ = x.rows > 1 ? std::sqrt(square / (count - 1) / count) : 0.0;
-  result.acceptance = acceptance / (count * double(n));
+  result.acceptance = carried.back() / (count * double(n));
   return result;
 }
 

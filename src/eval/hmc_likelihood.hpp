@@ -44,16 +44,18 @@ struct HmcLikelihood {
   double acceptance = 0;  // mean acceptance probability of the recorded transitions
 };
 
-/// Called with (datapoints done, total) after each chunk of datapoints.
+/// Called with (datapoints done, total) after each chunk of datapoints; spread
+/// over ranks, with this rank's share.
 using HmcProgress = std::function<void(std::size_t, std::size_t)>;
 
 /// The App. D estimate for every row of x. Chains run in chunks of a fixed
 /// number of datapoints, and each chain's noise is keyed by (seed, its
 /// datapoint's index): the results depend on the seed and the data only,
-/// never on the thread count. Throws InputError when the model's family has
-/// no prior p(z) or x does not fit the model.
+/// never on the thread count. Given `ranks`, each runs a share of the chunks
+/// and every rank returns the result of one process. Throws InputError when
+/// the model's family has no prior p(z) or x does not fit the model.
 HmcLikelihood hmc_log_likelihood(const Vae& model, ConstMatrix x, const HmcLikelihoodOptions& options,
-                                 const HmcProgress& progress = {});
+                                 const HmcProgress& progress = {}, Communicator* ranks = nullptr);
 
 /// One datapoint's estimate from its n recorded states z [n, d] (in chain
 /// order) and their log p(x, z) [n]: steps 2 and 3 above.

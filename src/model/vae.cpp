@@ -162,7 +162,7 @@ void Vae::decode_standard_normal(std::uint64_t seed, Matrix out) const {
 }
 
 Bound Vae::evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64_t seed,
-                    std::size_t weight_samples) const {
+                    std::size_t weight_samples, Communicator* ranks) const {
   validate(objective);
   if (objective.estimator == Estimator::iw) require_prior("evaluate with the importance-weighted bound");
   check_shape(x, config().input_dim, "evaluate input");
@@ -175,17 +175,38 @@ Bound Vae::evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64
     draw_eval_decoders(*engine_, decoders, seed, zeta);
   }
   const MeansOnExit restore{*engine_};
-  Bound total;
+  // This rank's chunks first, in parallel with the other ranks; then their
+  // row-weighted sums (bound, reconstruction, KL) are added, per decoder and
+  // chunk by chunk in row order, to the sums passed along the ranks: on one
+  // rank or many, the same additions in the same order.
+  SingleProcess alone;
+  Communicator& c = ranks ? *ranks : alone;
+  const std::pair<std::size_t, std::size_t> own = shards_of_rank(c.rank(), c.size(), (x.rows + chunk - 1) / chunk);
+  std::vector<Bound> chunks;  // decoder-major
   for (std::size_t d = 0; d < decoders; ++d) {
     if (has_weight_posterior()) engine_->select_decoder(std::ptrdiff_t(d));
-    for (std::size_t first = 0; first < x.rows; first += chunk) {
+    for (std::size_t first = own.first * chunk; first < std::min(own.second * chunk, x.rows); first += chunk) {
       const std::size_t rows = std::min(chunk, x.rows - first);
       fill_eval_noise(eps.data(), first, rows, 0, s, nz, seed);
       const Bound b = engine_->forward({x.row(first), rows, x.cols}, eps.data(), objective);
-      total.bound += b.bound * double(rows);
-      total.reconstruction += b.reconstruction * double(rows);
-      total.kl += b.kl * double(rows);
+      chunks.push_back({b.bound * double(rows), b.reconstruction * double(rows), b.kl * double(rows)});
     }
+  }
+  std::vector<double> sums(3 * decoders, 0.0);
+  ordered_sum(c, {}, sums, [&] {
+    const std::size_t per_decoder = chunks.size() / decoders;
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+      double* sum = &sums[3 * (i / per_decoder)];
+      sum[0] += chunks[i].bound;
+      sum[1] += chunks[i].reconstruction;
+      sum[2] += chunks[i].kl;
+    }
+  });
+  Bound total;
+  for (std::size_t d = 0; d < decoders; ++d) {
+    total.bound += sums[3 * d];
+    total.reconstruction += sums[3 * d + 1];
+    total.kl += sums[3 * d + 2];
   }
   const double n = double(std::max<std::size_t>(x.rows, 1)) * double(decoders);
   return {total.bound / n, total.reconstruction / n, total.kl / n};

@@ -5,7 +5,9 @@
 #  2. a run of 2 ranks resumed on 3 ranks equals the uninterrupted one-process run;
 #  3. one rank given a missing data file, and a rank killed with SIGKILL, end
 #     the whole job within 60 s with a clear line, and the last checkpoint resumes;
-#  4. more ranks than shards, and an algorithm that cannot be sharded, are refused.
+#  4. more ranks than shards, and an algorithm that cannot be sharded, are refused;
+#  5. aevb eval on 2 and 3 ranks (the bound, L_k, activity, App. D's HMC
+#     estimate) prints and writes what one process does (the times are printed).
 # Usage: tests/mpi/run.sh MPIEXEC AEVB_BINARY SCRATCH_DIR
 # The Open MPI settings for running as root, on 2 cores and in a container are
 # set here, not by hand (they are harmless elsewhere).
@@ -92,6 +94,33 @@ check "more ranks than shards is refused" grep -q "3 processes share 2 shards" "
 "$mpiexec" -n 2 "$aevb" "${train_args[@]}" --epochs 1 --shards 2 --algorithm wake-sleep --out "$scratch/ws" \
   >/dev/null 2>"$scratch/ws.err"
 check "an algorithm that cannot be sharded is refused" grep -q "wake-sleep does not split a minibatch" "$scratch/ws.err"
+
+# 5. Evaluation split across ranks: the same JSON (but its "seconds") and
+# per-datapoint file. 1200 rows make 3 chunks of the bound (--samples 20:
+# 409 rows each), 24 slices of L_k and 2 of the activity; 600 rows, 2 of HMC.
+same_eval() {  # same_eval NAME: NAME.json and NAME.csv equal one process's
+  diff <(grep -v '"seconds"' "$scratch/eval-p1.json") <(grep -v '"seconds"' "$scratch/$1.json") >/dev/null &&
+    cmp -s "$scratch/eval-p1.csv" "$scratch/$1.csv"
+}
+eval_args=(eval --model "$scratch/p1/model.safetensors" --data mnist --limit 1200 --iw 50 --samples 20 --threads 1)
+"$aevb" "${eval_args[@]}" --json --per-datapoint "$scratch/eval-p1.csv" >"$scratch/eval-p1.json" 2>&1
+for ranks in 2 3; do
+  "$mpiexec" -n "$ranks" "$aevb" "${eval_args[@]}" --json --per-datapoint "$scratch/eval-p$ranks.csv" \
+    >"$scratch/eval-p$ranks.json" 2>&1
+  check "aevb eval on $ranks ranks gives one process's numbers and per-datapoint file" same_eval "eval-p$ranks"
+done
+check "... which are numbers" grep -q '"log_likelihood": -[0-9]' "$scratch/eval-p1.json"
+hmc_args=(eval --model "$scratch/p1/model.safetensors" --data mnist --limit 600 --iw 0 --hmc --hmc-samples 4
+          --hmc-burn-in 5 --hmc-leapfrog 2 --threads 1 --json)
+start=$SECONDS
+"$aevb" "${hmc_args[@]}" >"$scratch/hmc-p1.json" 2>&1
+one_seconds=$((SECONDS - start))
+start=$SECONDS
+"$mpiexec" -n 2 "$aevb" "${hmc_args[@]}" >"$scratch/hmc-p2.json" 2>&1
+two_seconds=$((SECONDS - start))
+check "App. D's estimate on 2 ranks is one process's (${one_seconds} s on 1, ${two_seconds} s on 2)" \
+  diff <(grep -v '"seconds"' "$scratch/hmc-p1.json") <(grep -v '"seconds"' "$scratch/hmc-p2.json")
+check "... which is a number" grep -qE '"log_likelihood_hmc": -?[0-9]' "$scratch/hmc-p1.json"
 
 if [[ $failures -gt 0 ]]; then
   echo "$failures check(s) failed; logs in $scratch"

@@ -6,6 +6,7 @@
 // without effect, the scores against their definitions, and the refusals.
 #include "eval/inpaint.hpp"
 #include "model/engine.hpp"
+#include "support/float_compare.hpp"
 #include "support/linear_gaussian.hpp"
 #include "support/mnist_model.hpp"
 #include "support/statistics.hpp"
@@ -210,7 +211,8 @@ TEST(Inpainting, NeverReadsHiddenValuesAndIsTheSameOnAnyThreadCount) {
   set_threads(0);
   EXPECT_EQ(one.mean, two.mean);
   EXPECT_EQ(one.kept, two.kept);
-  EXPECT_EQ(std::vector<float>(one.mean.begin() + 550 * 64, one.mean.end()), tail.mean)
+  // Another chain's mean differs by about 1e-2; rounding, by less than 1e-7.
+  EXPECT_LT(test::largest_difference(std::vector<float>(one.mean.begin() + 550 * 64, one.mean.end()), tail.mean), 1e-5)
       << "datapoint 550's chain is keyed by its index, whatever its batch";
   options.seed = 2;
   EXPECT_NE(inpaint(vae, {x.data(), rows, 64}, seen.data(), options).mean, one.mean) << "the seed reaches the chains";

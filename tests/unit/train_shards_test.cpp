@@ -9,15 +9,11 @@
 
 #include "support/scratch.hpp"
 #include "support/small_training.hpp"
+#include "support/thread_ranks.hpp"
 #include "train/epoch_runner.hpp"
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
-#include <cstring>
-#include <deque>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 namespace aevb {
@@ -26,61 +22,9 @@ namespace {
 using test::adam_config;
 using test::grey_data;
 using test::small_model;
+using test::Mailboxes;
+using test::ThreadRank;
 constexpr std::size_t kDim = test::kSmallDim;
-
-
-// Ranks as threads of one process, with a queue of messages for each pair
-// (receiver, sender): as MPI matches messages by their source, a fast rank's
-// next message can never be taken for another rank's.
-class Mailboxes {
- public:
-  explicit Mailboxes(int ranks) : ranks_(ranks), boxes_(std::size_t(ranks * ranks)) {}
-  void post(int to, int from, const void* data, std::size_t bytes) {
-    const auto* p = static_cast<const char*>(data);
-    {
-      const std::lock_guard<std::mutex> lock(mutex_);
-      box(to, from).emplace_back(p, p + bytes);
-    }
-    arrived_.notify_all();
-  }
-  void take(int at, int from, void* data, std::size_t bytes) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    auto& queue = box(at, from);
-    arrived_.wait(lock, [&] { return !queue.empty(); });
-    ASSERT_EQ(queue.front().size(), bytes) << "rank " << at << " got a message of another size from " << from;
-    std::memcpy(data, queue.front().data(), bytes);
-    queue.pop_front();
-  }
-  int ranks() const { return ranks_; }
-
- private:
-  std::deque<std::vector<char>>& box(int to, int from) { return boxes_[std::size_t(to * ranks_ + from)]; }
-  int ranks_;
-  std::mutex mutex_;
-  std::condition_variable arrived_;
-  std::vector<std::deque<std::vector<char>>> boxes_;
-};
-
-class ThreadRank final : public Communicator {
- public:
-  ThreadRank(Mailboxes& boxes, int rank) : boxes_(boxes), rank_(rank) {}
-  int rank() const override { return rank_; }
-  int size() const override { return boxes_.ranks(); }
-  void receive_from_previous(void* data, std::size_t bytes) override { boxes_.take(rank_, rank_ - 1, data, bytes); }
-  void send_to_next(const void* data, std::size_t bytes) override { boxes_.post(rank_ + 1, rank_, data, bytes); }
-  void broadcast(void* data, std::size_t bytes, int root) override {
-    if (rank_ == root) {
-      for (int r = 0; r < size(); ++r)
-        if (r != root) boxes_.post(r, root, data, bytes);
-    } else {
-      boxes_.take(rank_, root, data, bytes);
-    }
-  }
-
- private:
-  Mailboxes& boxes_;
-  int rank_;
-};
 
 TrainConfig sharded(std::size_t batch, std::size_t shards) {
   TrainConfig t = adam_config(batch);
@@ -95,24 +39,18 @@ struct RanksRun {
   std::vector<double> bounds;
 };
 RanksRun train_on_ranks(int ranks, const TrainConfig& config, const Dataset& data) {
-  Mailboxes boxes(ranks);
   RanksRun run;
   run.params.resize(std::size_t(ranks));
-  std::vector<std::thread> threads;
-  for (int r = 0; r < ranks; ++r) {
-    threads.emplace_back([&, r] {
-      ThreadRank rank(boxes, r);
-      Vae model(small_model(), 2);
-      Trainer trainer(model, config, &rank);
-      EpochRunner runner(trainer, data, Binarize::dynamic, config.seed);
-      for (std::uint64_t epoch = 0; epoch < 2; ++epoch) {
-        const double bound = runner.run(epoch).train.bound;
-        if (r == 0) run.bounds.push_back(bound);
-      }
-      run.params[std::size_t(r)].assign(model.parameters().begin(), model.parameters().end());
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  test::on_thread_ranks(ranks, [&](Communicator& rank) {
+    Vae model(small_model(), 2);
+    Trainer trainer(model, config, &rank);
+    EpochRunner runner(trainer, data, Binarize::dynamic, config.seed);
+    for (std::uint64_t epoch = 0; epoch < 2; ++epoch) {
+      const double bound = runner.run(epoch).train.bound;
+      if (rank.rank() == 0) run.bounds.push_back(bound);
+    }
+    run.params[std::size_t(rank.rank())].assign(model.parameters().begin(), model.parameters().end());
+  });
   return run;
 }
 
