@@ -191,7 +191,7 @@ RunData load_run_data(const RunSettings& s) {
 
 std::optional<Bound> evaluate_on(const Vae& model, const std::vector<float>& x, const RunSettings& s) {
   return evaluate_held_out(model, {x.data(), x.size() / s.model.input_dim, s.model.input_dim}, s.train.objective,
-                           s.train.seed);
+                           s.train.seed, &World::get().communicator());
 }
 
 // A float step size as the decimal it was written as (0.01, not 0.0099999998).

@@ -5,11 +5,11 @@
 namespace aevb {
 
 std::optional<Bound> evaluate_held_out(const Vae& model, ConstMatrix x, const ObjectiveConfig& training_objective,
-                                       std::uint64_t seed) {
+                                       std::uint64_t seed, Communicator* ranks) {
   if (x.rows == 0 || model.config().decoder_only) return std::nullopt;
   ObjectiveConfig objective = training_objective;
   objective.beta = 1.0f;  // the true bound, whatever KL weight the gradient used
-  return model.evaluate(x, objective, seed);
+  return model.evaluate(x, objective, seed, Vae::kWeightSamples, ranks);
 }
 
 nlohmann::json epoch_metrics(std::uint64_t epoch, const Trainer& trainer, std::uint64_t samples_seen,

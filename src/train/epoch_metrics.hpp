@@ -15,9 +15,10 @@ namespace aevb {
 
 /// The true bound (beta = 1) of `model` on the rows of `x` with the training
 /// objective's estimator and samples; none for an empty set or a model
-/// without an encoder (MCEM's), which has no bound.
+/// without an encoder (MCEM's), which has no bound. Given `ranks`, shared
+/// out as Vae::evaluate does, with one process's result on every rank.
 std::optional<Bound> evaluate_held_out(const Vae& model, ConstMatrix x, const ObjectiveConfig& training_objective,
-                                       std::uint64_t seed);
+                                       std::uint64_t seed, Communicator* ranks = nullptr);
 
 /// epoch (1-based), step, samples (seen so far), seconds, samples_per_second,
 /// kl_weight, lr (the step size of the epoch's last update), train_reconstruction and train_bound + train_kl (or, for a
