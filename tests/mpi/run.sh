@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # aevb train across processes (docs/distributed.md), end to end under mpiexec:
-#  1. 2 and 3 ranks (3 oversubscribed on 2 cores) write the model file of one
+#  1. 2, 3 and 4 ranks (3 and 4 oversubscribed on 2 cores) write the model file of one
 #     process with the same --shards, byte for byte; --shards 1 is the default;
 #  2. a run of 2 ranks resumed on 3 ranks equals the uninterrupted one-process run;
 #  3. one rank given a missing data file, and a rank killed with SIGKILL, end
@@ -41,8 +41,10 @@ train_args=(train --data mnist --limit 1200 --hidden 32 --latent 4 --batch 50 --
 "$aevb" "${train_args[@]}" --epochs 2 --shards 6 --out "$scratch/p1" >"$scratch/p1.log" 2>&1
 "$mpiexec" -n 2 "$aevb" "${train_args[@]}" --epochs 2 --shards 6 --out "$scratch/p2" >"$scratch/p2.log" 2>&1
 "$mpiexec" -n 3 "$aevb" "${train_args[@]}" --epochs 2 --shards 6 --out "$scratch/p3" >"$scratch/p3.log" 2>&1
+"$mpiexec" -n 4 "$aevb" "${train_args[@]}" --epochs 2 --shards 6 --out "$scratch/p4" >"$scratch/p4.log" 2>&1
 check "2 ranks write one process's model file" cmp "$scratch/p1/model.safetensors" "$scratch/p2/model.safetensors"
 check "3 ranks write one process's model file" cmp "$scratch/p1/model.safetensors" "$scratch/p3/model.safetensors"
+check "4 ranks write one process's model file" cmp "$scratch/p1/model.safetensors" "$scratch/p4/model.safetensors"
 check "ranks other than 0 print nothing" test "$(grep -c '^model:' "$scratch/p3.log")" -eq 1
 "$aevb" "${train_args[@]}" --epochs 2 --out "$scratch/default" >/dev/null 2>&1
 "$aevb" "${train_args[@]}" --epochs 2 --shards 1 --out "$scratch/one" >/dev/null 2>&1
