@@ -29,8 +29,10 @@ constexpr std::size_t kColumnBlock = 64;
 
 // ---- The fast float kernels: one row (or one column block of a row) at a time,
 // at 512-bit vectors where the machine has them (see prob/likelihood.cpp).
+#if !defined(__clang__)  // GCC only; clang has no such pragma (and prefers 512-bit vectors where it sees fit)
 #pragma GCC push_options
 #pragma GCC target("prefer-vector-width=512")
+#endif
 
 // The sum of v[0..n) in an order fixed by n alone: 16 running sums (one
 // vector add per 16 elements, not a chain of dependent scalar adds), then the
@@ -128,7 +130,9 @@ void backward_fast(MatrixView<float> dy, MatrixView<const float> y, float slope,
       dy.size() >= threshold);
 }
 
+#if !defined(__clang__)
 #pragma GCC pop_options
+#endif
 
 }  // namespace
 

@@ -13,7 +13,9 @@
 
 // GCC 12's AVX-512 sqrt intrinsic, inlined through std::experimental::simd,
 // trips a false -Wmaybe-uninitialized (its _mm512_undefined_ps operand).
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace aevb {
 namespace {
@@ -168,7 +170,7 @@ void Optimizer<T>::apply(T* params, const T* grads, std::uint64_t step, double l
     }
     case OptimizerKind::adagrad: {
       const Adagrad rule{static_cast<float>(lr_now), static_cast<float>(clip), config_.weight_decay};
-      for_blocks(n_, [=, this](std::size_t first, std::size_t last) {
+      for_blocks(n_, [=](std::size_t first, std::size_t last) {
         if constexpr (std::is_same_v<T, float>) {
           apply_float(rule, first, last, params, grads, m);
         } else {
@@ -186,9 +188,9 @@ void Optimizer<T>::apply(T* params, const T* grads, std::uint64_t step, double l
       const double t = double(step);
       const T step_size = static_cast<T>(lr_now / (1.0 - std::pow(double(b1), t)));
       const T inv_sqrt_bc2 = static_cast<T>(1.0 / std::sqrt(1.0 - std::pow(double(b2), t)));
-      for_blocks(n_, [=, this](std::size_t first, std::size_t last) {
+      for_blocks(n_, [=](std::size_t first, std::size_t last) {
         if constexpr (std::is_same_v<T, float>) {
-          const Adam rule{static_cast<float>(clip), config_.weight_decay, b1, b2, eps, step_size, inv_sqrt_bc2};
+          const Adam rule{clip, decay, b1, b2, eps, step_size, inv_sqrt_bc2};
           apply_float(rule, first, last, params, grads, m, v);
         } else {
           for (std::size_t i = first; i < last; ++i) {

@@ -91,8 +91,10 @@ double reference_row(const LikelihoodSpec& spec, const T* out, const T* x, const
 // tunes for 256-bit vectors on AVX-512 machines; these loops are compute-bound
 // and run 30% faster at 512 bits (dev/README.md). A preference only: other
 // machines keep their widest vectors.
+#if !defined(__clang__)  // GCC only; clang has no such pragma (and prefers 512-bit vectors where it sees fit)
 #pragma GCC push_options
 #pragma GCC target("prefer-vector-width=512")
+#endif
 
 template <bool Grad>
 double bernoulli_row(const float* out, const float* x, float w, float* dout, std::size_t d) {
@@ -165,7 +167,9 @@ double fast_row(const LikelihoodSpec& spec, const float* out, const float* x, fl
   return 0;
 }
 
+#if !defined(__clang__)
 #pragma GCC pop_options
+#endif
 
 // Rows in parallel; each row's sum is one thread's, in a fixed order.
 template <class T, bool Fast>
