@@ -37,6 +37,9 @@ class SingleProcess final : public Communicator {
   void broadcast(void*, std::size_t, int) override {}
 };
 
+/// `ranks`, or where it is null this process alone (a SingleProcess).
+Communicator& ranks_or_alone(Communicator* ranks);
+
 /// The shards [first, last) that rank `rank` of `size` computes: consecutive,
 /// their counts differing by at most one, earlier ranks first.
 std::pair<std::size_t, std::size_t> shards_of_rank(int rank, int size, std::size_t shards);

@@ -16,6 +16,11 @@ void SingleProcess::send_to_next(const void*, std::size_t) {
   throw std::logic_error("SingleProcess: rank 0 of 1 has no next rank");
 }
 
+Communicator& ranks_or_alone(Communicator* ranks) {
+  static SingleProcess alone;  // stateless: one serves every caller and thread
+  return ranks ? *ranks : alone;
+}
+
 std::pair<std::size_t, std::size_t> shards_of_rank(int rank, int size, std::size_t shards) {
   const auto r = static_cast<std::size_t>(rank), p = static_cast<std::size_t>(size);
   return {r * shards / p, (r + 1) * shards / p};

@@ -19,8 +19,7 @@ std::vector<double> latent_activity(const Vae& model, ConstMatrix x, Communicato
   double* mean = sums.data();
   double* sq = sums.data() + nz;
   constexpr std::size_t kChunk = 1000;
-  SingleProcess alone;
-  Communicator& c = ranks ? *ranks : alone;
+  Communicator& c = ranks_or_alone(ranks);
   const std::pair<std::size_t, std::size_t> own = rows_of_rank(c.rank(), c.size(), x.rows, kChunk);
   // This rank's means first, in parallel with the other ranks; then added to
   // the sums passed along the ranks, row after row as one process adds them.
@@ -76,8 +75,7 @@ std::vector<double> sliced_log_likelihoods(const Vae& model, ConstMatrix x, std:
   // row: results depend on (seed, data) only, never on threads or ranks.
   constexpr std::size_t kSlice = 50;
   std::vector<double> ll(x.rows, 0.0);
-  SingleProcess alone;
-  Communicator& c = ranks ? *ranks : alone;
+  Communicator& c = ranks_or_alone(ranks);
   const std::pair<std::size_t, std::size_t> own = rows_of_rank(c.rank(), c.size(), x.rows, kSlice);
   for (std::size_t first = own.first; first < own.second; first += kSlice) {
     const std::size_t rows = std::min(kSlice, x.rows - first);
@@ -86,9 +84,8 @@ std::vector<double> sliced_log_likelihoods(const Vae& model, ConstMatrix x, std:
     std::copy(part.begin(), part.end(), ll.begin() + std::ptrdiff_t(first));
     if (progress) progress(first + rows - own.first, own.second - own.first);
   }
-  // Each rank's rows go into the vector passed along the ranks, which carries
-  // the earlier ranks' rows (zero elsewhere: 0 + v is v); the last rank's,
-  // complete, goes to all.
+  // Each rank writes its rows into the vector passed along the ranks, which
+  // carries the earlier ranks' rows; the last rank's, complete, goes to all.
   std::vector<double> mine(ll.begin() + std::ptrdiff_t(own.first), ll.begin() + std::ptrdiff_t(own.second));
   ordered_sum(c, {}, ll, [&] { std::copy(mine.begin(), mine.end(), ll.begin() + std::ptrdiff_t(own.first)); });
   return ll;

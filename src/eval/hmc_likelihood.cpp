@@ -101,8 +101,7 @@ HmcLikelihood hmc_log_likelihood(const Vae& model, ConstMatrix x, const HmcLikel
   // then they are passed on, in rank order, in one vector: [log p^(x) per
   // row | variance per row | the acceptance sum], each rank writing its rows
   // and adding its acceptances in the order one process adds them.
-  SingleProcess alone;
-  Communicator& c = ranks ? *ranks : alone;
+  Communicator& c = ranks_or_alone(ranks);
   const std::pair<std::size_t, std::size_t> own = rows_of_rank(c.rank(), c.size(), x.rows, kChunk);
   std::vector<double> carried(2 * x.rows + 1, 0.0), acceptances;
   double* log_likelihoods = carried.data();

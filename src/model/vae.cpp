@@ -179,8 +179,7 @@ Bound Vae::evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64
   // row-weighted sums (bound, reconstruction, KL) are added, per decoder and
   // chunk by chunk in row order, to the sums passed along the ranks: on one
   // rank or many, the same additions in the same order.
-  SingleProcess alone;
-  Communicator& c = ranks ? *ranks : alone;
+  Communicator& c = ranks_or_alone(ranks);
   const std::pair<std::size_t, std::size_t> own = shards_of_rank(c.rank(), c.size(), (x.rows + chunk - 1) / chunk);
   std::vector<Bound> chunks;  // decoder-major
   for (std::size_t d = 0; d < decoders; ++d) {

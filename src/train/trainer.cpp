@@ -19,7 +19,6 @@ namespace aevb {
 struct Trainer::State {
   Optimizer<float> optimizer;
   std::unique_ptr<TrainingAlgorithm> algorithm;
-  SingleProcess single_process;  // the communicator when none is given
   std::vector<float> shard_sum;  // the sharded gradient, summed in shard order
 };
 
@@ -52,8 +51,8 @@ Trainer::Trainer(Vae& model, const TrainConfig& config, Communicator* communicat
                          : "train: " + config_.algorithm + " trains a weight posterior q(theta), which the model "
                            "lacks (--full-vb declares both)");
   state_ = std::make_unique<State>(State{Optimizer<float>(config_.optimizer, model_.parameters().size()),
-                                         algorithm.make(config_, model_.engine()), {}, {}});
-  if (communicator_ == nullptr) communicator_ = &state_->single_process;
+                                         algorithm.make(config_, model_.engine()), {}});
+  communicator_ = &ranks_or_alone(communicator_);
   const std::size_t ranks = static_cast<std::size_t>(communicator_->size());
   if (config_.shards == 0 || config_.shards > config_.batch)
     throw InputError("train: shards " + std::to_string(config_.shards) + ": expected 1 to the batch size " +
