@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target (or those named) for FUZZ_SECONDS seconds each, from
+# Runs every fuzz target (or those named) for FUZZ_SECONDS seconds each (or
+# until FUZZ_RUNS executions, if set and reached first), from
 # its committed seeds (fuzz/seeds/<target>) plus the corpus grown by earlier
 # runs (<build>/fuzz-corpus/<target>). Exits non-zero when any target finds a
 # crash, a sanitizer report, a leak, an input slower than 10 s or an
@@ -10,6 +11,8 @@ build=${1:?usage: fuzz/run.sh BUILD_DIR [target...]}
 shift
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
+runs_limit=()
+[[ -n ${FUZZ_RUNS:-} ]] && runs_limit=(-runs="$FUZZ_RUNS")
 memory=${FUZZ_MEMORY_MB:-2048}
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
@@ -27,7 +30,7 @@ for t in "${targets[@]}"; do
   log="$build/fuzz-logs/$t.log"
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-    "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb="$memory" -malloc_limit_mb="$memory" \
+    "$bin" -max_total_time="$seconds" "${runs_limit[@]}" -timeout=10 -rss_limit_mb="$memory" -malloc_limit_mb="$memory" \
       -max_len=16384 -dict="fuzz/dict/${dict[$t]}.dict" -print_final_stats=1 \
       -artifact_prefix="$build/fuzz-findings/$t-" "$corpus" "fuzz/seeds/$t" >"$log" 2>&1
   rc=$?
