@@ -45,27 +45,10 @@ void gemm_bf16(Trans, Trans, std::size_t, std::size_t, std::size_t, float, const
 #include <cstdint>
 #include <vector>
 
-// Clang has no `#pragma GCC target`; its attribute pragma does the same for
-// every function up to the matching pop before the final #endif.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16"))), \
-                             apply_to = function)
-#else
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")
-// GCC 12's AVX-512 shuffle intrinsics trip a false -Wmaybe-uninitialized
-// (their _mm512_undefined operand), as in optim/optimizer.cpp.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
+// CPU detection first, outside the AVX-512 region below: it runs on every
+// machine, and code compiled for AVX-512 may use its instructions anywhere.
 namespace aevb::backend {
 namespace {
-
-constexpr std::size_t kTileRows = 16;  // rows of every tile
-constexpr std::size_t kTileK = 32;     // k per A row, per B tile
-constexpr std::size_t kPairs = 16;     // 32-bit pairs per tile row
-constexpr std::size_t kTileWords = kTileRows * kPairs;
-// Below this many FLOPs a product runs on the calling thread alone.
-constexpr double kParallelFlops = 2e6;
 
 // Linux hands out AMX's tile data state only to processes that ask.
 constexpr long kArchReqXcompPerm = 0x1023;
@@ -87,6 +70,46 @@ bool cpu_has_avx512_bf16() {
   return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512vl");
 }
+
+}  // namespace
+
+std::span<const Bf16Kernel> bf16_kernels_available() {
+  static const std::vector<Bf16Kernel> kernels = [] {
+    std::vector<Bf16Kernel> k;
+    if (cpu_has_amx_bf16() && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0)
+      k.push_back(Bf16Kernel::amx);
+    if (cpu_has_avx512_bf16()) k.push_back(Bf16Kernel::avx512);
+    return k;
+  }();
+  return kernels;
+}
+
+}  // namespace aevb::backend
+
+// The kernels: every function from here to the matching pop (below) is
+// compiled for AVX-512 and AMX, and runs only where bf16_kernels_available()
+// found them. Clang has no `#pragma GCC target`; its attribute pragma does
+// the same.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16"))), \
+                             apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")
+// GCC 12's AVX-512 shuffle intrinsics trip a false -Wmaybe-uninitialized
+// (their _mm512_undefined operand), as in optim/optimizer.cpp.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace aevb::backend {
+namespace {
+
+constexpr std::size_t kTileRows = 16;  // rows of every tile
+constexpr std::size_t kTileK = 32;     // k per A row, per B tile
+constexpr std::size_t kPairs = 16;     // 32-bit pairs per tile row
+constexpr std::size_t kTileWords = kTileRows * kPairs;
+// Below this many FLOPs a product runs on the calling thread alone.
+constexpr double kParallelFlops = 2e6;
 
 // ldtilecfg's 64-byte operand: palette 1, every tile 16 rows of 64 bytes.
 struct alignas(64) TileConfig {
@@ -336,23 +359,9 @@ void multiply_block(Bf16Kernel kernel, const Packed& a, const Packed& b, std::si
   }
 }
 
-}  // namespace
-
-std::span<const Bf16Kernel> bf16_kernels_available() {
-  static const std::vector<Bf16Kernel> kernels = [] {
-    std::vector<Bf16Kernel> k;
-    if (cpu_has_amx_bf16() && syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0)
-      k.push_back(Bf16Kernel::amx);
-    if (cpu_has_avx512_bf16()) k.push_back(Bf16Kernel::avx512);
-    return k;
-  }();
-  return kernels;
-}
-
-void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-               std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
-  if (m == 0 || n == 0) return;
-  const Bf16Kernel kernel = bf16_kernel();
+void gemm_bf16_on(Bf16Kernel kernel, Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
+                  const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
+                  std::size_t ldc) {
   // The caller's scratch, which the pool's threads fill and read: named
   // through a reference, since a lambda naming a thread_local reaches the
   // running thread's own instance.
@@ -402,11 +411,22 @@ void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, 
       parallel);
 }
 
+}  // namespace
 }  // namespace aevb::backend
 
 #if defined(__clang__)
 #pragma clang attribute pop
+#else
+#pragma GCC pop_options
 #endif
+
+namespace aevb::backend {
+void gemm_bf16(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+               std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+  if (m == 0 || n == 0) return;
+  gemm_bf16_on(bf16_kernel(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+}  // namespace aevb::backend
 #endif  // __x86_64__
 
 namespace aevb::backend {
