@@ -17,6 +17,7 @@
 #include "train/algorithm.hpp"
 #include "train/epoch_metrics.hpp"
 #include "train/epoch_runner.hpp"
+#include "train/initial_model.hpp"
 #include "train/run_settings.hpp"
 #include "train/step_size_search.hpp"
 
@@ -36,7 +37,7 @@ struct TrainFlags {
   std::vector<std::size_t> hidden, top_hidden, classifier_hidden;
   std::size_t latent = 0, top_latent = 0, clusters = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
   std::size_t shards = 0;
-  std::string activation, likelihood, init, estimator, optimizer, weight_decay, matmul_precision;
+  std::string activation, likelihood, init, output_bias, estimator, optimizer, weight_decay, matmul_precision;
   float variance = 0, beta = 0, momentum = 0, clip_norm = 0, warmup = 0;
   std::string lr;  // a number, or "auto" (train/step_size_search.hpp)
   std::string lr_schedule;
@@ -100,6 +101,7 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--likelihood")) s.model.likelihood = parse_likelihood(f.likelihood);
   if (f.given("--variance")) s.model.fixed_variance = f.variance;
   if (f.given("--init")) s.model.init = parse_init(f.init);
+  if (f.given("--output-bias")) s.output_bias = parse_output_bias(f.output_bias);
   if (f.given("--estimator")) s.train.objective.estimator = parse_estimator(f.estimator);
   if (f.given("--samples")) s.train.objective.samples = f.samples;
   if (f.given("--beta")) s.train.objective.beta = f.beta;
@@ -261,7 +263,7 @@ void run_training(TrainFlags& f) {
 
   if (!resuming && f.lr == "auto") choose_step_size_for(s, data.train, paths);
   World& world = World::get();
-  Vae model(s.model, s.train.seed);
+  Vae model = initial_model(s, data.train);  // a resumed run's parameters replace it below
   Trainer trainer(model, s.train, &world.communicator());
   std::vector<nlohmann::json> metrics;
   std::uint64_t first_epoch = 0, samples_seen = 0;
@@ -411,6 +413,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--likelihood", f.likelihood, "bernoulli, gaussian (learned variance) or gaussian-fixed");
   cmd->add_option("--variance", f.variance, "the fixed variance c of gaussian-fixed");
   cmd->add_option("--init", f.init, "paper (N(0, 0.01^2)), glorot or he");
+  cmd->add_option("--output-bias", f.output_bias,
+                  "where the decoder's output bias starts: zero, or data-mean (the decoder's mean at the "
+                  "training data's mean; the iwae presets' default)");
   cmd->add_option("--estimator", f.estimator, "A (eq. 6), B (eq. 7) or iw (importance-weighted bound)");
   cmd->add_option("--samples", f.samples, "samples per datapoint: L for A/B, k for iw");
   cmd->add_option("--beta", f.beta, "KL weight (1: the true bound)");

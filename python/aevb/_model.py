@@ -25,7 +25,8 @@ def _config_value(key, value):
 
 
 def _fit_settings(epochs, batch, optimizer, lr, lr_schedule, lr_warmup, adam_eps, adam_betas, momentum, clip_norm,
-                  weight_decay, estimator, samples, beta, algorithm, binarize, kl_warmup, matmul_precision, seed):
+                  weight_decay, estimator, samples, beta, algorithm, binarize, kl_warmup, matmul_precision, output_bias,
+                  seed):
     """fit's keywords as a config document's train and run sections (None: the preset's or aevb's default)."""
     train, optimizer_section, objective, run = {"seed": seed}, {}, {}, {}
     for section, key, value in [
@@ -36,7 +37,7 @@ def _fit_settings(epochs, batch, optimizer, lr, lr_schedule, lr_warmup, adam_eps
         (optimizer_section, "clip_norm", clip_norm), (objective, "estimator", estimator),
         (objective, "samples", samples), (objective, "beta", beta), (train, "algorithm", algorithm),
         (run, "binarize", binarize), (run, "kl_warmup_epochs", kl_warmup),
-        (train, "matmul_precision", matmul_precision)]:
+        (train, "matmul_precision", matmul_precision), (run, "output_bias", output_bias)]:
         if value is not None:
             section[key] = value
     if adam_betas is not None:
@@ -159,8 +160,8 @@ class VAE:
 
     def fit(self, x, *, epochs=None, batch=None, optimizer=None, lr=None, lr_schedule=None, lr_warmup=None,
             adam_eps=None, adam_betas=None, momentum=None, clip_norm=None, weight_decay=None, estimator=None,
-            samples=None, beta=None, algorithm=None, binarize=None, kl_warmup=None, matmul_precision=None, seed=None,
-            validation=None, callback=None, progress=None):
+            samples=None, beta=None, algorithm=None, binarize=None, kl_warmup=None, matmul_precision=None,
+            output_bias=None, seed=None, validation=None, callback=None, progress=None):
         """Trains on the rows of x (aevb train's loop: shuffled minibatches, one step each).
 
         x: [n, d] rows or images [n, h, w] / [n, c, h, w]; float32 (in [0, 1]
@@ -176,7 +177,10 @@ class VAE:
         1/N), estimator ("A", "B", "iw"), samples, beta, algorithm ("aevb",
         "wake-sleep", "rws", "full-vb", "mcem"), binarize
         ("none", "dynamic", "fixed"), kl_warmup (epochs), matmul_precision
-        ("float32", "bfloat16"), seed (default: the model's).
+        ("float32", "bfloat16"), output_bias ("zero", or "data-mean": the
+        decoder's output bias starts where its mean is x's mean, on the first
+        fit of an untrained model; the iwae presets' default), seed (default:
+        the model's).
 
         validation: rows evaluated after each epoch (binarized once, as
         training binarizes). callback(metrics) is called after each epoch with
@@ -192,7 +196,7 @@ class VAE:
         rows, (height, width, channels) = training_rows(x)
         settings = _fit_settings(epochs, batch, optimizer, lr, lr_schedule, lr_warmup, adam_eps, adam_betas,
                                  momentum, clip_norm, weight_decay, estimator,
-                                 samples, beta, algorithm, binarize, kl_warmup, matmul_precision,
+                                 samples, beta, algorithm, binarize, kl_warmup, matmul_precision, output_bias,
                                  self._seed if seed is None else int(seed))
         self._size_for(rows, height, width, channels, algorithm)
         held_out = None if validation is None else training_rows(validation, "validation")[0]
@@ -201,7 +205,8 @@ class VAE:
         same = self._training_key is not None and key[0] == self._training_key[0] and all(
             a is b for a, b in zip(key[1:], self._training_key[1:]))
         if self._training is None or not same:
-            self._training = _aevb.Training(self._native, json.dumps(self._document(settings)), rows, held_out)
+            self._training = _aevb.Training(self._native, json.dumps(self._document(settings)), rows, held_out,
+                                            not self._trained)
             self._training_key = key
         training = self._training
         bar = ProgressBar(progress, training.epochs)

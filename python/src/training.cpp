@@ -10,6 +10,7 @@
 #include "train/algorithm.hpp"
 #include "train/epoch_metrics.hpp"
 #include "train/epoch_runner.hpp"
+#include "train/initial_model.hpp"
 #include "train/run_settings.hpp"
 
 #include <aevb/vae.hpp>
@@ -72,7 +73,9 @@ void check_values(DataRows& rows, const ModelConfig& c, const char* what) {
 
 class Training {
  public:
-  Training(Vae& model, const std::string& document_json, py::array x, const py::object& validation)
+  // untrained: the model has not been fitted yet, so the run's output bias
+  // from the data (RunSettings::output_bias) applies.
+  Training(Vae& model, const std::string& document_json, py::array x, const py::object& validation, bool untrained)
       : model_(model), data_(std::move(x)), rows_(rows_in(data_, "x")) {
     DataRows held_out;
     if (!validation.is_none()) {
@@ -97,6 +100,7 @@ class Training {
         check_values(held_out, settings_.model, "validation");
         validation_x_ = evaluation_rows(held_out, settings_.binarize, settings_.train.seed);
       }
+      if (untrained && settings_.output_bias == OutputBias::data_mean) start_output_bias_at_data_mean(model_, rows_);
       trainer_.emplace(model_, settings_.train);
       runner_.emplace(*trainer_, rows_, settings_.binarize, settings_.train.seed);
     });
@@ -165,8 +169,9 @@ void bind_training(py::module_& m) {
     return d;
   });
   py::class_<Training>(m, "Training")
-      .def(py::init<Vae&, const std::string&, py::array, const py::object&>(), py::arg("model"),
-           py::arg("document_json"), py::arg("x"), py::arg("validation"), py::keep_alive<1, 2>())
+      .def(py::init<Vae&, const std::string&, py::array, const py::object&, bool>(), py::arg("model"),
+           py::arg("document_json"), py::arg("x"), py::arg("validation"), py::arg("untrained"),
+           py::keep_alive<1, 2>())
       .def_property_readonly("epochs", &Training::epochs)
       .def_property_readonly("binarize", &Training::binarize)
       .def_property_readonly("batches_per_epoch", &Training::batches_per_epoch)

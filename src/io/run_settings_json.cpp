@@ -22,7 +22,8 @@ json to_json(const RunSettings& s) {
                 {"validation", s.validation},
                 {"test_eval_limit", s.test_eval_limit},
                 {"kl_warmup_epochs", s.kl_warmup_epochs},
-                {"prior_weight_decay", s.prior_weight_decay}}}};
+                {"prior_weight_decay", s.prior_weight_decay},
+                {"output_bias", std::string(to_string(s.output_bias))}}}};
 }
 
 void apply_run_config(const json& document, RunSettings& s, std::string_view where) {
@@ -35,7 +36,7 @@ void apply_run_config(const json& document, RunSettings& s, std::string_view whe
   if (const json* run = top.get("run")) {
     json_io::ObjectReader r(*run, where, "run",
                             {"data", "limit", "scaling", "color", "binarize", "epochs", "validation", "test_eval_limit",
-                             "kl_warmup_epochs", "prior_weight_decay"});
+                             "kl_warmup_epochs", "prior_weight_decay", "output_bias"});
     r.read("data", s.data);
     r.read("limit", s.limit);
     r.read_enum("scaling", s.scaling, &parse_scaling);
@@ -46,6 +47,7 @@ void apply_run_config(const json& document, RunSettings& s, std::string_view whe
     r.read("test_eval_limit", s.test_eval_limit);
     r.read("kl_warmup_epochs", s.kl_warmup_epochs);
     r.read("prior_weight_decay", s.prior_weight_decay);
+    r.read_enum("output_bias", s.output_bias, &parse_output_bias);
   }
 }
 

@@ -109,20 +109,6 @@ std::vector<LayerSpec> mirror(const ModelConfig& config) {
   return dec;
 }
 
-// The likelihood's names for the output layer (docs/model-format.md).
-struct OutputHeads {
-  const char* first;
-  const char* second;  // null: one head
-};
-OutputHeads output_heads(Likelihood likelihood) {
-  switch (likelihood) {
-    case Likelihood::bernoulli: return {"decoder.logits", nullptr};
-    case Likelihood::gaussian: return {"decoder.mean", "decoder.logvar"};
-    case Likelihood::gaussian_fixed: return {"decoder.mean", nullptr};
-  }
-  throw std::logic_error("unknown likelihood");
-}
-
 template <class T>
 std::unique_ptr<Layer<T>> make_layer(ParamLayout& layout, const std::string& name, Shape in, Shape out,
                                      const LayerSpec& spec, Act act, float slope) {
@@ -150,6 +136,15 @@ std::unique_ptr<Layer<T>> make_output_layer(ParamLayout& layout, const ModelConf
 }
 
 }  // namespace
+
+OutputHeads output_heads(Likelihood likelihood) {
+  switch (likelihood) {
+    case Likelihood::bernoulli: return {"decoder.logits", nullptr};
+    case Likelihood::gaussian: return {"decoder.mean", "decoder.logvar"};
+    case Likelihood::gaussian_fixed: return {"decoder.mean", nullptr};
+  }
+  throw std::logic_error("unknown likelihood");
+}
 
 Shape data_shape(const ModelConfig& c) {
   if (c.image_height > 0 && c.image_width > 0) return Shape{c.image_channels, c.image_height, c.image_width};

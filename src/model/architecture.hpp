@@ -12,6 +12,14 @@
 
 namespace aevb {
 
+/// The likelihood's names for the decoder's output layer (docs/model-format.md):
+/// the mean's head (Bernoulli's logits) first.
+struct OutputHeads {
+  const char* first;
+  const char* second;  // null: one head
+};
+OutputHeads output_heads(Likelihood likelihood);
+
 /// The data's shape: [C, H, W] for images, [D] otherwise.
 Shape data_shape(const ModelConfig& config);
 /// The encoder's body (the family adds its head): as declared, or a dense

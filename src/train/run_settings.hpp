@@ -10,6 +10,12 @@
 
 namespace aevb {
 
+/// Where the decoder's output bias starts: at the init's zero, or where the
+/// decoder's mean is the training data's mean (train/initial_model.hpp).
+enum class OutputBias { zero, data_mean };
+std::string_view to_string(OutputBias);
+OutputBias parse_output_bias(std::string_view name);  // "zero" | "data-mean"
+
 struct RunSettings {
   ModelConfig model;  // input_dim and the image shape are taken from the data
   TrainConfig train;
@@ -29,6 +35,7 @@ struct RunSettings {
   /// weight_decay = 1/N: the paper's N(0, I) prior on the parameters, written
   /// per datapoint (N = training datapoints, known after loading).
   bool prior_weight_decay = false;
+  OutputBias output_bias = OutputBias::zero;
 };
 
 /// Fills in what depends on the training data: the model's input size and

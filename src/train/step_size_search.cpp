@@ -1,6 +1,7 @@
 #include "train/step_size_search.hpp"
 
 #include "train/epoch_runner.hpp"
+#include "train/initial_model.hpp"
 
 #include <aevb/vae.hpp>
 
@@ -36,7 +37,7 @@ StepSizeChoice choose_step_size(const RunSettings& settings, const DataRows& tra
   for (const float lr : step_size_candidates(settings.train.optimizer.kind)) {
     TrainConfig config = settings.train;
     config.optimizer.lr = lr;
-    Vae model(settings.model, config.seed);
+    Vae model = initial_model(settings, train);
     Trainer trainer(model, config);
     EpochRunner runner(trainer, train, settings.binarize, config.seed);
     // Scored on the second half of the steps, past the first ones where every

@@ -202,3 +202,24 @@ def test_a_cluster_model_clusters_the_digits_above_chance(mnist):
     assert nmi > 0.1, nmi  # 0.22 measured; five times the random assignment's
     with pytest.raises(ValueError, match="has no clusters"):
         aevb.VAE(latent=2, hidden=[8]).cluster(x_test[:3])
+
+
+def test_output_bias_from_the_data_starts_the_decoder_at_the_data_mean(binary_mnist):
+    x, _ = binary_mnist
+    x = x[:200]
+    offsets = {name: offset for name, _, offset in aevb.VAE(latent=2, hidden=[20]).parameter_table()}
+    bias = slice(offsets["decoder.logits.bias"], offsets["decoder.logits.bias"] + 784)
+    # A step size of 1e-20 leaves the parameters where fit started them.
+    started = aevb.VAE(latent=2, hidden=[20], init="glorot")
+    started.fit(x, epochs=1, optimizer="sgd", lr=1e-20, output_bias="data-mean")
+    m = np.clip((x.reshape(len(x), -1) / 255.0).mean(0), 0.001, 0.999)
+    np.testing.assert_allclose(started.parameters[bias], np.log(m / (1 - m)), atol=1e-5)
+    default = aevb.VAE(latent=2, hidden=[20], init="glorot")
+    default.fit(x, epochs=1, optimizer="sgd", lr=1e-20)
+    assert np.abs(default.parameters[bias]).max() < 1e-6
+    # A trained model keeps its parameters: a later fit does not reset the bias.
+    started.parameters[bias] = 0.5
+    started.fit(x, epochs=1, optimizer="sgd", lr=1e-20, output_bias="data-mean")
+    np.testing.assert_allclose(started.parameters[bias], 0.5, atol=1e-6)
+    with pytest.raises(ValueError, match="zero or data-mean"):
+        aevb.VAE(latent=2, hidden=[20]).fit(x, epochs=1, output_bias="mean")

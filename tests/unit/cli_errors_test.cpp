@@ -281,6 +281,8 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
       {"--likelihood unknown", train({"--likelihood", "poisson"}), "likelihood: expected one of", run_dir},
       {"--init unknown", train({"--init", "xavier"}), "init: expected one of paper, glorot, he, found 'xavier'",
        run_dir},
+      {"--output-bias unknown", train({"--output-bias", "mean"}),
+       "output bias: expected zero or data-mean, found 'mean'", run_dir},
       {"--estimator unknown", train({"--estimator", "C"}), "estimator: expected one of A, B, iw, found 'C'", run_dir},
       {"--optimizer unknown", train({"--optimizer", "rmsprop"}),
        "optimizer: expected one of sgd, adagrad, adam, found 'rmsprop'", run_dir},

@@ -95,6 +95,7 @@ TEST_F(CliSettings, IwaePresetsSaveBurdasConfiguration) {
     EXPECT_EQ(ck.train.objective.estimator, Estimator::B);
     EXPECT_EQ(ck.step, 10u) << "200 training datapoints (none held out) in minibatches of 20";
     EXPECT_EQ(ck.loop.extra["settings"]["run"]["binarize"], "dynamic");
+    EXPECT_EQ(ck.loop.extra["settings"]["run"]["output_bias"], "data-mean") << "as the authors' code starts";
     // The preset's own length is the schedule's, 3280 epochs (--epochs 1 replaced it here).
     EXPECT_EQ(preset_settings(preset).epochs, kBurdaEpochs);
   }
