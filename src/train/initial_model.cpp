@@ -41,7 +41,7 @@ void start_output_bias_at_data_mean(Vae& model, const DataRows& train) {
   float* b = model.parameters().data() + bias->offset;
   for (std::size_t j = 0; j < means.size(); ++j) {
     // Clipped as Burda et al.'s code clips it: a pixel that is 0 in every
-    // training image would otherwise start at logit 0 = -inf.
+    // training image would otherwise start at logit(0) = -inf.
     const double m = std::clamp(means[j], 0.001, 0.999);
     b[j] = static_cast<float>(sigmoid ? std::log(m / (1.0 - m)) : means[j]);
   }
