@@ -217,9 +217,10 @@ def test_output_bias_from_the_data_starts_the_decoder_at_the_data_mean(binary_mn
     default = aevb.VAE(latent=2, hidden=[20], init="glorot")
     default.fit(x, epochs=1, optimizer="sgd", lr=1e-20)
     assert np.abs(default.parameters[bias]).max() < 1e-6
-    # A trained model keeps its parameters: a later fit does not reset the bias.
+    # A trained model keeps its parameters: a later fit (other settings, so a new
+    # native Training, not the continued one) does not reset the bias.
     started.parameters[bias] = 0.5
-    started.fit(x, epochs=1, optimizer="sgd", lr=1e-20, output_bias="data-mean")
+    started.fit(x, epochs=1, optimizer="sgd", lr=2e-20, output_bias="data-mean")
     np.testing.assert_allclose(started.parameters[bias], 0.5, atol=1e-6)
     with pytest.raises(ValueError, match="zero or data-mean"):
         aevb.VAE(latent=2, hidden=[20]).fit(x, epochs=1, output_bias="mean")
