@@ -7,6 +7,7 @@
 #include "progress.hpp"
 #include "world.hpp"
 
+#include "eval/codebook_metrics.hpp"
 #include "eval/evaluation.hpp"
 #include "eval/hmc_likelihood.hpp"
 #include "eval/latent_regularity.hpp"
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 namespace aevb::cli {
 namespace {
@@ -85,8 +87,9 @@ void run_eval(const EvalFlags& f) {
   EvalOptions options;
   options.objective = {parse_estimator(f.estimator), f.samples, 1.0f};
   validate(options.objective);
-  // A family without a prior (the autoencoder) has no log p(x) to estimate.
-  const std::size_t iw = model.has_prior() && has_encoder ? f.iw : 0;
+  // A family without a prior (the autoencoder) has no log p(x) to estimate;
+  // one whose z is a function of x (the vq family's codes) has L_k = the bound for every k.
+  const std::size_t iw = model.has_prior() && has_encoder && model.engine().noise_dim() > 0 ? f.iw : 0;
   options.iw_samples = iw;
   options.seed = f.seed;
   options.weight_samples = f.weight_samples;
@@ -117,6 +120,8 @@ void run_eval(const EvalFlags& f) {
                              &ranks);
     if (!f.json) hmc_progress.finish();
   }
+  std::optional<CodebookEvaluation> codebook;
+  if (model.code_grid().codes > 0) codebook = evaluate_codebook(model, {x.data(), data.count, data.dim});
   LatentRegularity regularity;
   if (f.regularity) {
     RegularityOptions o = f.regularity_options;
@@ -160,6 +165,10 @@ void run_eval(const EvalFlags& f) {
                 {"ari", c.scores.ari},
                 {"clusters", model.clusters()},
                 {"confusion", confusion}});
+  }
+  if (codebook) {
+    add_codebook_json(out, *codebook, "", true);
+    out["codes"] = model.code_grid().codes;
   }
   if (iw > 0) {
     out["log_likelihood"] = r.log_likelihood;
@@ -217,6 +226,20 @@ void run_eval(const EvalFlags& f) {
     std::printf("  clusters (%zu) against the labels: accuracy %.4f (Hungarian, one-to-one), %.4f (majority, "
                 "many-to-one), NMI %.4f, ARI %.4f\n",
                 model.clusters(), c.accuracy, c.accuracy_majority, c.nmi, c.ari);
+  }
+  if (codebook) {
+    const CodebookEvaluation& c = *codebook;
+    std::printf("  reconstruction MSE   %.6f per value (%.4f of the data's variance %.5f)\n", c.mse, c.mse_normalized,
+                c.data_variance);
+    std::printf("  codebook term %.4f, commitment term %.4f (beta x the same squared distance), per datapoint\n",
+                c.codebook_loss, c.commitment_loss);
+    std::printf("  codes used %zu of %zu, perplexity %.2f (over all %zu datapoints x %zu positions)\n", c.codes_used,
+                c.usage.size(), c.perplexity, c.count, c.positions);
+    std::printf("  bits per dimension   %.4f with the uniform prior", c.bits_per_dim);
+    if (c.bits_per_dim_prior)
+      std::printf(", %.4f with the code prior (%.4f nats per position)", *c.bits_per_dim_prior,
+                  *c.prior_nats_per_position);
+    std::printf("\n");
   }
   if (f.regularity) {
     std::printf("  regularity: KL(codes' Gaussian || N(0, I))   %10.3f nats\n", regularity.code_kl_to_prior);

@@ -8,6 +8,7 @@
 #include "stop_signal.hpp"
 #include "world.hpp"
 
+#include "eval/codebook_metrics.hpp"
 #include "io/atomic_file.hpp"
 #include "io/checkpoint.hpp"
 #include "io/config_json.hpp"
@@ -36,7 +37,10 @@ struct TrainFlags {
   std::string family, algorithm, rws_q, encoder, decoder;
   std::vector<std::size_t> hidden, top_hidden, classifier_hidden;
   std::size_t latent = 0, top_latent = 0, clusters = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
-  std::size_t shards = 0;
+  std::size_t shards = 0, codes = 0, code_dim = 0;
+  float commitment = 0, codebook_decay = 0;
+  std::string codebook;
+  bool no_code_restarts = false;
   std::string activation, likelihood, init, output_bias, estimator, optimizer, weight_decay, matmul_precision;
   float variance = 0, beta = 0, momentum = 0, clip_norm = 0, warmup = 0;
   std::string lr;  // a number, or "auto" (train/step_size_search.hpp)
@@ -97,6 +101,12 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--top-hidden")) s.model.top_hidden = f.top_hidden;
   if (f.given("--clusters")) s.model.clusters = f.clusters;
   if (f.given("--classifier-hidden")) s.model.classifier_hidden = f.classifier_hidden;
+  if (f.given("--codes")) s.model.codebook.codes = f.codes;
+  if (f.given("--code-dim")) s.model.codebook.dim = f.code_dim;
+  if (f.given("--commitment")) s.model.codebook.commitment = f.commitment;
+  if (f.given("--codebook")) s.model.codebook.update = parse_codebook_update(f.codebook);
+  if (f.given("--codebook-decay")) s.model.codebook.decay = f.codebook_decay;
+  if (f.given("--no-code-restarts")) s.model.codebook.restarts = false;
   if (f.given("--activation")) s.model.activation = parse_activation(f.activation);
   if (f.given("--likelihood")) s.model.likelihood = parse_likelihood(f.likelihood);
   if (f.given("--variance")) s.model.fixed_variance = f.variance;
@@ -194,6 +204,24 @@ RunData load_run_data(const RunSettings& s) {
 std::optional<Bound> evaluate_on(const Vae& model, const std::vector<float>& x, const RunSettings& s) {
   return evaluate_held_out(model, {x.data(), x.size() / s.model.input_dim, s.model.input_dim}, s.train.objective,
                            s.train.seed, &World::get().communicator());
+}
+
+// A codebook's measures on the held-out set after an epoch (the test images
+// evaluated, else the validation set), as metrics.jsonl's test_* or
+// validation_* keys; the line the epoch's log prints, or "" for a model
+// without a codebook or nothing held out.
+std::string add_codebook_metrics(nlohmann::json& metrics, const Vae& model, const RunData& data,
+                                 const RunSettings& s) {
+  if (model.code_grid().codes == 0) return "";
+  const bool test = !data.test_x.empty();
+  const std::vector<float>& x = test ? data.test_x : data.validation_x;
+  if (x.empty()) return "";
+  const CodebookEvaluation c = evaluate_codebook(model, {x.data(), x.size() / s.model.input_dim, s.model.input_dim});
+  add_codebook_json(metrics, c, test ? "test_" : "validation_");
+  char line[200];
+  std::snprintf(line, sizeof line, "%s: MSE %.5f (%.4f of the variance), codes used %zu of %zu, perplexity %.1f",
+                test ? "test" : "validation", c.mse, c.mse_normalized, c.codes_used, c.usage.size(), c.perplexity);
+  return line;
 }
 
 // A float step size as the decimal it was written as (0.01, not 0.0099999998).
@@ -341,6 +369,7 @@ void run_training(TrainFlags& f) {
     const auto validation = evaluate_on(model, data.validation_x, s);
     const auto test = evaluate_on(model, data.test_x, s);
     metrics.push_back(epoch_metrics(epoch + 1, trainer, samples_seen, r, validation, test));
+    const std::string codebook_line = add_codebook_metrics(metrics.back(), model, data, s);
     if (writes) save_run_state(paths, model, trainer, s, metrics, epoch + 1, data.train.source);
     last_checkpoint = Clock::now();
     const double samples_per_second = double(r.position.samples) / r.position.seconds;
@@ -353,6 +382,7 @@ void run_training(TrainFlags& f) {
                   static_cast<unsigned long long>(epoch + 1), r.train.bound, r.train.reconstruction, r.train.kl,
                   validation ? (", validation " + std::to_string(validation->bound)).c_str() : "",
                   test ? (", test " + std::to_string(test->bound)).c_str() : "", samples_per_second);
+    if (!codebook_line.empty()) std::printf("  %s\n", codebook_line.c_str());
     std::fflush(stdout);
     if (agree_on_stop() && epoch + 1 < s.epochs) throw stopped(epoch + 1, 0);  // between epochs
   }
@@ -374,7 +404,7 @@ void add_train_command(CLI::App& app) {
                   "paper-mnist or paper-frey (the paper's setups, sec. 5), conv-mnist (a small conv VAE), "
                   "iwae-mnist-1layer (Burda et al.'s 784-200-200-50 VAE and schedule), iwae-mnist-2layer (their "
                   "2-stochastic-layer model, same training), cluster-mnist and cluster-fashion-mnist (the "
-                  "clustering VAE, 10 clusters)");
+                  "clustering VAE, 10 clusters), vq-mnist and vq-fashion-mnist (VQ-VAE, 7x7 codes)");
   cmd->add_option("--config", f.config_file, "settings file (.json or .toml): sections model, train, run");
   cmd->add_option("--data", f.data, "mnist, fashion-mnist, frey, or a file/folder (IDX, NPY, CSV, PNGs)");
   cmd->add_option("--limit", f.limit, "use only the first N training datapoints");
@@ -387,7 +417,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--test-eval", f.test_eval, "test images evaluated after each epoch (0: none)");
   cmd->add_option("--family", f.family,
                   "vae (the paper's), vae-2layer (a second stochastic layer z2 above z, Burda et al.), cluster (K "
-                  "clusters y beside z: the clustering VAE) or autoencoder (a point z, no KL)");
+                  "clusters y beside z: the clustering VAE), vq (VQ-VAE: a grid of codes from a learned codebook) "
+                  "or autoencoder (a point z, no KL)");
   cmd->add_option("--algorithm", f.algorithm,
                   "aevb (Algorithm 1), wake-sleep (the paper's baseline), rws (reweighted wake-sleep, K = --samples), "
                   "full-vb (App. F, with --full-vb) or mcem (Monte Carlo EM, App. E: no encoder, whole-set batches)");
@@ -409,6 +440,16 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--classifier-hidden", f.classifier_hidden,
                   "cluster: hidden widths of the classifier q(y|z) from z to the K logits: 256 (none: linear)")
       ->delimiter(',');
+  cmd->add_option("--codes", f.codes, "vq: the codebook's K codes (at least 1)");
+  cmd->add_option("--code-dim", f.code_dim,
+                  "vq: values per code D; the encoder's grid has latent / D positions (--latent = D x positions)");
+  cmd->add_option("--commitment", f.commitment, "vq: beta of the commitment term beta ||z_e - sg[e]||^2 (0.25)");
+  cmd->add_option("--codebook", f.codebook,
+                  "vq: how the codebook learns: ema (moving averages, decay --codebook-decay; default) or gradient");
+  cmd->add_option("--codebook-decay", f.codebook_decay, "vq: the moving averages' decay gamma (0.99)");
+  cmd->add_flag("--no-code-restarts", f.no_code_restarts,
+                "vq: keep dead codes (by default a code used less than once per minibatch, on average, moves to "
+                "an encoder output of the minibatch)");
   cmd->add_option("--activation", f.activation, "tanh, relu, leaky-relu, softplus or sigmoid");
   cmd->add_option("--likelihood", f.likelihood, "bernoulli, gaussian (learned variance) or gaussian-fixed");
   cmd->add_option("--variance", f.variance, "the fixed variance c of gaussian-fixed");

@@ -27,6 +27,27 @@ enum class OptimizerKind { sgd, adagrad, adam };
 /// set_float32_matmul_precision("medium")). TrainConfig sets it for training
 /// steps, EvalOptions (src/eval/evaluation.hpp) for evaluation.
 enum class MatmulPrecision { float32, bfloat16 };
+/// How the vq family learns its codebook: by exponential moving averages of
+/// the encoder outputs assigned to each code (van den Oord et al. 2017, App.
+/// A.1), or by the gradient of its codebook term ||sg[z_e] - e||^2.
+enum class CodebookUpdate { ema, gradient };
+
+/// The vq family's discrete latent (VQ-VAE, van den Oord et al. 2017): K code
+/// vectors of D values; the encoder's output is a grid of latent / D
+/// positions, each replaced by its nearest code. codes = 0 for the other families.
+struct CodebookConfig {
+  std::size_t codes = 0;       // K
+  std::size_t dim = 0;         // D
+  float commitment = 0.25f;    // beta of the commitment term beta ||z_e - sg[e]||^2
+  CodebookUpdate update = CodebookUpdate::ema;
+  float decay = 0.99f;         // the moving averages' gamma (update = ema)
+  /// A code whose moving average of assignments per minibatch falls below 1
+  /// is moved to an encoder output of the current minibatch (Dhariwal et al.
+  /// 2020, Jukebox), so that no code stays dead.
+  bool restarts = true;
+
+  bool operator==(const CodebookConfig&) const = default;
+};
 
 /// One declared layer of an encoder or decoder (docs/architectures.md), as
 /// written on the command line: dense:OUT, conv:OUT:KERNEL:STRIDE:PADDING,
@@ -66,6 +87,10 @@ struct ModelConfig {
   /// to a softmax over the K clusters.
   std::size_t clusters = 0;
   std::vector<std::size_t> classifier_hidden;
+  /// The vq family's codebook (codes = 0 for the others); `latent` is then
+  /// the quantized grid's size, dim x positions, channel-major as the
+  /// encoder's head writes it (docs/vq-vae.md).
+  CodebookConfig codebook;
   Activation activation = Activation::tanh;
   float leaky_slope = 0.01f;                // for leaky_relu
   Likelihood likelihood = Likelihood::bernoulli;
@@ -172,6 +197,7 @@ std::string_view to_string(Estimator);
 std::string_view to_string(Init);
 std::string_view to_string(OptimizerKind);
 std::string_view to_string(MatmulPrecision);
+std::string_view to_string(CodebookUpdate);
 /// "conv:32:4:2:1,conv:64:4:2:1,dense:256": the declaration syntax above.
 std::string to_string(const std::vector<LayerSpec>& layers);
 std::string to_string(const LayerSpec& layer);
@@ -184,6 +210,7 @@ Estimator parse_estimator(std::string_view name);
 Init parse_init(std::string_view name);
 OptimizerKind parse_optimizer(std::string_view name);
 MatmulPrecision parse_matmul_precision(std::string_view name);
+CodebookUpdate parse_codebook_update(std::string_view name);
 
 /// Throws InputError on an inconsistent config (zero sizes, beta with iw...).
 void validate(const ModelConfig&);

@@ -24,6 +24,13 @@ struct ParameterInfo {
   std::size_t size() const;
 };
 
+/// A discrete latent's shape (the vq family's): K codes of D values at
+/// `positions` places, height x width when the encoder's output is an image
+/// (0 otherwise). codes == 0: the family has none.
+struct CodeGrid {
+  std::size_t codes = 0, dim = 0, positions = 0, height = 0, width = 0;
+};
+
 /// Sets the threads of aevb's one pool, which runs its kernels and its
 /// single-threaded BLAS calls (0: the processors this process may use).
 void set_threads(int threads);
@@ -68,6 +75,15 @@ class Vae {
   /// its own noise stream, so more rows extend the same sequence. InputError
   /// for a family without clusters or a cluster >= clusters().
   void sample_cluster(std::size_t cluster, std::uint64_t seed, Matrix out) const;
+  /// A discrete latent's grid (the vq family's); codes == 0 for the other families.
+  CodeGrid code_grid() const;
+  /// Each row's nearest codes, [x.rows, positions] in codes, and unless
+  /// squared_error is empty its sum over positions of ||z_e - e||^2.
+  /// InputError for a family without a codebook.
+  void quantize(ConstMatrix x, std::span<std::uint32_t> codes, std::span<float> squared_error = {}) const;
+  /// E[x|z_q] of grids of codes [out.rows, positions] (a code prior's
+  /// samples). InputError for a code >= K or a family without a codebook.
+  void decode_codes(std::span<const std::uint32_t> codes, Matrix out) const;
   /// The same draws z ~ N(0, I) decoded whatever the family: sample() where
   /// the family has that prior; for one without (the autoencoder), what a
   /// user who assumed it would get, which shows why a plain autoencoder does

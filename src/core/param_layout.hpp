@@ -9,6 +9,11 @@
 
 namespace aevb {
 
+/// Elements [offset, offset + size) of the flat buffers.
+struct ParamSlice {
+  std::size_t offset = 0, size = 0;
+};
+
 class ParamLayout {
  public:
   /// Appends a tensor; returns its offset in elements. Throws InputError when

@@ -24,6 +24,10 @@ enum class RngPurpose : std::uint64_t {
   hmc = 12,        // HMC chains (src/prob/hmc.hpp): index = 4 * chain id + which draw (hmc_stream)
   mcem = 13,       // Monte Carlo EM's chains, laid out as hmc's: training's own, never an evaluation's
   inpaint = 14,    // inpainting's random masks and denoising's noise (inpaint_stream, src/eval/image_mask.hpp)
+  codebook = 15,   // the vq family's restarts of dead codes from the batch; index = training step
+  code_prior_init = 16,     // the code prior's (src/prior/) parameter initialization; index 0
+  code_prior_shuffle = 17,  // the code prior's minibatch order; index = epoch
+  code_prior_sample = 18,   // codes drawn from the code prior; index = grid
 };
 
 constexpr std::uint64_t rng_stream(RngPurpose purpose, std::uint64_t index) {

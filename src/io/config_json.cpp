@@ -73,6 +73,13 @@ json to_json(const ModelConfig& c) {
     j["clusters"] = c.clusters;
     j["classifier_hidden"] = c.classifier_hidden;
   }
+  if (!(c.codebook == CodebookConfig{}))
+    j["codebook"] = json{{"codes", c.codebook.codes},
+                         {"dim", c.codebook.dim},
+                         {"commitment", float_json(c.codebook.commitment)},
+                         {"update", std::string(to_string(c.codebook.update))},
+                         {"decay", float_json(c.codebook.decay)},
+                         {"restarts", c.codebook.restarts}};
   return j;
 }
 
@@ -113,7 +120,7 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
                  {"family", "input_dim", "hidden", "encoder", "decoder", "latent", "activation", "leaky_slope",
                   "likelihood", "sigmoid_mean", "fixed_variance", "init", "image_height", "image_width",
                   "image_channels", "weight_posterior", "decoder_only", "top_latent", "top_hidden", "clusters",
-                  "classifier_hidden"});
+                  "classifier_hidden", "codebook"});
   r.read("family", c.family);
   r.read("input_dim", c.input_dim);
   // As on the command line: the MLP shorthand replaces declared layers, and a
@@ -128,6 +135,7 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   r.read("top_hidden", c.top_hidden);
   r.read("clusters", c.clusters);
   r.read("classifier_hidden", c.classifier_hidden);
+  r.read_object("codebook", c.codebook);
   r.read_enum("activation", c.activation, &parse_activation);
   r.read("leaky_slope", c.leaky_slope);
   r.read_enum("likelihood", c.likelihood, &parse_likelihood);
@@ -139,6 +147,16 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   r.read("image_channels", c.image_channels);
   r.read("weight_posterior", c.weight_posterior);
   r.read("decoder_only", c.decoder_only);
+}
+
+void apply_json(const json& j, CodebookConfig& c, std::string_view where, std::string_view path) {
+  ObjectReader r(j, where, path, {"codes", "dim", "commitment", "update", "decay", "restarts"});
+  r.read("codes", c.codes);
+  r.read("dim", c.dim);
+  r.read("commitment", c.commitment);
+  r.read_enum("update", c.update, &parse_codebook_update);
+  r.read("decay", c.decay);
+  r.read("restarts", c.restarts);
 }
 
 void apply_json(const json& j, ObjectiveConfig& c, std::string_view where, std::string_view path) {

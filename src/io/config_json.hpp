@@ -34,6 +34,8 @@ nlohmann::json to_json(const TrainConfig& config);
 /// source (a file) and `path` the object's key path, both for error messages.
 void apply_json(const nlohmann::json& j, ModelConfig& config, std::string_view where,
                 std::string_view path = "model");
+void apply_json(const nlohmann::json& j, CodebookConfig& config, std::string_view where,
+                std::string_view path = "model.codebook");
 void apply_json(const nlohmann::json& j, ObjectiveConfig& config, std::string_view where,
                 std::string_view path = "train.objective");
 void apply_json(const nlohmann::json& j, OptimizerConfig& config, std::string_view where,

@@ -25,6 +25,8 @@ constexpr NameTable<Likelihood, 3> kLikelihoods{{{Likelihood::bernoulli, "bernou
 constexpr NameTable<Estimator, 3> kEstimators{
     {{Estimator::A, "A"}, {Estimator::B, "B"}, {Estimator::iw, "iw"}}};
 constexpr NameTable<Init, 3> kInits{{{Init::paper, "paper"}, {Init::glorot, "glorot"}, {Init::he, "he"}}};
+constexpr NameTable<CodebookUpdate, 2> kCodebookUpdates{
+    {{CodebookUpdate::ema, "ema"}, {CodebookUpdate::gradient, "gradient"}}};
 constexpr NameTable<OptimizerKind, 3> kOptimizers{{{OptimizerKind::sgd, "sgd"},
                                                    {OptimizerKind::adagrad, "adagrad"},
                                                    {OptimizerKind::adam, "adam"}}};
@@ -145,6 +147,7 @@ std::string_view to_string(Estimator v) { return name_of(kEstimators, v); }
 std::string_view to_string(Init v) { return name_of(kInits, v); }
 std::string_view to_string(OptimizerKind v) { return name_of(kOptimizers, v); }
 std::string_view to_string(MatmulPrecision v) { return name_of(kMatmulPrecisions, v); }
+std::string_view to_string(CodebookUpdate v) { return name_of(kCodebookUpdates, v); }
 
 Activation parse_activation(std::string_view s) { return parse(kActivations, s, "activation"); }
 Likelihood parse_likelihood(std::string_view s) { return parse(kLikelihoods, s, "likelihood"); }
@@ -154,6 +157,7 @@ OptimizerKind parse_optimizer(std::string_view s) { return parse(kOptimizers, s,
 MatmulPrecision parse_matmul_precision(std::string_view s) {
   return parse(kMatmulPrecisions, s, "matmul_precision");
 }
+CodebookUpdate parse_codebook_update(std::string_view s) { return parse(kCodebookUpdates, s, "codebook update"); }
 
 std::string to_string(const LayerSpec& l) {
   std::string s(syntax_of(l.kind).name);
@@ -218,6 +222,22 @@ void validate(const ModelConfig& c) {
                 " family has none (--family cluster has one)");
   }
   for (std::size_t h : c.classifier_hidden) require(h > 0, "model: classifier_hidden widths must be positive");
+  const CodebookConfig& book = c.codebook;
+  if (family.codebook) {
+    require(book.codes >= 1, "model: the " + c.family + " family needs a codebook of at least 1 code (--codes K), found " +
+                                 std::to_string(book.codes));
+    require(book.dim >= 1, "model: the " + c.family + " family needs codes of at least 1 value (--code-dim D), found " +
+                               std::to_string(book.dim));
+    require(c.latent % book.dim == 0,
+            "model: codes of " + std::to_string(book.dim) + " values do not fit a latent grid of " +
+                std::to_string(c.latent) + " values (latent must be code_dim x positions)");
+    require(book.commitment >= 0, "model: the commitment weight must be >= 0, found " + std::to_string(book.commitment));
+    require(book.decay > 0 && book.decay < 1,
+            "model: the codebook's moving-average decay must be in (0, 1), found " + std::to_string(book.decay));
+  } else {
+    require(book == CodebookConfig{}, "model: codebook describes a discrete latent; the " + c.family +
+                                          " family has none (--family vq has one)");
+  }
   require(c.fixed_variance > 0, "model: fixed_variance must be positive, found " +
                                     std::to_string(c.fixed_variance));
   require(c.leaky_slope >= 0 && c.leaky_slope < 1, "model: leaky_slope must be in [0, 1)");

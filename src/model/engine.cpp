@@ -85,6 +85,7 @@ void Engine<T>::initialize(std::uint64_t seed) {
     fill_normal(dst, p.size(), seed, rng_stream(RngPurpose::init, t));
     for (std::size_t i = 0; i < p.size(); ++i) dst[i] = static_cast<T>(dst[i] * stddev);
   }
+  latent_->initialize(params_.data());
 }
 
 template <class T>
@@ -303,7 +304,7 @@ template <class T>
 void Engine<T>::encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar) {
   require_encoder("encoding");
   encoder_.plan(x.rows);
-  latent_->summarize(encoder_.forward(params(), x), mu, logvar);
+  latent_->summarize(params(), encoder_.forward(params(), x), mu, logvar);
 }
 
 template <class T>
@@ -318,6 +319,14 @@ void Engine<T>::category_probabilities(MatrixView<const T> x, MatrixView<T> prob
   require_encoder("cluster assignment");
   plan(x.rows, 1);
   latent_->category_probabilities(params(), encoder_.forward(params(), x), probabilities);
+}
+
+template <class T>
+void Engine<T>::quantize(MatrixView<const T> x, std::uint32_t* codes, T* squared_error) {
+  require_encoder("quantization");
+  require_width(x, config_);
+  plan(x.rows, 1);
+  latent_->quantize(params(), encoder_.forward(params(), x), codes, squared_error);
 }
 
 template <class T>

@@ -43,15 +43,26 @@ class Engine {
   /// The widths of the stochastic layers, bottom (z) first.
   std::vector<std::size_t> layer_dims() const { return latent_->layer_dims(); }
   std::size_t categories() const { return latent_->categories(); }
+  /// A discrete latent's grid (the vq family's); codes == 0: none.
+  CodeGrid code_grid() const { return latent_->code_grid(); }
+  /// The slices of the parameters that no optimizer updates (LatentSpace::untrained_slices).
+  std::vector<ParamSlice> untrained_slices() const { return latent_->untrained_slices(); }
   const ParamLayout& layout() const { return layout_; }
   T* params() { return params_.data(); }
   const T* params() const { return params_.data(); }
   T* grads() { return grads_.data(); }
   std::size_t param_count() const { return params_.size(); }
 
-  /// Draws every parameter as config.init says, from `seed`.
+  /// Draws every parameter as config.init says, from `seed`, then lets the
+  /// family set what it starts at a fixed value (LatentSpace::initialize).
   void initialize(std::uint64_t seed);
   void zero_grad();
+  /// Around one training step (the Trainer's): begin_update before its first
+  /// forward pass, end_update after the optimizer's update, where the family
+  /// makes the updates that are not gradient steps (the codebook's moving
+  /// averages and restarts), keyed by the training seed and the step.
+  void begin_update() { latent_->begin_update(); }
+  void end_update(std::uint64_t seed, std::uint64_t step) { latent_->end_update(params_.data(), seed, step); }
 
   /// Sizes the workspace for `rows` datapoints with `samples` each (grows
   /// only). The passes below call it; after the first call for a shape they
@@ -137,6 +148,11 @@ class Engine {
   void sample_category(std::size_t y, MatrixView<const T> noise, MatrixView<T> z);
   /// E[x|z] (sigmoid of the logits, or the Gaussian mean).
   void decode_mean(MatrixView<const T> z, MatrixView<T> mean);
+  /// A discrete latent's codes of each row of x, [x.rows, positions], and
+  /// unless null squared_error[m] = sum over positions of ||z_e - e||^2.
+  void quantize(MatrixView<const T> x, std::uint32_t* codes, T* squared_error);
+  /// The grid made of codes [rows, positions] into z [rows, latent] (LatentSpace::embed_codes).
+  void embed_codes(const std::uint32_t* codes, MatrixView<T> z) const { latent_->embed_codes(params(), codes, z); }
   /// log_joint_grad with log p(x|z) as `observation` sees x: only the values
   /// seen (marginal inference, sec. 2.1: log p(x_seen, z), whose posterior
   /// is p(z | x_seen)), or with the variance of known noise added. The

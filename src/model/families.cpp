@@ -10,15 +10,31 @@
 namespace aevb {
 namespace {
 
-const std::array<FamilyInfo, 4> kFamilies{{
-    {"vae", "the paper's VAE: Gaussian q(z|x), prior N(0, I), analytic KL", true, 1, false,
-     &make_gaussian_latent<float>, &make_gaussian_latent<double>},
-    {"vae-2layer", "two stochastic layers (Burda et al. 2015): q(z1|x) q(z2|z1), p(z2) p(z1|z2) p(x|z1)", true, 2,
-     false, &make_two_layer_latent<float>, &make_two_layer_latent<double>},
-    {"cluster", "the clustering VAE: clusters y, p(z|y) = N(m_y, I), a classifier q(y|z), sums over y exact", true, 1,
-     true, &make_cluster_latent<float>, &make_cluster_latent<double>},
-    {"autoencoder", "a deterministic autoencoder: a point z, no prior, reconstruction loss only", false, 1, false,
-     &make_point_latent<float>, &make_point_latent<double>},
+const std::array<FamilyInfo, 5> kFamilies{{
+    {.name = "vae",
+     .summary = "the paper's VAE: Gaussian q(z|x), prior N(0, I), analytic KL",
+     .make_float = &make_gaussian_latent<float>,
+     .make_double = &make_gaussian_latent<double>},
+    {.name = "vae-2layer",
+     .summary = "two stochastic layers (Burda et al. 2015): q(z1|x) q(z2|z1), p(z2) p(z1|z2) p(x|z1)",
+     .stochastic_layers = 2,
+     .make_float = &make_two_layer_latent<float>,
+     .make_double = &make_two_layer_latent<double>},
+    {.name = "cluster",
+     .summary = "the clustering VAE: clusters y, p(z|y) = N(m_y, I), a classifier q(y|z), sums over y exact",
+     .clusters = true,
+     .make_float = &make_cluster_latent<float>,
+     .make_double = &make_cluster_latent<double>},
+    {.name = "vq",
+     .summary = "VQ-VAE (van den Oord et al. 2017): a grid of codes from a learned codebook, straight-through gradients",
+     .codebook = true,
+     .make_float = &make_codebook_latent<float>,
+     .make_double = &make_codebook_latent<double>},
+    {.name = "autoencoder",
+     .summary = "a deterministic autoencoder: a point z, no prior, reconstruction loss only",
+     .has_prior = false,
+     .make_float = &make_point_latent<float>,
+     .make_double = &make_point_latent<double>},
 }};
 
 }  // namespace

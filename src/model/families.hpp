@@ -12,5 +12,7 @@ template <class T>
 std::unique_ptr<LatentSpace<T>> make_two_layer_latent(const ModelConfig& config);  // family_two_layer.cpp
 template <class T>
 std::unique_ptr<LatentSpace<T>> make_cluster_latent(const ModelConfig& config);  // family_cluster.cpp
+template <class T>
+std::unique_ptr<LatentSpace<T>> make_codebook_latent(const ModelConfig& config);  // family_vq.cpp
 
 }  // namespace aevb

@@ -51,7 +51,7 @@ class PointLatent final : public LatentSpace<T> {
   void log_density(MatrixView<const T>, std::size_t, const T*, T*, const T*, MatrixView<T>) const override {
     throw InputError("the autoencoder family's z is a point: it has no density q(z|x)");
   }
-  void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
+  void summarize(const T*, MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
     for (std::size_t r = 0; r < head.rows; ++r) {
       std::copy_n(head.row(r), dim_, mean.row(r));
       std::fill_n(log_variance.row(r), dim_, -std::numeric_limits<T>::infinity());

@@ -156,7 +156,7 @@ class ClusterLatent final : public LatentSpace<T> {
     gaussian_log_density<T>(head, samples, z, log_q, weight, dhead);
   }
 
-  void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
+  void summarize(const T*, MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
     split_gaussian_head(head, mean, log_variance);
   }
 

@@ -132,7 +132,7 @@ class TwoLayerLatent final : public LatentSpace<T> {
         "for it");
   }
 
-  void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
+  void summarize(const T*, MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
     split_gaussian_head(head, mean, log_variance);
   }
 

@@ -33,7 +33,7 @@ class GaussianLatent final : public LatentSpace<T> {
                    MatrixView<T> dhead) const override {
     gaussian_log_density<T>(head, samples, z, log_q, weight, dhead);
   }
-  void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
+  void summarize(const T*, MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const override {
     split_gaussian_head(head, mean, log_variance);
   }
   void sample_prior(const T*, MatrixView<const T> noise, MatrixView<T> z) override {  // p(z) = N(0, I)

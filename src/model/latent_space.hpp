@@ -5,6 +5,7 @@
 // output; the networks around it, the likelihood, the objective, training,
 // evaluation, model files and figures are shared by every family and never
 // ask which one they hold. docs/extending.md: how to add one.
+#include "core/param_layout.hpp"
 #include "nn/grad_mode.hpp"
 #include "nn/layer.hpp"
 #include "prob/latent_terms.hpp"
@@ -20,8 +21,6 @@
 #include <vector>
 
 namespace aevb {
-
-class ParamLayout;
 
 template <class T>
 class LatentSpace {
@@ -60,8 +59,10 @@ class LatentSpace {
   virtual void log_density(MatrixView<const T> head, std::size_t samples, const T* z, T* log_q, const T* weight,
                            MatrixView<T> dhead) const = 0;
   /// The encoding a user reads: q(z|x)'s mean [M, dim] and log-variance
-  /// [M, dim] (-inf for a point mass).
-  virtual void summarize(MatrixView<const T> head, MatrixView<T> mean, MatrixView<T> log_variance) const = 0;
+  /// [M, dim] (-inf for a point mass). `params`: for a family whose z is made
+  /// of its own parameters (the vq family's codes).
+  virtual void summarize(const T* params, MatrixView<const T> head, MatrixView<T> mean,
+                         MatrixView<T> log_variance) const = 0;
 
   /// z ~ p(z) from noise [rows, prior_noise_dim()] ~ N(0, I) into z [rows,
   /// dim] (rows <= planned draws). Throws InputError for a family without a prior.
@@ -93,6 +94,32 @@ class LatentSpace {
                                MatrixView<T> /*z*/) {
     throw std::logic_error("sample_category: this family has no categorical latent");
   }
+
+  /// A discrete latent's grid of codes (VQ-VAE's); codes == 0: none.
+  virtual CodeGrid code_grid() const { return {}; }
+  /// Each row's code per position [M, positions] (nearest code, the first of
+  /// equals) and, unless null, squared_error[m] = sum over positions of
+  /// ||z_e - e||^2, given the head [M, head width] (M <= planned draws).
+  virtual void quantize(const T* /*params*/, MatrixView<const T> /*head*/, std::uint32_t* /*codes*/,
+                        T* /*squared_error*/) {
+    throw std::logic_error("quantize: this family has no codebook");
+  }
+  /// z [rows, dim()] made of the codebook vectors of codes [rows, positions]: what the decoder reads.
+  virtual void embed_codes(const T* /*params*/, const std::uint32_t* /*codes*/, MatrixView<T> /*z*/) const {
+    throw std::logic_error("embed_codes: this family has no codebook");
+  }
+
+  /// Parameters that are not trained by gradient (a codebook's moving
+  /// averages): their slices, which the optimizer leaves alone.
+  virtual std::vector<ParamSlice> untrained_slices() const { return {}; }
+  /// After the parameters are drawn: sets what the family starts at a fixed value.
+  virtual void initialize(T* /*params*/) {}
+  /// Before a training step's first forward pass: forgets what the last step gathered.
+  virtual void begin_update() {}
+  /// After the optimizer's update of step `step` (1-based): the family's own
+  /// updates from what the step's backward passes gathered (the codebook's
+  /// moving averages and restarts), with randomness keyed by (seed, step).
+  virtual void end_update(T* /*params*/, std::uint64_t /*seed*/, std::uint64_t /*step*/) {}
 };
 
 /// A family as the registry (src/model/families.cpp) knows it.
@@ -108,6 +135,10 @@ struct FamilyInfo {
   /// classifier_hidden. Its classifier q(y|z) is in estimator B's bound
   /// alone, so training refuses estimators A and iw.
   bool clusters = false;
+  /// A codebook (VQ-VAE): reads ModelConfig::codebook. Its bound's KL is the
+  /// constant positions x log K, so training refuses estimators A and iw, as
+  /// for `clusters`; its codebook terms reach the gradient through backward().
+  bool codebook = false;
   std::unique_ptr<LatentSpace<float>> (*make_float)(const ModelConfig&) = nullptr;
   std::unique_ptr<LatentSpace<double>> (*make_double)(const ModelConfig&) = nullptr;
 };

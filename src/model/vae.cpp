@@ -110,6 +110,38 @@ void Vae::sample(std::uint64_t seed, Matrix out) const {
   decode({z.data(), out.rows, nz}, out);
 }
 
+CodeGrid Vae::code_grid() const { return engine_->code_grid(); }
+
+void Vae::quantize(ConstMatrix x, std::span<std::uint32_t> codes, std::span<float> squared_error) const {
+  const CodeGrid grid = code_grid();
+  if (grid.codes == 0) throw InputError("quantize: the " + config().family + " family has no codebook");
+  check_shape(x, config().input_dim, "quantize input");
+  if (codes.size() != x.rows * grid.positions || (!squared_error.empty() && squared_error.size() != x.rows))
+    throw InputError("quantize: codes must hold " + std::to_string(x.rows * grid.positions) +
+                     " values and squared_error none or " + std::to_string(x.rows));
+  for (std::size_t first = 0; first < x.rows; first += kEvalDraws) {
+    const std::size_t n = std::min(kEvalDraws, x.rows - first);
+    engine_->quantize({x.row(first), n, x.cols}, codes.data() + first * grid.positions,
+                      squared_error.empty() ? nullptr : squared_error.data() + first);
+  }
+}
+
+void Vae::decode_codes(std::span<const std::uint32_t> codes, Matrix out) const {
+  const CodeGrid grid = code_grid();
+  if (grid.codes == 0) throw InputError("decode_codes: the " + config().family + " family has no codebook");
+  if (codes.size() != out.rows * grid.positions)
+    throw InputError("decode_codes: " + std::to_string(codes.size()) + " codes for " + std::to_string(out.rows) +
+                     " grids of " + std::to_string(grid.positions) + " positions");
+  for (std::uint32_t c : codes)
+    if (c >= grid.codes)
+      throw InputError("decode_codes: code " + std::to_string(c) + " is not in the codebook of " +
+                       std::to_string(grid.codes));
+  const std::size_t nz = config().latent;
+  std::vector<float> z(out.rows * nz);
+  engine_->embed_codes(codes.data(), {z.data(), out.rows, nz});
+  decode({z.data(), out.rows, nz}, out);
+}
+
 std::vector<std::size_t> Vae::latent_layers() const { return engine_->layer_dims(); }
 
 void Vae::layer_means(ConstMatrix x, Matrix means) const {

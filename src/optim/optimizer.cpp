@@ -125,9 +125,12 @@ void sgd_block(std::size_t first, std::size_t last, T* params, const T* grads, T
 }  // namespace
 
 template <class T>
-Optimizer<T>::Optimizer(const OptimizerConfig& config, std::size_t param_count)
-    : config_(config), n_(param_count), state_(moment_buffers(config) * param_count, T(0)) {
+Optimizer<T>::Optimizer(const OptimizerConfig& config, std::size_t param_count, std::vector<ParamSlice> untrained)
+    : config_(config), n_(param_count), state_(moment_buffers(config) * param_count, T(0)), untrained_(std::move(untrained)) {
   validate(config_);
+  std::size_t kept = 0;
+  for (const ParamSlice& s : untrained_) kept += s.size;
+  kept_.resize(kept);
 }
 
 template <class T>
@@ -150,6 +153,21 @@ bool all_finite(const T* x, std::size_t n) {
 
 template <class T>
 void Optimizer<T>::apply(T* params, const T* grads, std::uint64_t step, double lr_scale) {
+  // The untrained slices go through the same blocked loops as the rest (a
+  // skip inside them would change which elements take the vector body) and
+  // are put back after: weight decay would otherwise move them.
+  T* kept = kept_.data();
+  for (const ParamSlice& s : untrained_) kept = std::copy_n(params + s.offset, s.size, kept);
+  update(params, grads, step, lr_scale);
+  kept = kept_.data();
+  for (const ParamSlice& s : untrained_) {
+    std::copy_n(kept, s.size, params + s.offset);
+    kept += s.size;
+  }
+}
+
+template <class T>
+void Optimizer<T>::update(T* params, const T* grads, std::uint64_t step, double lr_scale) {
   T clip = T(1);
   if (config_.clip_norm > 0) {
     const double norm = l2_norm(grads, n_);

@@ -5,6 +5,8 @@
 // gradient of the Gaussian prior on theta (MAP, sec. 5). Clipping rescales the
 // data gradient to norm <= clip_norm before the decay is added, as
 // torch.nn.utils.clip_grad_norm_ before optimizer.step() does.
+#include "core/param_layout.hpp"
+
 #include <aevb/config.hpp>
 
 #include <cstdint>
@@ -16,7 +18,9 @@ namespace aevb {
 template <class T>
 class Optimizer {
  public:
-  Optimizer(const OptimizerConfig& config, std::size_t param_count);
+  /// `untrained`: slices of the parameters that apply() leaves as they are
+  /// (a codebook's moving averages, which the model updates itself).
+  Optimizer(const OptimizerConfig& config, std::size_t param_count, std::vector<ParamSlice> untrained = {});
 
   /// One update from the data gradient; `step` counts from 1 (Adam's bias
   /// correction, the first momentum step). The step size is config().lr
@@ -28,9 +32,13 @@ class Optimizer {
   const OptimizerConfig& config() const { return config_; }
 
  private:
+  void update(T* params, const T* grads, std::uint64_t step, double lr_scale);  // every element
+
   OptimizerConfig config_;
   std::size_t n_;
   std::vector<T> state_;
+  std::vector<ParamSlice> untrained_;
+  std::vector<T> kept_;  // the untrained slices' values across an update
 };
 
 /// sqrt(sum g^2), accumulated in double in a fixed order.

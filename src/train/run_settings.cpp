@@ -19,8 +19,8 @@ OutputBias parse_output_bias(std::string_view name) {
 }
 
 std::vector<std::string_view> preset_names() {
-  return {"paper-mnist", "paper-frey", "conv-mnist", "iwae-mnist-1layer", "iwae-mnist-2layer", "cluster-mnist",
-          "cluster-fashion-mnist"};
+  return {"paper-mnist",   "paper-frey",           "conv-mnist", "iwae-mnist-1layer", "iwae-mnist-2layer",
+          "cluster-mnist", "cluster-fashion-mnist", "vq-mnist",   "vq-fashion-mnist"};
 }
 
 namespace {
@@ -112,6 +112,38 @@ RunSettings cluster_preset(const char* data) {
   return s;
 }
 
+// VQ-VAE (--family vq) on 28x28 grey images: two strided convolutions to a
+// 7x7 grid (28 -> 14 -> 7) and a residual block, a 1x1 convolution to codes of
+// D = 16 values from a codebook of K = 256 (moving averages, restarts), and
+// the mirror back through a 3x3 convolution; ReLU, He init, Adam 1e-3,
+// minibatches of 128 (docs/vq-vae.md). The likelihood is the usual squared
+// error: a Gaussian of fixed variance c = 1/2, so that -log p(x|z) is
+// sum (x - mean)^2 plus a constant and weighs as much per value as the
+// codebook terms' sums over the 7 x 7 x 16 latent (the mean-squared-error
+// losses of the common implementations, scaled by 784 = 7 x 7 x 16).
+RunSettings vq_preset(const char* data) {
+  RunSettings s;
+  s.data = data;
+  s.model.family = "vq";
+  s.model.encoder = parse_layers("conv:32:4:2:1,conv:64:4:2:1,residual:32", "vq preset");
+  s.model.decoder = parse_layers("unflatten:16:7:7,conv:64:3:1:1,residual:32,deconv:32:4:2:1,deconv:1:4:2:1",
+                                 "vq preset");
+  s.model.codebook.codes = 256;
+  s.model.codebook.dim = 16;
+  s.model.latent = 16 * 7 * 7;
+  s.model.activation = Activation::relu;
+  s.model.init = Init::he;
+  s.model.likelihood = Likelihood::gaussian_fixed;
+  s.model.fixed_variance = 0.5f;
+  s.model.sigmoid_mean = false;
+  s.binarize = Binarize::none;
+  s.train.batch = 128;
+  s.train.optimizer.kind = OptimizerKind::adam;
+  s.train.optimizer.lr = 1e-3f;
+  s.epochs = 20;
+  return s;
+}
+
 }  // namespace
 
 void complete_for_data(RunSettings& s, const DataRows& train) {
@@ -138,6 +170,8 @@ RunSettings preset_settings(std::string_view name) {
   if (name == "iwae-mnist-2layer") return iwae_mnist_2layer();
   if (name == "cluster-mnist") return cluster_preset("mnist");
   if (name == "cluster-fashion-mnist") return cluster_preset("fashion-mnist");
+  if (name == "vq-mnist") return vq_preset("mnist");
+  if (name == "vq-fashion-mnist") return vq_preset("fashion-mnist");
   RunSettings s;
   // Section 5 of the paper: encoder and decoder of one hidden layer each,
   // minibatches of M = 100 with L = 1, Adagrad (step sizes from {0.01, 0.02,

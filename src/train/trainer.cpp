@@ -28,10 +28,14 @@ Trainer::Trainer(Vae& model, const TrainConfig& config, Communicator* communicat
   if (config_.kl_warmup_steps > 0 && config_.objective.estimator == Estimator::iw)
     throw InputError("train: KL warm-up weights the KL of estimators A and B; the importance-weighted bound has none");
   if (config_.batch == 0) throw InputError("train: batch size must be at least 1");
-  if (config_.objective.estimator != Estimator::B && find_family(model_.config().family).clusters)
+  const FamilyInfo& family = find_family(model_.config().family);
+  if (config_.objective.estimator != Estimator::B && family.clusters)
     throw InputError("train: the " + model_.config().family + " family's classifier q(y|z) is in estimator B's "
                      "bound alone (A and iw bound log p(x) through the mixture p(z) and would leave it untrained): "
                      "use --estimator B");
+  if (config_.objective.estimator != Estimator::B && family.codebook)
+    throw InputError("train: the " + model_.config().family + " family's q(z|x) is a point mass, so A, B and iw "
+                     "are the same bound, and its codebook terms are written for B: use --estimator B");
   if (config_.objective.estimator == Estimator::iw && !model_.has_prior())
     throw InputError("train: the importance-weighted bound needs a prior; the " + model_.config().family +
                      " family has none (use estimator B)");
@@ -50,10 +54,16 @@ Trainer::Trainer(Vae& model, const TrainConfig& config, Communicator* communicat
                          ? "train: the model has a weight posterior q(theta), which only full-vb trains (--full-vb)"
                          : "train: " + config_.algorithm + " trains a weight posterior q(theta), which the model "
                            "lacks (--full-vb declares both)");
-  state_ = std::make_unique<State>(State{Optimizer<float>(config_.optimizer, model_.parameters().size()),
-                                         algorithm.make(config_, model_.engine()), {}});
+  state_ = std::make_unique<State>(State{
+      Optimizer<float>(config_.optimizer, model_.parameters().size(), model_.engine().untrained_slices()),
+      algorithm.make(config_, model_.engine()), {}});
   communicator_ = &ranks_or_alone(communicator_);
   const std::size_t ranks = static_cast<std::size_t>(communicator_->size());
+  const CodebookConfig& book = model_.config().codebook;
+  if (ranks > 1 && family.codebook && (book.update == CodebookUpdate::ema || book.restarts))
+    throw InputError("train: the " + model_.config().family + " family's moving averages and restarts read every "
+                     "encoder output of a minibatch, which one process alone sees: train it in one process "
+                     "(threads and --shards work), or with --codebook gradient --no-code-restarts");
   if (config_.shards == 0 || config_.shards > config_.batch)
     throw InputError("train: shards " + std::to_string(config_.shards) + ": expected 1 to the batch size " +
                      std::to_string(config_.batch));
@@ -95,6 +105,7 @@ Bound Trainer::step(ConstMatrix batch, std::span<const std::uint32_t> indices) {
   algorithm.begin_batch(engine, {batch, indices}, step_);
   Bound first;
   for (std::size_t update = 0; update < algorithm.updates_per_batch(); ++update) {
+    engine.begin_update();
     const Bound bound =
         state_->shard_sum.empty() ? algorithm.gradient(engine, batch, step_, kl_weight()) : sharded_gradient(batch, kl_weight());
     const float* grads = engine.grads();
@@ -104,6 +115,7 @@ Bound Trainer::step(ConstMatrix batch, std::span<const std::uint32_t> indices) {
     if (update == 0) first = bound;
     ++step_;
     state_->optimizer.apply(engine.params(), grads, step_, lr_scale());
+    engine.end_update(config_.seed, step_);
   }
   return first;
 }
