@@ -2,6 +2,7 @@
 // --hmc the paper's App. D estimate of it, the active latent units of a
 // model on a dataset, and with --regularity how well its prior's samples
 // land where the data is coded (eval/latent_regularity.hpp).
+#include "code_prior_use.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "progress.hpp"
@@ -25,7 +26,7 @@ namespace aevb::cli {
 namespace {
 
 struct EvalFlags {
-  std::string model_path, estimator = "B", json_out, per_datapoint_out, matmul_precision = "float32";
+  std::string model_path, prior_path, estimator = "B", json_out, per_datapoint_out, matmul_precision = "float32";
   DataOptions data;
   std::size_t iw = 5000, samples = 1, weight_samples = Vae::kWeightSamples;
   std::uint64_t seed = 1;
@@ -121,7 +122,15 @@ void run_eval(const EvalFlags& f) {
     if (!f.json) hmc_progress.finish();
   }
   std::optional<CodebookEvaluation> codebook;
-  if (model.code_grid().codes > 0) codebook = evaluate_codebook(model, {x.data(), data.count, data.dim});
+  if (model.code_grid().codes > 0) {
+    std::vector<std::uint32_t> codes;
+    codebook = evaluate_codebook(model, {x.data(), data.count, data.dim}, &codes);
+    if (std::optional<CodePrior> prior = find_code_prior(model, f.model_path, f.prior_path); prior && data.count > 0)
+      add_code_prior(*codebook, prior->cross_entropy(codes, data.count), data.dim);
+  } else if (!f.prior_path.empty()) {
+    throw InputError("eval: --prior is a code prior; " + f.model_path + " is a " + model.config().family +
+                     " model, which has no codebook");
+  }
   LatentRegularity regularity;
   if (f.regularity) {
     RegularityOptions o = f.regularity_options;
@@ -268,6 +277,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--matmul-precision", flags->matmul_precision,
                   "float32, or bfloat16: products on AMX (about 3x faster log p(x))")
       ->capture_default_str();
+  cmd->add_option("--prior", flags->prior_path,
+                  "a vq model's code prior (default: prior.safetensors beside the model, if there)");
   cmd->add_flag("--json", flags->json, "print the results as JSON (keys include elbo, log_likelihood)");
   cmd->add_option("--out", flags->json_out, "also write the JSON results to this file (e.g. RUN/eval.json)");
   cmd->add_option("--per-datapoint", flags->per_datapoint_out,

@@ -2,6 +2,7 @@
 // no data needed. sample draws z ~ p(z) (per cluster for a model with
 // clusters); manifold decodes the paper's Fig. 4 grid (a unit square through
 // the inverse Gaussian CDF).
+#include "code_prior_use.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "model_use.hpp"
@@ -13,6 +14,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace aevb::cli {
@@ -21,7 +23,7 @@ namespace {
 constexpr std::size_t kMaxImages = 100000;
 
 struct SampleFlags {
-  std::string model_path, out;
+  std::string model_path, out, prior_path;
   std::size_t count = 64;
   std::uint64_t seed = 1;
   viz::GridStyle style;
@@ -61,17 +63,32 @@ void run_sample(const SampleFlags& f) {
                      "(--assume-normal-prior decodes z ~ N(0, I) anyway, which shows why it does not generate)");
   const auto [h, w, channels] = image_size(model, "sample");
   std::vector<float> x(f.count * model.config().input_dim);
-  if (f.assume_normal_prior)
+  std::optional<CodePrior> prior;
+  if (model.code_grid().codes > 0)
+    prior = find_code_prior(model, f.model_path, f.prior_path);
+  else if (!f.prior_path.empty())
+    throw InputError("sample: --prior is a code prior; " + f.model_path + " is a " + model.config().family +
+                     " model, which has no codebook");
+  if (f.assume_normal_prior) {
     model.decode_standard_normal(f.seed, {x.data(), f.count, model.config().input_dim});
-  else
+  } else if (prior) {
+    std::vector<std::uint32_t> codes(f.count * model.code_grid().positions);
+    prior->sample(f.count, f.seed, codes);
+    model.decode_codes(codes, {x.data(), f.count, model.config().input_dim});
+  } else {
     model.sample(f.seed, {x.data(), f.count, model.config().input_dim});
+  }
   const viz::Image8 grid = viz::sample_grid({x.data(), f.count, model.config().input_dim}, h, w, channels, f.style);
   write_outputs({{f.out, viz::encode_png(grid)}});
   std::printf("wrote %s: %zu %s, seed %llu (%s)\n", f.out.c_str(), f.count,
               f.assume_normal_prior ? (model.has_prior() ? "decoded draws E[x|z], z ~ N(0, I)"
                                                          : "decoded draws E[x|z], z ~ N(0, I) (not the model's samples: "
                                                            "it has no prior)")
-                                    : "prior samples E[x|z], z ~ p(z)",
+                                    : prior ? "samples E[x|z_q], z_q's codes from the code prior"
+                                    : model.code_grid().codes > 0
+                                        ? "samples E[x|z_q], z_q's codes uniform and independent (no code prior: "
+                                          "aevb train-prior trains one)"
+                                        : "prior samples E[x|z], z ~ p(z)",
               static_cast<unsigned long long>(f.seed), pixel_size(grid).c_str());
 }
 
@@ -127,6 +144,9 @@ void add_sample_command(CLI::App& app) {
   cmd->add_option("--per-cluster", flags->per_cluster, "a model with clusters: samples of each cluster (a row each)")
       ->capture_default_str();
   cmd->add_option("--seed", flags->seed, "seed of the prior draws (same seed, same samples)")->capture_default_str();
+  cmd->add_option("--prior", flags->prior_path,
+                  "a vq model's code prior (default: prior.safetensors beside the model, if there; without one, "
+                  "codes are drawn uniformly, the prior the model was trained with)");
   cmd->add_flag("--assume-normal-prior", flags->assume_normal_prior,
                 "decode z ~ N(0, I) even for a family without a prior (the autoencoder): what sampling it as if it "
                 "were a VAE gives");

@@ -5,6 +5,7 @@
 namespace aevb::cli {
 
 void add_train_command(CLI::App& app);
+void add_train_prior_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_info_command(CLI::App& app);

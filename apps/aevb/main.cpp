@@ -33,6 +33,7 @@ int run(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "help for every subcommand");
   app.set_version_flag("--version", "aevb " + std::string(aevb::kVersion));
   aevb::cli::add_train_command(app);
+  aevb::cli::add_train_prior_command(app);
   aevb::cli::add_eval_command(app);
   aevb::cli::add_report_command(app);
   aevb::cli::add_info_command(app);

@@ -124,12 +124,17 @@ void write_run_report(const RunPaths& paths, const Vae& model, const Dataset& ex
   const Dataset shown = first_rows(examples, 32);
   const std::vector<float> x = evaluation_rows(shown, binarize, seed);
   in.examples = {x.data(), shown.count, shown.dim};
+  if (model.code_grid().codes > 0 && !std::filesystem::exists(paths.evaluation()) && examples.count > 0) {
+    const std::vector<float> held_out = evaluation_rows(examples, binarize, seed);
+    in.codebook = evaluate_codebook(model, {held_out.data(), examples.count, examples.dim});
+  }
   const viz::RunFigures figures = viz::render_run_report(in);
   write_file_atomic(paths.curve(), figures.curve_svg);
   write_file_atomic(paths.curve_png(), figures.curve_png);
   if (!figures.samples_png.empty()) write_file_atomic(paths.samples(), figures.samples_png);
   if (!figures.reconstructions_png.empty()) write_file_atomic(paths.reconstructions(), figures.reconstructions_png);
   if (!figures.manifold_png.empty()) write_file_atomic(paths.manifold(), figures.manifold_png);
+  if (!figures.code_usage_png.empty()) write_file_atomic(paths.code_usage(), figures.code_usage_png);
   write_file_atomic(paths.report(), figures.report_html);
 }
 

@@ -29,6 +29,7 @@ struct RunPaths {
   std::filesystem::path samples() const { return dir / "samples.png"; }
   std::filesystem::path reconstructions() const { return dir / "reconstructions.png"; }
   std::filesystem::path manifold() const { return dir / "manifold.png"; }
+  std::filesystem::path code_usage() const { return dir / "code_usage.png"; }
   std::filesystem::path evaluation() const { return dir / "eval.json"; }
   std::filesystem::path report() const { return dir / "report.html"; }
 };

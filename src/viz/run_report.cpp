@@ -1,6 +1,8 @@
 #include "viz/run_report.hpp"
 
+#include "eval/codebook_metrics.hpp"
 #include "eval/latent_grid.hpp"
+#include "viz/code_usage_svg.hpp"
 #include "viz/confusion_svg.hpp"
 #include "viz/curve_svg.hpp"
 #include "viz/svg_raster.hpp"
@@ -74,6 +76,11 @@ RunFigures render_run_report(const RunReportInputs& in) {
       results.emplace_back("train bound (nats/datapoint)", number(last, "train_bound"));
     results.emplace_back("validation bound", number(last, "validation_bound"));
     results.emplace_back("test bound (subset)", number(last, "test_bound"));
+    if (last.contains("test_mse")) {
+      results.emplace_back("test reconstruction MSE (subset)", number(last, "test_mse"));
+      results.emplace_back("test codes used, perplexity (subset)",
+                           number(last, "test_codes_used") + ", " + number(last, "test_perplexity"));
+    }
     double seconds = 0;
     for (const auto& m : in.metrics) seconds += m.value("seconds", 0.0);
     results.emplace_back("training time (s)", format_number(seconds, 4));
@@ -85,6 +92,13 @@ RunFigures render_run_report(const RunReportInputs& in) {
     results.emplace_back("log p(x), importance sampled (k = " + number(e, "iw_samples") + ")",
                          number(e, "log_likelihood"));
     results.emplace_back("active latent units", number(e, "active_units"));
+    if (e.contains("mse")) {
+      results.emplace_back("reconstruction MSE (of the variance)", number(e, "mse") + " (" + number(e, "mse_normalized") + ")");
+      results.emplace_back("codes used, perplexity", number(e, "codes_used") + ", " + number(e, "perplexity"));
+      results.emplace_back("bits per dimension, uniform prior", number(e, "bits_per_dim"));
+      if (e.contains("bits_per_dim_prior"))
+        results.emplace_back("bits per dimension, code prior", number(e, "bits_per_dim_prior"));
+    }
     if (e.contains("cluster_accuracy")) {
       results.emplace_back("cluster accuracy (Hungarian, one-to-one)", number(e, "cluster_accuracy"));
       results.emplace_back("cluster accuracy (majority, many-to-one)", number(e, "cluster_accuracy_majority"));
@@ -104,6 +118,28 @@ RunFigures render_run_report(const RunReportInputs& in) {
                                                  "evaluated (not a bound: log p(x) is aevb eval --hmc's)"
                                                : "Lower bound per datapoint against training samples evaluated (the "
                                                  "paper's Fig. 2)");
+
+  const CodeGrid grid = model.code_grid();
+  const bool evaluated = in.evaluation && in.evaluation->contains("code_usage");
+  if (grid.codes > 0 && (evaluated || in.codebook)) {
+    CodebookEvaluation usage;
+    if (evaluated) {
+      usage.usage = (*in.evaluation)["code_usage"].get<std::vector<std::uint64_t>>();
+      usage.codes_used = in.evaluation->value("codes_used", std::size_t{0});
+      usage.perplexity = in.evaluation->value("perplexity", 0.0);
+      usage.count = in.evaluation->value("count", std::size_t{0});
+    } else {
+      usage = *in.codebook;
+    }
+    out.code_usage_svg = render_code_usage_svg(usage.usage, "Codebook usage: " + std::to_string(usage.codes_used) +
+                                                                " of " + std::to_string(grid.codes) +
+                                                                " codes used, perplexity " +
+                                                                format_number(usage.perplexity, 4));
+    out.code_usage_png = encode_png(rasterize_svg(out.code_usage_svg, 2.0));
+    report.add_svg(out.code_usage_svg, "Assignments of each code over " + std::to_string(usage.count) +
+                                           " held-out datapoints x " + std::to_string(grid.positions) +
+                                           " positions, most used first");
+  }
 
   if (c.image_height > 0) {
     const int h = static_cast<int>(c.image_height), w = static_cast<int>(c.image_width);
@@ -125,7 +161,9 @@ RunFigures render_run_report(const RunReportInputs& in) {
       std::vector<float> samples(64 * c.input_dim);
       model.sample(in.seed, {samples.data(), 64, c.input_dim});
       out.samples_png = encode_png(sample_grid({samples.data(), 64, c.input_dim}, h, w, channels, style));
-      report.add_png(out.samples_png, "Samples from the prior: E[x|z], z ~ p(z)");
+      report.add_png(out.samples_png, grid.codes > 0 ? "Samples with uniform, independent codes, the prior the "
+                                                       "model trains with (aevb train-prior fits one to sample from)"
+                                                     : "Samples from the prior: E[x|z], z ~ p(z)");
     }
     if (in.examples.rows > 0 && !c.decoder_only) {  // reconstructing needs the encoder
       const std::size_t n = std::min<std::size_t>(in.examples.rows, 32);
@@ -137,8 +175,8 @@ RunFigures render_run_report(const RunReportInputs& in) {
                                                                style));
       report.add_png(out.reconstructions_png, "Inputs (left) and reconstructions E[x|z = mu(x)] (right)");
     }
-    // The manifold walks N(0, I)'s quantiles: not the cluster family's prior, a mixture.
-    if (c.latent >= 2 && model.has_prior() && model.clusters() == 0) {
+    // The manifold walks N(0, I)'s quantiles: not the cluster family's prior (a mixture) nor the vq family's (codes).
+    if (c.latent >= 2 && model.has_prior() && model.clusters() == 0 && grid.codes == 0) {
       constexpr std::size_t kSteps = 16;
       const std::vector<float> z = manifold_latents(c.latent, kSteps, 0, 1);
       std::vector<float> images(kSteps * kSteps * c.input_dim);

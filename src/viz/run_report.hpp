@@ -3,6 +3,8 @@
 // as the paper draws it (Fig. 2: bound per datapoint against training samples
 // evaluated, log x-axis), prior samples, reconstructions, the latent manifold
 // (Fig. 4: the first two latent dimensions, the others at 0), and the numbers.
+#include "eval/codebook_metrics.hpp"
+
 #include <aevb/vae.hpp>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +22,9 @@ struct RunReportInputs {
   std::optional<nlohmann::json> evaluation;    // eval.json (aevb eval --json), if any
   nlohmann::json settings = nlohmann::json::object();  // shown as a table
   ConstMatrix examples;                        // inputs to reconstruct (rows may be 0)
+  /// A codebook's usage over the held-out set, for a model with one; the
+  /// evaluation's ("code_usage" in eval.json) is drawn instead where present.
+  std::optional<CodebookEvaluation> codebook;
   std::uint64_t seed = 1;
 };
 
@@ -27,6 +32,7 @@ struct RunFigures {
   std::string curve_svg;
   std::string curve_png;  // the same figure rendered from the SVG (twice its size, for sharp screens)
   std::string samples_png, reconstructions_png, manifold_png;  // empty when not images
+  std::string code_usage_svg, code_usage_png;  // empty without a codebook
   std::string report_html;
 };
 
