@@ -73,6 +73,7 @@ void add_code_prior(CodebookEvaluation& e, double nats_per_position, std::size_t
 void add_codebook_json(nlohmann::json& out, const CodebookEvaluation& e, const std::string& prefix, bool with_usage) {
   out[prefix + "mse"] = e.mse;
   out[prefix + "mse_normalized"] = e.mse_normalized;
+  out[prefix + "data_variance"] = e.data_variance;
   out[prefix + "codebook_loss"] = e.codebook_loss;
   out[prefix + "commitment_loss"] = e.commitment_loss;
   out[prefix + "perplexity"] = e.perplexity;

@@ -45,7 +45,7 @@ CodebookEvaluation evaluate_codebook(const Vae& model, ConstMatrix x, std::vecto
 /// Fills the prior's two fields from its cross-entropy on the same codes.
 void add_code_prior(CodebookEvaluation& e, double nats_per_position, std::size_t dims);
 
-/// The keys aevb eval writes (mse, mse_normalized, codebook_loss,
+/// The keys aevb eval writes (mse, mse_normalized, data_variance, codebook_loss,
 /// commitment_loss, perplexity, codes_used, bits_per_dim, and the prior's
 /// prior_nats_per_position and bits_per_dim_prior), each name prefixed
 /// with `prefix` (metrics.jsonl's "test_"); `usage` too when with_usage.

@@ -177,7 +177,7 @@ void build_networks(const ModelConfig& config, LatentSpace<T>& latent, ParamLayo
                     Network<T>& encoder, Network<T>& decoder) {
   const Act act = to_act(config.activation);
   const float slope = config.leaky_slope;
-  const std::vector<LayerSpec> enc = encoder_layers(config), dec = decoder_layers(config);
+  const std::vector<LayerSpec> enc = encoder_layers(config);
   const std::vector<Shape> enc_shapes = shapes_through(data_shape(config), enc, "encoder");
   if (!config.decoder_only) {  // a decoder-only model's encoder layers only shape the mirrored decoder
     for (std::size_t i = 0; i < enc.size(); ++i)
@@ -185,6 +185,8 @@ void build_networks(const ModelConfig& config, LatentSpace<T>& latent, ParamLayo
                                 act, slope));
     encoder.add(latent.make_head(layout, enc_shapes.back()));
   }
+  // After the head, whose errors about z's size (the vq family's grid) say more than the decoder's would.
+  const std::vector<LayerSpec> dec = decoder_layers(config);
 
   const std::size_t first_decoder_tensor = layout.table().size();
   const std::vector<Shape> dec_shapes = shapes_through(Shape{latent.dim(), 0, 0}, dec, "decoder");

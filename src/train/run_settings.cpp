@@ -115,12 +115,15 @@ RunSettings cluster_preset(const char* data) {
 // VQ-VAE (--family vq) on 28x28 grey images: two strided convolutions to a
 // 7x7 grid (28 -> 14 -> 7) and a residual block, a 1x1 convolution to codes of
 // D = 16 values from a codebook of K = 256 (moving averages, restarts), and
-// the mirror back through a 3x3 convolution; ReLU, He init, Adam 1e-3,
+// the mirror back through a 3x3 convolution; ReLU, He init, Adam 2e-3,
 // minibatches of 128 (docs/vq-vae.md). The likelihood is the usual squared
 // error: a Gaussian of fixed variance c = 1/2, so that -log p(x|z) is
 // sum (x - mean)^2 plus a constant and weighs as much per value as the
 // codebook terms' sums over the 7 x 7 x 16 latent (the mean-squared-error
-// losses of the common implementations, scaled by 784 = 7 x 7 x 16).
+// losses of the common implementations, scaled by 784 = 7 x 7 x 16). The
+// mean goes through a sigmoid, as the pixels lie in [0, 1]: after 150 steps
+// it halved the test MSE (0.0088 against 0.0191 with an identity mean, and
+// 0.0178 for that at Adam 3e-3; docs/vq-vae.md).
 RunSettings vq_preset(const char* data) {
   RunSettings s;
   s.data = data;
@@ -135,11 +138,11 @@ RunSettings vq_preset(const char* data) {
   s.model.init = Init::he;
   s.model.likelihood = Likelihood::gaussian_fixed;
   s.model.fixed_variance = 0.5f;
-  s.model.sigmoid_mean = false;
+  s.model.sigmoid_mean = true;
   s.binarize = Binarize::none;
   s.train.batch = 128;
   s.train.optimizer.kind = OptimizerKind::adam;
-  s.train.optimizer.lr = 1e-3f;
+  s.train.optimizer.lr = 2e-3f;
   s.epochs = 20;
   return s;
 }
