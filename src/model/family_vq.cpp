@@ -82,6 +82,8 @@ class CodebookLatent final : public LatentSpace<T> {
     codebook_ = layout.add("latent.codebook", {k_, d_});
     usage_ = layout.add("latent.code_usage", {k_});
     if (ema()) sums_ = layout.add("latent.code_sums", {k_, d_});
+    own_slices_ = {{codebook_, k_ * d_}, {usage_, k_}};
+    if (ema()) own_slices_.push_back({sums_, k_ * d_});
     return head;
   }
 
@@ -147,7 +149,7 @@ class CodebookLatent final : public LatentSpace<T> {
     }
     if (mode == GradMode::none) return;
     if (mode == GradMode::overwrite)
-      for (const ParamSlice& slice : all_slices()) std::fill_n(grads + slice.offset, slice.size, T(0));
+      for (const ParamSlice& slice : own_slices_) std::fill_n(grads + slice.offset, slice.size, T(0));
     if (!ema()) {
       // The codebook term's gradient 2 (e - z_e) / M, into each assigned code.
       T* de = grads + codebook_;
@@ -248,11 +250,6 @@ class CodebookLatent final : public LatentSpace<T> {
   };
 
   bool ema() const { return book_.update == CodebookUpdate::ema; }
-  std::vector<ParamSlice> all_slices() const {
-    std::vector<ParamSlice> slices{{codebook_, k_ * d_}, {usage_, k_}};
-    if (ema()) slices.push_back({sums_, k_ * d_});
-    return slices;
-  }
   // z[d * P + p] = e[codes[p]][d]: a row of the grid the decoder reads.
   void embed_row(const T* e, const std::uint32_t* codes, T* z) const {
     for (std::size_t d = 0; d < d_; ++d)
@@ -329,6 +326,7 @@ class CodebookLatent final : public LatentSpace<T> {
   double log_k_;
   std::size_t height_ = 0, width_ = 0;
   std::size_t codebook_ = 0, usage_ = 0, sums_ = 0;  // offsets of latent.codebook, code_usage, code_sums
+  std::vector<ParamSlice> own_slices_;                // those three tensors (code_sums with ema only)
   std::size_t planned_ = 0;
   std::vector<T> z_e_, scores_, norms_, squared_error_;
   std::vector<std::uint32_t> codes_;  // [draws, P] of the last sample() or quantize()

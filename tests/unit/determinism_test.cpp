@@ -16,7 +16,8 @@ constexpr const char* kConv = "conv:8:4:2:1,residual:4,conv:16:4:2:1,dense:32";
 // A model large enough that the GEMMs and the kernels go parallel: the MLP
 // 784-200-20, or with `encoder` declared layers on 28 x 28 images.
 std::vector<float> train_run(int threads, std::uint64_t seed,
-                             MatmulPrecision precision = MatmulPrecision::float32, const char* encoder = "") {
+                             MatmulPrecision precision = MatmulPrecision::float32, const char* encoder = "",
+                             bool codebook = false) {
   set_threads(threads);
   ModelConfig model;
   model.input_dim = 784;
@@ -24,6 +25,13 @@ std::vector<float> train_run(int threads, std::uint64_t seed,
   model.latent = 20;
   model.image_height = model.image_width = 28;
   if (*encoder) model.encoder = parse_layers(encoder, "test");
+  if (codebook) {  // the vq family: moving averages and restarts drawn from the minibatch
+    model.family = "vq";
+    model.codebook.codes = 64;
+    model.codebook.dim = 8;
+    model.latent = 8 * 7 * 7;
+    model.likelihood = Likelihood::gaussian_fixed;
+  }
   Vae vae(model, seed);
   TrainConfig train;
   train.seed = seed;
@@ -63,6 +71,12 @@ TEST(Determinism, ConvModelIsTheSameOnOneAndTwoThreadsWithBfloatProducts) {
   const std::vector<float> a = train_run(1, 3, MatmulPrecision::bfloat16, kConv);
   EXPECT_EQ(a, train_run(2, 3, MatmulPrecision::bfloat16, kConv));
   EXPECT_NE(a, train_run(2, 3, MatmulPrecision::float32, kConv)) << "the bfloat16 products were not used";
+}
+
+TEST(Determinism, VqModelIsTheSameOnOneAndTwoThreads) {
+  const char* encoder = "conv:8:4:2:1,conv:16:4:2:1";
+  EXPECT_EQ(train_run(1, 3, MatmulPrecision::float32, encoder, true),
+            train_run(2, 3, MatmulPrecision::float32, encoder, true));
 }
 
 TEST(Determinism, DifferentSeedsDiffer) {

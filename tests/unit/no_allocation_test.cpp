@@ -132,6 +132,7 @@ TEST_P(NoAllocation, SteadyStateTrainingStep) {
   model.family = c.family;
   if (model.family == "cluster") model.clusters = 10, model.classifier_hidden = {32};
   if (model.family == "vae-2layer") model.top_latent = 8, model.top_hidden = {16};
+  if (model.family == "vq") model.latent = 4 * 7 * 7, model.codebook.codes = 32, model.codebook.dim = 4;
   model.image_height = model.image_width = 28;
   if (*c.encoder) model.encoder = parse_layers(c.encoder, "test");
   model.weight_posterior = std::string(c.algorithm) == "full-vb";
@@ -189,7 +190,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"two_layer", Activation::tanh, {200}, Likelihood::bernoulli, Estimator::B, 1,
                            OptimizerKind::adam, 0, MatmulPrecision::float32, "", "vae-2layer"},
                       Case{"cluster", Activation::relu, {200}, Likelihood::bernoulli, Estimator::B, 2,
-                           OptimizerKind::adam, 0, MatmulPrecision::float32, "", "cluster"}),
+                           OptimizerKind::adam, 0, MatmulPrecision::float32, "", "cluster"},
+                      // Moving averages and restarts: what the family gathers per step reuses its buffers.
+                      Case{"vq", Activation::relu, {}, Likelihood::gaussian_fixed, Estimator::B, 1,
+                           OptimizerKind::adam, 0, MatmulPrecision::float32, "conv:8:4:2:1,conv:16:4:2:1", "vq"}),
     [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
 
 // The convolutional layers (src/nn/conv.hpp) on their own, until the engine
