@@ -42,8 +42,8 @@ struct CodebookConfig {
   CodebookUpdate update = CodebookUpdate::ema;
   float decay = 0.99f;         // the moving averages' gamma (update = ema)
   /// A code whose moving average of assignments per minibatch falls below 1
-  /// is moved to an encoder output of the current minibatch (Dhariwal et al.
-  /// 2020, Jukebox), so that no code stays dead.
+  /// is moved to an encoder output of the current minibatch (SoundStream's
+  /// and Jukebox's restarts), so that no code stays dead.
   bool restarts = true;
 
   bool operator==(const CodebookConfig&) const = default;

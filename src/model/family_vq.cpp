@@ -17,9 +17,10 @@
 // k in a minibatch and s_k the sum of their z_e,
 //   N_k <- g N_k + (1 - g) n_k,  m_k <- g m_k + (1 - g) s_k,  e_k = m_k / N~_k,
 // N~_k = (N_k + eps) n / (n + K eps), n = sum_k N_k (Laplace smoothing, as
-// Sonnet's VectorQuantizerEMA). Restarts (Dhariwal et al. 2020, Jukebox): a
-// code whose moving average of assignments per minibatch N_k falls below 1
-// moves to an encoder output of the current minibatch, drawn at random.
+// Sonnet's VectorQuantizerEMA). Restarts (SoundStream, Zeghidour et al.
+// 2021; Jukebox's random restarts, Dhariwal et al. 2020): a code whose moving
+// average of assignments per minibatch N_k falls below 1 moves to an encoder
+// output of the current minibatch, drawn at random.
 #include "model/families.hpp"
 
 #include "backend/gemm.hpp"
@@ -42,7 +43,7 @@ namespace aevb {
 namespace {
 
 constexpr double kLaplaceEps = 1e-5;   // Sonnet's VectorQuantizerEMA epsilon
-constexpr double kDeadBelow = 1.0;     // Jukebox's threshold: assignments per minibatch
+constexpr double kDeadBelow = 1.0;     // assignments per minibatch (docs/vq-vae.md: why 1)
 constexpr std::size_t kSearchBlock = 1024;  // z_e vectors per distance product: bounded scratch at any batch
 
 template <class T>
