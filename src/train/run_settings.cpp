@@ -143,7 +143,7 @@ RunSettings vq_preset(const char* data) {
   s.train.batch = 128;
   s.train.optimizer.kind = OptimizerKind::adam;
   s.train.optimizer.lr = 2e-3f;
-  s.epochs = 10;
+  s.epochs = 20;
   return s;
 }
 
