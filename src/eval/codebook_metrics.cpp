@@ -16,7 +16,8 @@ std::vector<std::uint32_t> code_grids(const Vae& model, ConstMatrix x) {
 
 CodebookEvaluation evaluate_codebook(const Vae& model, ConstMatrix x, std::vector<std::uint32_t>* codes_out) {
   const CodeGrid grid = model.code_grid();
-  if (grid.codes == 0) throw InputError("codebook evaluation: the " + model.config().family + " family has no codebook");
+  if (grid.codes == 0)
+    throw InputError("codebook evaluation: the " + model.config().family + " family has no codebook");
   CodebookEvaluation e;
   e.count = x.rows;
   e.positions = grid.positions;

@@ -156,8 +156,8 @@ class CodebookLatent final : public LatentSpace<T> {
       T* de = grads + codebook_;
       for (std::size_t m = 0; m < head.rows; ++m)
         for (std::size_t j = 0; j < nz_; ++j) {
-          const std::size_t k = codes_[m * p_ + j % p_], d = j / p_;
-          de[k * d_ + d] = static_cast<T>(double(de[k * d_ + d]) + 2 * w * (double(e[k * d_ + d]) - double(head.row(m)[j])));
+          const std::size_t i = codes_[m * p_ + j % p_] * d_ + j / p_;  // code k's value d of position p
+          de[i] = static_cast<T>(double(de[i]) + 2 * w * (double(e[i]) - double(head.row(m)[j])));
         }
     }
     gather_statistics(head);

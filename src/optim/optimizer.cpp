@@ -10,6 +10,7 @@
 #include <experimental/simd>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 // GCC 12's AVX-512 sqrt intrinsic, inlined through std::experimental::simd,
 // trips a false -Wmaybe-uninitialized (its _mm512_undefined_ps operand).
@@ -126,7 +127,10 @@ void sgd_block(std::size_t first, std::size_t last, T* params, const T* grads, T
 
 template <class T>
 Optimizer<T>::Optimizer(const OptimizerConfig& config, std::size_t param_count, std::vector<ParamSlice> untrained)
-    : config_(config), n_(param_count), state_(moment_buffers(config) * param_count, T(0)), untrained_(std::move(untrained)) {
+    : config_(config),
+      n_(param_count),
+      state_(moment_buffers(config) * param_count, T(0)),
+      untrained_(std::move(untrained)) {
   validate(config_);
   std::size_t kept = 0;
   for (const ParamSlice& s : untrained_) kept += s.size;

@@ -93,7 +93,8 @@ RunFigures render_run_report(const RunReportInputs& in) {
                          number(e, "log_likelihood"));
     results.emplace_back("active latent units", number(e, "active_units"));
     if (e.contains("mse")) {
-      results.emplace_back("reconstruction MSE (of the variance)", number(e, "mse") + " (" + number(e, "mse_normalized") + ")");
+      results.emplace_back("reconstruction MSE (of the variance)",
+                           number(e, "mse") + " (" + number(e, "mse_normalized") + ")");
       results.emplace_back("codes used, perplexity", number(e, "codes_used") + ", " + number(e, "perplexity"));
       results.emplace_back("bits per dimension, uniform prior", number(e, "bits_per_dim"));
       if (e.contains("bits_per_dim_prior"))
