@@ -5,8 +5,11 @@
 // softmax vectorize (8 floats at a time). The option changes no result: it
 // only lets the compiler assume that floating-point operations do not trap,
 // and aevb never unmasks floating-point exceptions. Before the includes, so
-// that the inline vmath functions are compiled with it too.
+// that the inline vmath functions are compiled with it too. GCC's alone:
+// clang does not know the pragma.
+#if !defined(__clang__)
 #pragma GCC optimize("no-trapping-math")
+#endif
 
 #include "prior/kernels.hpp"
 
