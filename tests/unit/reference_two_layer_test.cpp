@@ -19,6 +19,7 @@
 #include "io/config_json.hpp"
 #include "model/engine.hpp"
 #include "support/fixture.hpp"
+#include "support/fixture_compare.hpp"
 
 #include <gtest/gtest.h>
 
@@ -39,27 +40,9 @@ const Fixture& reference() {
   return f;
 }
 
-/// |got - ref| <= rel_elem |ref| + rel_tensor max|ref| for every element of the fixture tensor `name`.
 template <class T>
 void expect_close(const std::string& name, const T* got, std::size_t n, double rel_elem, double rel_tensor) {
-  const FixtureTensor& ref = reference().get(name);
-  ASSERT_EQ(n, ref.size()) << name << ": values in the engine and in the fixture " << ref.shape_string();
-  double scale = 0;
-  for (float r : ref.data) scale = std::max(scale, std::fabs(double(r)));
-  double worst = 0;
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double e = std::fabs(double(got[i]) - ref.data[i]);
-    const double ratio = e / (rel_elem * std::fabs(double(ref.data[i])) + rel_tensor * scale);
-    if (!(ratio <= worst)) {
-      worst = ratio;
-      at = i;
-    }
-  }
-  std::printf("[reference-2layer] %-44s %-10s error/allowed %.2e\n", name.c_str(), ref.shape_string().c_str(), worst);
-  EXPECT_LE(worst, 1.0) << name << " element " << at << ": engine " << double(got[at]) << ", reference "
-                        << ref.data[at] << " (regenerate with /usr/bin/python3 tools/make_two_layer_reference.py "
-                        << "only if the reference changed on purpose)";
+  aevb::test::expect_close_to_fixture(reference(), name, got, n, rel_elem, rel_tensor, "reference-2layer", "tools/make_two_layer_reference.py");
 }
 
 template <class T>
