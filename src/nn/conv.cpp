@@ -79,67 +79,110 @@ LayerSpec conv_spec(std::size_t out, std::size_t kernel, std::size_t stride, std
   return s;
 }
 
-// ---- im2col and col2im, one (datapoint, channel) plane at a time, on the
-// plane as padded with zeros (row length padded_w): every window then lies
-// inside it (by the output-size formula), so the loops have no bounds to test.
+// ---- im2col and col2im, one (datapoint, channel) plane at a time.
+//
+// A window at stride s reads the plane as padded with zeros at rows oh s + ki
+// and columns ow s + kj. Split into its s x s phases, phase (a, b) holding
+// the padded plane's rows s i + a and columns s j + b, the same values are
+// phase (ki mod s, kj mod s) at rows oh + ki / s and columns ow + kj / s: a
+// window at stride 1, so every row of a patch is a contiguous run of grid_w
+// values of one phase (the stride-2 gathers, one value at a time, were a
+// fifth of a VQ-VAE training step). Every window lies inside the phases (by
+// the output-size formula), so the loops have no bounds to test. A plane
+// without padding at stride 1 is its own single phase.
+
+// dst[0, n) = src[0, n) for the short rows of a window (7 to 28 values),
+// in whole 32-byte moves, the last one overlapping the one before it: a
+// memcpy call per row cost more than the copy.
+template <class T>
+void copy_row(const T* src, T* dst, std::size_t n) {
+  constexpr std::size_t v = 32 / sizeof(T), h = v / 2;
+  if (n >= v) {
+    std::size_t i = 0;
+    for (; i + v <= n; i += v) std::memcpy(dst + i, src + i, 32);
+    if (i < n) std::memcpy(dst + n - v, src + n - v, 32);
+  } else if (n >= h) {
+    std::memcpy(dst, src, 16);
+    std::memcpy(dst + n - h, src + n - h, 16);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
+
+// Row r of a plane (of `width` values) is row r + p of the padded plane: its
+// column c, padded column c + p, goes to phase column b = (c + p) mod s, at
+// (c + p) / s. f(c0, b, j0) for each phase column b: the first column c0 that
+// goes there and its place j0 (then every s-th column, one place further).
+template <class F>
+void for_phase_columns(std::size_t s, std::size_t p, const F& f) {
+  for (std::size_t b = 0; b < s; ++b) {
+    const std::size_t c0 = (b + s - p % s) % s;
+    f(c0, b, (c0 + p) / s);
+  }
+}
+
+// The phases of one plane, zero where they lie in the padding.
+template <class T>
+void split_phases(const detail::PatchGeometry& g, const T* plane, T* phases) {
+  const std::size_t s = g.stride, p = g.padding, pw = g.phase_w(), pp = g.phase_plane(), w = g.width;
+  std::fill_n(phases, g.phases_size(), T(0));
+  for (std::size_t r = 0; r < g.height; ++r) {
+    T* row = phases + ((r + p) % s) * s * pp + ((r + p) / s) * pw;
+    const T* from = plane + r * w;
+    for_phase_columns(s, p, [&](std::size_t c0, std::size_t b, std::size_t j0) {
+      T* to = row + b * pp + j0;
+      for (std::size_t c = c0, t = 0; c < w; c += s, ++t) to[t] = from[c];
+    });
+  }
+}
+
+// The plane's values back out of its phases (the padding dropped).
+template <class T>
+void merge_phases(const detail::PatchGeometry& g, const T* phases, T* plane) {
+  const std::size_t s = g.stride, p = g.padding, pw = g.phase_w(), pp = g.phase_plane(), w = g.width;
+  for (std::size_t r = 0; r < g.height; ++r) {
+    const T* row = phases + ((r + p) % s) * s * pp + ((r + p) / s) * pw;
+    T* to = plane + r * w;
+    for_phase_columns(s, p, [&](std::size_t c0, std::size_t b, std::size_t j0) {
+      const T* from = row + b * pp + j0;
+      for (std::size_t c = c0, t = 0; c < w; c += s, ++t) to[c] = from[t];
+    });
+  }
+}
+
+// Where patch row (ki, kj) starts in the phases: phase (ki mod s, kj mod s),
+// row ki / s, column kj / s.
+inline std::size_t phase_offset(const detail::PatchGeometry& g, std::size_t ki, std::size_t kj) {
+  const std::size_t s = g.stride;
+  return ((ki % s) * s + kj % s) * g.phase_plane() + (ki / s) * g.phase_w() + kj / s;
+}
 
 // The kk rows (ki, kj) of one channel's patches, at column offset n * positions
 // of a buffer whose rows are ld long.
 template <class T>
-void im2col_plane(const detail::PatchGeometry& g, const T* padded, T* cols, std::size_t ld) {
-  const std::size_t k = g.kernel, s = g.stride, gh = g.grid_h, gw = g.grid_w, pw = g.padded_w();
+void im2col_plane(const detail::PatchGeometry& g, const T* phases, T* cols, std::size_t ld) {
+  const std::size_t k = g.kernel, gh = g.grid_h, gw = g.grid_w, pw = g.phase_w();
   for (std::size_t ki = 0; ki < k; ++ki)
     for (std::size_t kj = 0; kj < k; ++kj) {
+      const T* src = phases + phase_offset(g, ki, kj);
       T* d = cols + (ki * k + kj) * ld;
-      for (std::size_t oh = 0; oh < gh; ++oh, d += gw) {
-        const T* src = padded + (oh * s + ki) * pw + kj;
-        if (s == 1) {
-          std::copy_n(src, gw, d);
-        } else {
-          for (std::size_t ow = 0; ow < gw; ++ow) d[ow] = src[ow * s];
-        }
-      }
+      for (std::size_t oh = 0; oh < gh; ++oh) copy_row(src + oh * pw, d + oh * gw, gw);
     }
 }
 
-// The adjoint: the padded plane = the sum over (ki, kj), in that order, of
-// the entries that im2col_plane read from each position (written from 0).
+// The adjoint: the phases = the sum over (ki, kj), in that order, of the
+// entries that im2col_plane read from each position (written from 0).
 template <class T>
-void col2im_plane(const detail::PatchGeometry& g, const T* cols, std::size_t ld, T* padded) {
-  const std::size_t k = g.kernel, s = g.stride, gh = g.grid_h, gw = g.grid_w, pw = g.padded_w();
-  std::fill_n(padded, g.padded_h() * pw, T(0));
+void col2im_plane(const detail::PatchGeometry& g, const T* cols, std::size_t ld, T* phases) {
+  const std::size_t k = g.kernel, gh = g.grid_h, gw = g.grid_w, pw = g.phase_w();
+  std::fill_n(phases, g.split() ? g.phases_size() : g.plane(), T(0));
   for (std::size_t ki = 0; ki < k; ++ki)
     for (std::size_t kj = 0; kj < k; ++kj) {
+      T* dst = phases + phase_offset(g, ki, kj);
       const T* c = cols + (ki * k + kj) * ld;
-      for (std::size_t oh = 0; oh < gh; ++oh, c += gw) {
-        T* dst = padded + (oh * s + ki) * pw + kj;
-        if (s == 1) {
-          for (std::size_t ow = 0; ow < gw; ++ow) dst[ow] += c[ow];
-        } else {
-          for (std::size_t ow = 0; ow < gw; ++ow) dst[ow * s] += c[ow];
-        }
-      }
+      for (std::size_t oh = 0; oh < gh; ++oh)
+        for (std::size_t ow = 0; ow < gw; ++ow) dst[oh * pw + ow] += c[oh * gw + ow];
     }
-}
-
-// The plane inside its zero border (pad), or the interior back out of it (crop).
-template <class T>
-void pad_plane(const detail::PatchGeometry& g, const T* plane, T* padded) {
-  const std::size_t pw = g.padded_w(), p = g.padding;
-  std::fill_n(padded, p * pw, T(0));
-  for (std::size_t i = 0; i < g.height; ++i) {
-    T* row = padded + (p + i) * pw;
-    std::fill_n(row, p, T(0));
-    std::copy_n(plane + i * g.width, g.width, row + p);
-    std::fill(row + p + g.width, row + pw, T(0));
-  }
-  std::fill(padded + (p + g.height) * pw, padded + g.padded_h() * pw, T(0));
-}
-
-template <class T>
-void crop_plane(const detail::PatchGeometry& g, const T* padded, T* plane) {
-  const std::size_t pw = g.padded_w(), p = g.padding;
-  for (std::size_t i = 0; i < g.height; ++i) std::copy_n(padded + (p + i) * pw + p, g.width, plane + i * g.width);
 }
 
 // ---- Planes of [rows, channels, plane] images and [channels, rows * plane] matrices.
@@ -170,6 +213,36 @@ void transpose_planes(const T* src, T* dst, std::size_t rows, std::size_t channe
   });
 }
 
+// body(first image, images, chunk) for every chunk, in parallel.
+template <class F>
+void for_chunks(const detail::Chunks& chunks, const F& body) {
+  pool::for_each_task(chunks.count, [&](std::size_t j) { body(chunks.first(j), chunks.images(j), j); });
+}
+
+// The calling thread's scratch for the chunk it runs, at least n values:
+// every chunk of every layer that the thread runs reuses this memory, which
+// is still in its cache from the last one (grows only: after the first
+// steps, no step allocates).
+template <class T>
+T* chunk_scratch(std::size_t n) {
+  thread_local detail::Scratch<T> scratch;
+  scratch.reserve(n);
+  return scratch.data();
+}
+
+// dW (+)= the chunks' weight gradients sums [chunks, size], added in chunk
+// order (into the first chunk's, which they overwrite); nothing with
+// GradMode::none.
+template <class T>
+void weight_gradient(T* sums, std::size_t chunks, std::size_t size, T* dw, GradMode mode) {
+  if (mode == GradMode::none) return;
+  for (std::size_t j = 1; j < chunks; ++j) {
+    const T* chunk = sums + j * size;
+    for (std::size_t i = 0; i < size; ++i) sums[i] += chunk[i];
+  }
+  for (std::size_t i = 0; i < size; ++i) dw[i] = mode == GradMode::overwrite ? sums[i] : dw[i] + sums[i];
+}
+
 // The bias gradient from the per-plane sums [rows, channels]: each channel
 // summed over the datapoints in order, then written or added once (as a
 // product adds to C); nothing with GradMode::none.
@@ -187,16 +260,43 @@ void bias_gradient(const T* plane_sums, std::size_t rows, std::size_t channels, 
 
 namespace detail {
 
+// The cache budget of a chunk's buffers: the share of the L2 cache of the
+// processors we run on (512 KiB on Zen 3, 1 MiB on Zen 4, 2 MiB on Sapphire
+// Rapids) that measured fastest on the vq-mnist layers (dev/conv_lab.cpp).
+constexpr std::size_t kChunkBytes = std::size_t(2) << 20;
+
+namespace {
+std::size_t images_in_budget(std::size_t bytes_per_image) {
+  return std::max<std::size_t>(1, kChunkBytes / std::max<std::size_t>(1, bytes_per_image));
+}
+std::size_t processors() {
+  static const auto procs = static_cast<std::size_t>(pool::processor_count());
+  return procs;
+}
+}  // namespace
+
+Chunks::Chunks(std::size_t rows_, std::size_t bytes) : rows(rows_), bytes_per_image(bytes) {
+  size = std::max<std::size_t>(1, std::min(images_in_budget(bytes), (rows + processors() - 1) / processors()));
+  count = (rows + size - 1) / size;
+}
+
+std::size_t Chunks::most(std::size_t rows, std::size_t bytes) {
+  // A batch of r <= rows images cut by the processor count has at most that
+  // many chunks; cut by the budget, at most ceil(r / budget) <= ceil(rows / budget).
+  const std::size_t budget = images_in_budget(bytes);
+  return std::max(std::min(processors(), rows), (rows + budget - 1) / budget);
+}
+
 template <class T>
-void im2col(const PatchGeometry& g, std::size_t rows, const T* images, T* cols, T* padded) {
+void im2col(const PatchGeometry& g, std::size_t rows, const T* images, T* cols, T* phases) {
   const std::size_t positions = g.positions(), ld = rows * positions, kk = g.kernel * g.kernel;
   // Channel-major: consecutive planes write consecutive stretches of the same kk rows.
   for_planes(rows * g.channels, g.patch() * ld, [&](std::size_t u) {
     const std::size_t c = u / rows, n = u % rows;
     const T* plane = images + (n * g.channels + c) * g.plane();
-    if (g.padding > 0) {
-      T* own = padded + u * g.padded_plane();
-      pad_plane(g, plane, own);
+    if (g.split()) {
+      T* own = phases + u * g.phases_size();
+      split_phases(g, plane, own);
       plane = own;
     }
     im2col_plane(g, plane, cols + c * kk * ld + n * positions, ld);
@@ -204,7 +304,7 @@ void im2col(const PatchGeometry& g, std::size_t rows, const T* images, T* cols, 
 }
 
 template <class T>
-void col2im(const PatchGeometry& g, std::size_t rows, const T* cols, T* images, T* padded, const T* bias, Act act,
+void col2im(const PatchGeometry& g, std::size_t rows, const T* cols, T* images, T* phases, const T* bias, Act act,
             T slope) {
   const std::size_t positions = g.positions(), ld = rows * positions, kk = g.kernel * g.kernel;
   const bool epilogue = bias != nullptr || act != Act::identity;
@@ -212,10 +312,10 @@ void col2im(const PatchGeometry& g, std::size_t rows, const T* cols, T* images, 
   for_planes(rows * g.channels, g.patch() * ld, [&](std::size_t u) {
     const std::size_t c = u / rows, n = u % rows;
     T* plane = images + (n * g.channels + c) * g.plane();
-    if (g.padding > 0) {
-      T* own = padded + u * g.padded_plane();
+    if (g.split()) {
+      T* own = phases + u * g.phases_size();
       col2im_plane(g, cols + c * kk * ld + n * positions, ld, own);
-      crop_plane(g, own, plane);
+      merge_phases(g, own, plane);
     } else {
       col2im_plane(g, cols + c * kk * ld + n * positions, ld, plane);
     }
@@ -233,59 +333,88 @@ ConvCore<T>::ConvCore(ParamLayout& layout, const std::string& name, Shape in, st
   bias_ = layout.add(name + ".bias", {out});
 }
 
+// What a chunk goes through per image: its columns (kept for the weight
+// gradient), and in its thread's scratch its product (later
+// dL/d(pre-activation)), its planes' phases and dL/d(columns).
+template <class T>
+std::size_t ConvCore<T>::scratch_per_image() const {
+  const PatchGeometry& g = geometry_;
+  return (out_ + g.patch()) * g.positions() + g.channels * g.phases_size();
+}
+
+template <class T>
+Chunks ConvCore<T>::chunks(std::size_t rows) const {
+  return {rows, (geometry_.patch() * geometry_.positions() + scratch_per_image()) * sizeof(T)};
+}
+
 template <class T>
 void ConvCore<T>::plan(std::size_t rows) {
   if (rows <= planned_) return;
-  const std::size_t columns = rows * geometry_.positions();
-  cols_.reserve(geometry_.patch() * columns);
-  dcols_.reserve(geometry_.patch() * columns);
-  product_.reserve(out_ * columns);
+  const PatchGeometry& g = geometry_;
+  cols_.reserve(rows * g.patch() * g.positions());
+  weight_sums_.reserve(Chunks::most(rows, chunks(rows).bytes_per_image) * out_ * g.patch());
   plane_sums_.reserve(rows * out_);
-  if (geometry_.padding > 0) padded_.reserve(rows * geometry_.channels * geometry_.padded_plane());
   planned_ = rows;
 }
 
 template <class T>
 void ConvCore<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> y, const T* skip) {
   plan(x.rows);  // a no-op once planned
-  const std::size_t rows = x.rows, positions = geometry_.positions(), ld = rows * positions, k = geometry_.patch();
-  im2col(geometry_, rows, x.data, cols_.data(), padded_.data());
-  // product [out, rows * positions] = W [out, C k k] cols.
-  gemm<T>(Trans::no, Trans::no, out_, ld, k, T(1), params + weight_, k, cols_.data(), ld, T(0), product_.data(), ld);
-  // y[n, o] = act(product[o, n's positions] + b[o] (+ skip[n, o])): the transposition to NCHW is a copy of
-  // contiguous planes, fused with the bias and the activation.
+  const PatchGeometry& g = geometry_;
+  const std::size_t positions = g.positions(), k = g.patch();
   const T* bias = params + bias_;
-  const T* product = product_.data();
-  for_planes(rows * out_, out_ * ld, [&](std::size_t u) {
-    const std::size_t n = u / out_, o = u % out_;
-    bias_activation_span<T>(product + o * ld + n * positions, bias[o], skip ? skip + u * positions : nullptr,
-                            y.data + u * positions, positions, act_, slope_);
+  for_chunks(chunks(x.rows), [&](std::size_t first, std::size_t images, std::size_t) {
+    const std::size_t ld = images * positions;
+    T* product = chunk_scratch<T>(images * scratch_per_image());
+    T* cols = cols_.data() + first * k * positions;
+    im2col(g, images, x.row(first), cols, product + out_ * ld);
+    // product [out, images * positions] = W [out, C k k] cols.
+    gemm<T>(Trans::no, Trans::no, out_, ld, k, T(1), params + weight_, k, cols, ld, T(0), product, ld);
+    // y[n, o] = act(product[o, n's positions] + b[o] (+ skip[n, o])): the transposition to NCHW is a copy
+    // of contiguous planes, fused with the bias and the activation.
+    for (std::size_t u = 0; u < images * out_; ++u) {
+      const std::size_t n = u / out_, o = u % out_, plane = first * out_ + u;
+      bias_activation_span<T>(product + o * ld + n * positions, bias[o], skip ? skip + plane * positions : nullptr,
+                              y.data + plane * positions, positions, act_, slope_);
+    }
   });
 }
 
 template <class T>
 void ConvCore<T>::backward(const T* params, T* grads, MatrixView<const T> y, MatrixView<T> dy, MatrixView<T> dx,
                            GradMode mode, bool keep_dy_grad) {
-  const std::size_t rows = dy.rows, positions = geometry_.positions(), ld = rows * positions, k = geometry_.patch();
-  // dL/d(pre-activation) into product's [out, rows * positions] layout (and
-  // back into dy for a residual block), each plane's sum for the bias.
-  T* product = product_.data();
+  const PatchGeometry& g = geometry_;
+  const std::size_t positions = g.positions(), k = g.patch();
+  const Chunks chunks = this->chunks(dy.rows);
   T* sums = plane_sums_.data();
-  for_planes(rows * out_, out_ * ld, [&](std::size_t u) {
-    const std::size_t n = u / out_, o = u % out_;
-    T* d = product + o * ld + n * positions;
-    sums[u] = activation_backward_span<T>(dy.data + u * positions, y.data + u * positions, d, positions, act_, slope_);
-    if (keep_dy_grad) std::memcpy(dy.data + u * positions, d, positions * sizeof(T));
+  for_chunks(chunks, [&](std::size_t first, std::size_t images, std::size_t chunk) {
+    const std::size_t ld = images * positions;
+    T* product = chunk_scratch<T>(images * scratch_per_image());
+    T* phases = product + out_ * ld;
+    T* cols = cols_.data() + first * k * positions;
+    // dL/d(pre-activation) into product's [out, images * positions] layout
+    // (and back into dy for a residual block), each plane's sum for the bias.
+    for (std::size_t u = 0; u < images * out_; ++u) {
+      const std::size_t n = u / out_, o = u % out_, plane = first * out_ + u;
+      T* d = product + o * ld + n * positions;
+      sums[plane] = activation_backward_span<T>(dy.data + plane * positions, y.data + plane * positions, d,
+                                                positions, act_, slope_);
+      if (keep_dy_grad) std::memcpy(dy.data + plane * positions, d, positions * sizeof(T));
+    }
+    // This chunk's dW = product cols^T, its columns made again (cheaper
+    // than keeping a batch's columns from the forward pass in memory).
+    if (mode != GradMode::none) {
+      gemm<T>(Trans::no, Trans::yes, out_, k, ld, T(1), product, ld, cols, ld, T(0),
+              weight_sums_.data() + chunk * out_ * k, k);
+    }
+    if (dx.data == nullptr) return;
+    // dcols = W^T product, summed back into images.
+    T* dcols = phases + g.channels * g.phases_size() * images;
+    gemm<T>(Trans::yes, Trans::no, k, ld, out_, T(1), params + weight_, k, product, ld, T(0), dcols, ld);
+    col2im<T>(g, images, dcols, dx.row(first), phases, nullptr, Act::identity, T(0));
   });
-  bias_gradient(sums, rows, out_, grads + bias_, mode);
-  // dW (+)= product cols^T; beta = 0 writes it.
-  if (mode != GradMode::none)
-    gemm<T>(Trans::no, Trans::yes, out_, k, ld, T(1), product, ld, cols_.data(), ld,
-            mode == GradMode::overwrite ? T(0) : T(1), grads + weight_, k);
-  if (dx.data == nullptr) return;
-  // dcols = W^T product, summed back into images.
-  gemm<T>(Trans::yes, Trans::no, k, ld, out_, T(1), params + weight_, k, product, ld, T(0), dcols_.data(), ld);
-  col2im<T>(geometry_, rows, dcols_.data(), dx.data, padded_.data(), nullptr, Act::identity, T(0));
+  bias_gradient(sums, dy.rows, out_, grads + bias_, mode);
+  weight_gradient(weight_sums_.data(), chunks.count, out_ * k, grads + weight_, mode);
 }
 
 template void im2col<float>(const PatchGeometry&, std::size_t, const float*, float*, float*);
@@ -343,50 +472,74 @@ Shape ConvTranspose2d<T>::output_shape(Shape in, const LayerSpec& spec) {
   return deconv_output_shape(in, spec);
 }
 
+// What a chunk goes through per image, all in its thread's scratch: its input
+// as columns (later dx's), its columns and its output planes' phases.
+template <class T>
+std::size_t ConvTranspose2d<T>::scratch_per_image() const {
+  const detail::PatchGeometry& g = geometry_;
+  return (in_channels_ + g.patch()) * g.positions() + g.channels * g.phases_size();
+}
+
+template <class T>
+detail::Chunks ConvTranspose2d<T>::chunks(std::size_t rows) const {
+  return {rows, scratch_per_image() * sizeof(T)};
+}
+
 template <class T>
 void ConvTranspose2d<T>::plan(std::size_t rows) {
   if (rows <= planned_) return;
-  const std::size_t columns = rows * geometry_.positions();
-  x_cols_.reserve(in_channels_ * columns);
-  dx_cols_.reserve(in_channels_ * columns);
-  cols_.reserve(geometry_.patch() * columns);
+  weight_sums_.reserve(detail::Chunks::most(rows, chunks(rows).bytes_per_image) * in_channels_ *
+                       geometry_.patch());
   plane_sums_.reserve(rows * geometry_.channels);
-  if (geometry_.padding > 0) padded_.reserve(rows * geometry_.channels * geometry_.padded_plane());
   planned_ = rows;
 }
 
 template <class T>
 void ConvTranspose2d<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> y) {
   plan(x.rows);  // a no-op once planned
-  const std::size_t rows = x.rows, ld = rows * geometry_.positions(), k = geometry_.patch();
-  transpose_planes(x.data, x_cols_.data(), rows, in_channels_, geometry_.positions(), false);
-  // cols [out k k, rows * H * W] = W^T x_cols, then summed into y with the bias and activation.
-  gemm<T>(Trans::yes, Trans::no, k, ld, in_channels_, T(1), params + weight_, k, x_cols_.data(), ld, T(0),
-          cols_.data(), ld);
-  col2im<T>(geometry_, rows, cols_.data(), y.data, padded_.data(), params + bias_, act_, slope_);
+  const detail::PatchGeometry& g = geometry_;
+  const std::size_t positions = g.positions(), k = g.patch();
+  for_chunks(chunks(x.rows), [&](std::size_t first, std::size_t images, std::size_t) {
+    const std::size_t ld = images * positions;
+    T* x_cols = chunk_scratch<T>(images * scratch_per_image());
+    T* cols = x_cols + in_channels_ * ld;
+    transpose_planes(x.row(first), x_cols, images, in_channels_, positions, false);
+    // cols [out k k, images * H * W] = W^T x_cols, then summed into y with the bias and activation.
+    gemm<T>(Trans::yes, Trans::no, k, ld, in_channels_, T(1), params + weight_, k, x_cols, ld, T(0), cols, ld);
+    col2im<T>(g, images, cols, y.row(first), cols + k * ld, params + bias_, act_, slope_);
+  });
 }
 
 template <class T>
-void ConvTranspose2d<T>::backward(const T* params, T* grads, MatrixView<const T> /*x: kept as x_cols*/,
-                                  MatrixView<const T> y, MatrixView<T> dy, MatrixView<T> dx, GradMode mode) {
-  const std::size_t rows = dy.rows, ld = rows * geometry_.positions(), k = geometry_.patch();
-  const std::size_t channels = geometry_.channels, plane = geometry_.plane();
-  // dL/d(pre-activation) in place, each plane's sum for the bias.
+void ConvTranspose2d<T>::backward(const T* params, T* grads, MatrixView<const T> x, MatrixView<const T> y,
+                                  MatrixView<T> dy, MatrixView<T> dx, GradMode mode) {
+  const detail::PatchGeometry& g = geometry_;
+  const std::size_t positions = g.positions(), k = g.patch(), channels = g.channels, plane = g.plane();
+  const detail::Chunks chunks = this->chunks(dy.rows);
   T* sums = plane_sums_.data();
-  for_planes(rows * channels, rows * channels * plane, [&](std::size_t u) {
-    T* d = dy.data + u * plane;
-    sums[u] = activation_backward_span<T>(d, y.data + u * plane, d, plane, act_, slope_);
+  for_chunks(chunks, [&](std::size_t first, std::size_t images, std::size_t chunk) {
+    const std::size_t ld = images * positions;
+    T* x_cols = chunk_scratch<T>(images * scratch_per_image());
+    T* cols = x_cols + in_channels_ * ld;
+    // dL/d(pre-activation) in place, each plane's sum for the bias.
+    for (std::size_t u = first * channels; u < (first + images) * channels; ++u) {
+      T* d = dy.data + u * plane;
+      sums[u] = activation_backward_span<T>(d, y.data + u * plane, d, plane, act_, slope_);
+    }
+    im2col(g, images, dy.row(first), cols, cols + k * ld);
+    // This chunk's dW [in, out k k] = x_cols cols^T.
+    if (mode != GradMode::none) {
+      transpose_planes(x.row(first), x_cols, images, in_channels_, positions, false);
+      gemm<T>(Trans::no, Trans::yes, in_channels_, k, ld, T(1), x_cols, ld, cols, ld, T(0),
+              weight_sums_.data() + chunk * in_channels_ * k, k);
+    }
+    if (dx.data == nullptr) return;
+    // dx's columns = W cols (over x_cols, no longer needed).
+    gemm<T>(Trans::no, Trans::no, in_channels_, ld, k, T(1), params + weight_, k, cols, ld, T(0), x_cols, ld);
+    transpose_planes(x_cols, dx.row(first), images, in_channels_, positions, true);
   });
-  bias_gradient(sums, rows, channels, grads + bias_, mode);
-  im2col(geometry_, rows, dy.data, cols_.data(), padded_.data());
-  // dW [in, out k k] (+)= x_cols cols^T.
-  if (mode != GradMode::none)
-    gemm<T>(Trans::no, Trans::yes, in_channels_, k, ld, T(1), x_cols_.data(), ld, cols_.data(), ld,
-            mode == GradMode::overwrite ? T(0) : T(1), grads + weight_, k);
-  if (dx.data == nullptr) return;
-  gemm<T>(Trans::no, Trans::no, in_channels_, ld, k, T(1), params + weight_, k, cols_.data(), ld, T(0),
-          dx_cols_.data(), ld);
-  transpose_planes(dx_cols_.data(), dx.data, rows, in_channels_, geometry_.positions(), true);
+  bias_gradient(sums, dy.rows, channels, grads + bias_, mode);
+  weight_gradient(weight_sums_.data(), chunks.count, in_channels_ * k, grads + weight_, mode);
 }
 
 // ---- Residual.

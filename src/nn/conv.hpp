@@ -1,19 +1,25 @@
 #pragma once
 // Convolutional layers of a network (docs/layers.md): Conv2d,
 // ConvTranspose2d and a residual block, NCHW rows (src/nn/layer.hpp), weights
-// in PyTorch's layouts. The fast path runs a whole batch as one matrix
-// product: im2col writes every patch of every datapoint as a column of one
-// [C*k*k, rows*positions] buffer, backend::gemm multiplies it, and col2im
-// (its adjoint) sums the columns back into images. A transposed convolution
-// is the adjoint of a convolution, so it runs the same two kernels the other
-// way round. The reference:: layers compute the same functions by direct
-// loops, for the tests.
+// in PyTorch's layouts. The fast path runs a chunk of images as one matrix
+// product: im2col writes every patch of every image of the chunk as a column
+// of one [C*k*k, images*positions] buffer, backend::gemm multiplies it, and
+// col2im (its adjoint) sums the columns back into images. A transposed
+// convolution is the adjoint of a convolution, so it runs the same two
+// kernels the other way round. The reference:: layers compute the same
+// functions by direct loops, for the tests.
+//
+// Why chunks (detail::Chunks): over a whole batch at once, each of those
+// buffers went through memory between the kernels (a 128-image batch's
+// columns of a 3x3 convolution over 64 channels at 7x7 are 14 MB); a chunk's
+// stay in cache from im2col to the product to col2im.
 #include "nn/activation.hpp"
 #include "nn/layer.hpp"
 
 #include <aevb/config.hpp>
 #include <aevb/matrix.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -35,12 +41,34 @@ struct PatchGeometry {
   std::size_t grid_h = 0, grid_w = 0;
 
   std::size_t plane() const { return height * width; }
-  std::size_t padded_h() const { return height + 2 * padding; }
-  std::size_t padded_w() const { return width + 2 * padding; }
-  std::size_t padded_plane() const { return padded_h() * padded_w(); }
+  /// Whether im2col splits a plane into its stride x stride phases (conv.cpp):
+  /// with padding or a stride above 1.
+  bool split() const { return padding > 0 || stride > 1; }
+  std::size_t phase_h() const { return (height + 2 * padding + stride - 1) / stride; }
+  std::size_t phase_w() const { return split() ? (width + 2 * padding + stride - 1) / stride : width; }
+  std::size_t phase_plane() const { return phase_h() * phase_w(); }
+  /// A plane's phases: the scratch im2col and col2im need per plane (0 when not split).
+  std::size_t phases_size() const { return split() ? stride * stride * phase_plane() : 0; }
   std::size_t image() const { return channels * plane(); }
   std::size_t patch() const { return channels * kernel * kernel; }  // rows of the column buffer
   std::size_t positions() const { return grid_h * grid_w; }
+};
+
+/// How a layer cuts a batch of `rows` images into chunks: as many images per
+/// chunk as keep its buffers (bytes_per_image each) within a cache-sized
+/// budget, at least one, and at most rows / processors (rounded up) so that
+/// every processor gets a chunk. Chunks run in parallel, each on one thread,
+/// and their weight gradients are summed in chunk order: the chunk size
+/// depends on the batch, the layer and the machine's processor count
+/// (pool::processor_count(), as backend::TilePlan's tiles do), never on the
+/// thread count, so the results are the same on any thread count.
+struct Chunks {
+  std::size_t rows = 0, bytes_per_image = 0, size = 1, count = 0;
+  Chunks(std::size_t rows, std::size_t bytes_per_image);
+  /// The most chunks that any batch of up to `rows` images is cut into.
+  static std::size_t most(std::size_t rows, std::size_t bytes_per_image);
+  std::size_t first(std::size_t chunk) const { return chunk * size; }
+  std::size_t images(std::size_t chunk) const { return std::min(size, rows - first(chunk)); }
 };
 
 /// Scratch memory for plan(): grows only, its contents undefined after a
@@ -65,19 +93,19 @@ class Scratch {
 /// im2col: cols [patch(), rows * positions()], row (c, ki, kj) and column
 /// n * positions() + (oh, ow) holding image n's x[c, oh*stride - padding + ki,
 /// ow*stride - padding + kj] (0 in the padding). Parallel over (n, c) planes;
-/// with padding, each plane is first copied inside its zero border into its
-/// own slot of `padded` [rows * channels, padded_plane()].
+/// a split plane is first written as its phases into its own slot of
+/// `phases` [rows * channels, phases_size()].
 template <class T>
-void im2col(const PatchGeometry& g, std::size_t rows, const T* images, T* cols, T* padded);
+void im2col(const PatchGeometry& g, std::size_t rows, const T* images, T* cols, T* phases);
 
 /// col2im, the adjoint: images[n, c, i, j] = the sum of every column entry
 /// that im2col would have read from (c, i, j), over (ki, kj) in order (one
-/// thread per plane: the same sums on any thread count; with padding, summed
-/// in the plane's slot of `padded`, then cropped). Each plane is then passed
-/// through bias_activation_span with bias[c] (0 when bias is null), while it
-/// is in cache.
+/// thread per plane: the same sums on any thread count; a split plane is
+/// summed in its slot of `phases`, then merged back). Each plane is then
+/// passed through bias_activation_span with bias[c] (0 when bias is null),
+/// while it is in cache.
 template <class T>
-void col2im(const PatchGeometry& g, std::size_t rows, const T* cols, T* images, T* padded, const T* bias, Act act,
+void col2im(const PatchGeometry& g, std::size_t rows, const T* cols, T* images, T* phases, const T* bias, Act act,
             T slope);
 
 /// The convolution behind Conv2d and both halves of Residual. With a `skip`
@@ -95,17 +123,21 @@ class ConvCore {
                 bool keep_dy_grad);
 
  private:
+  std::size_t scratch_per_image() const;
+  Chunks chunks(std::size_t rows) const;
+
   PatchGeometry geometry_;
   std::size_t out_ = 0;
   std::size_t weight_ = 0, bias_ = 0;
   Act act_ = Act::identity;
   T slope_ = 0;
   std::size_t planned_ = 0;
-  // cols: im2col(x), kept for the weight gradient; product: W cols, then
-  // dL/d(pre-activation) in the same [out, rows * positions] layout; dcols:
-  // W^T times that; plane_sums: the bias gradient per (n, channel) plane;
-  // padded: the input planes inside their zero borders (with padding only).
-  Scratch<T> cols_, product_, dcols_, plane_sums_, padded_;
+  // cols: im2col(x) [C k k, rows * positions], each chunk's share at its
+  // first image's (chunk.first(j) times one image's share), kept for the
+  // weight gradient; weight_sums: each chunk's weight gradient [chunks, out,
+  // C k k]; plane_sums: the bias gradient per (n, channel) plane. The rest of
+  // what a chunk needs lives in its thread's scratch (chunk_scratch in conv.cpp).
+  Scratch<T> cols_, weight_sums_, plane_sums_;
 };
 
 }  // namespace detail
@@ -146,16 +178,16 @@ class ConvTranspose2d final : public Layer<T> {
                 MatrixView<T> dx, GradMode mode) override;
 
  private:
+  std::size_t scratch_per_image() const;
+  detail::Chunks chunks(std::size_t rows) const;
+
   detail::PatchGeometry geometry_;  // of the output
   std::size_t in_channels_ = 0;
   std::size_t weight_ = 0, bias_ = 0;
   Act act_ = Act::identity;
   T slope_ = 0;
   std::size_t planned_ = 0;
-  // x_cols: x as [in, rows * H * W] (kept for the weight gradient); cols: W^T
-  // x_cols, later im2col(dL/d(pre-activation)); dx_cols: W cols; padded: the
-  // output planes inside their zero borders (with padding only).
-  detail::Scratch<T> x_cols_, cols_, dx_cols_, plane_sums_, padded_;
+  detail::Scratch<T> weight_sums_, plane_sums_;  // as in ConvCore
 };
 
 /// The VQ-VAE residual block: y = act(x + conv2(act(conv1(x)))), conv1 3x3,

@@ -61,9 +61,25 @@ blasint as_blas(std::size_t v) { return static_cast<blasint>(v); }
 
 thread_local MatmulPrecision matmul_precision = MatmulPrecision::float32;
 
+// With beta = 0, OpenBLAS first zeroes C in a scalar loop of its own (one
+// store a cycle on Zen: 8% of a VQ-VAE training step, whose products write
+// 20 million values), then adds the product to it. Zeroing C here (memset)
+// and asking for beta = 1 computes the same sums, bitwise: 0 + x is x.
+template <class T>
+T zero_for_blas(T beta, std::size_t m, std::size_t n, T* c, std::size_t ldc) {
+  if (beta != T(0)) return beta;
+  if (ldc == n) {
+    std::fill_n(c, m * n, T(0));
+  } else {
+    for (std::size_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, T(0));
+  }
+  return T(1);
+}
+
 void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
           std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
   const SerialBlas serial;
+  beta = zero_for_blas(beta, m, n, c, ldc);
   cblas_sgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), as_blas(m), as_blas(n), as_blas(k), alpha, a,
               as_blas(lda), b, as_blas(ldb), beta, c, as_blas(ldc));
 }
@@ -71,6 +87,7 @@ void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, float
 void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
           std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
   const SerialBlas serial;
+  beta = zero_for_blas(beta, m, n, c, ldc);
   cblas_dgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), as_blas(m), as_blas(n), as_blas(k), alpha, a,
               as_blas(lda), b, as_blas(ldb), beta, c, as_blas(ldc));
 }
