@@ -25,9 +25,23 @@ class ScopedMatmulPrecision {
   MatmulPrecision saved_;
 };
 
+/// The precision of float products started on this thread (float32 unless
+/// a ScopedMatmulPrecision says otherwise): work handed to the pool's threads
+/// passes it on with a ScopedMatmulPrecision of its own.
+MatmulPrecision matmul_precision();
+
 template <class T>
 void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
           std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
+
+/// The same product as one call on the calling thread, not cut into tiles
+/// (bfloat16 products still spread over the pool, inline when called from a
+/// pool job): for callers whose work is already parallel in pieces fixed by
+/// the problem, such as the conv layers' chunks, where tiles would only pack
+/// the shared operand again for each.
+template <class T>
+void gemm_untiled(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+                  std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
 
 /// How the CPU backend cuts a product into tiles, one single-threaded BLAS
 /// call each, run on aevb's thread pool: a function of the shape and the

@@ -13,7 +13,7 @@
 
 namespace aevb {
 
-using backend::gemm;
+using backend::gemm_untiled;
 using backend::Trans;
 
 namespace {
@@ -213,10 +213,15 @@ void transpose_planes(const T* src, T* dst, std::size_t rows, std::size_t channe
   });
 }
 
-// body(first image, images, chunk) for every chunk, in parallel.
+// body(first image, images, chunk) for every chunk, in parallel, each with
+// the caller's precision of float products.
 template <class F>
 void for_chunks(const detail::Chunks& chunks, const F& body) {
-  pool::for_each_task(chunks.count, [&](std::size_t j) { body(chunks.first(j), chunks.images(j), j); });
+  const MatmulPrecision precision = backend::matmul_precision();
+  pool::for_each_task(chunks.count, [&](std::size_t j) {
+    const backend::ScopedMatmulPrecision scoped(precision);
+    body(chunks.first(j), chunks.images(j), j);
+  });
 }
 
 // The calling thread's scratch for the chunk it runs, at least n values:
@@ -260,9 +265,11 @@ void bias_gradient(const T* plane_sums, std::size_t rows, std::size_t channels, 
 
 namespace detail {
 
-// The cache budget of a chunk's buffers: the share of the L2 cache of the
-// processors we run on (512 KiB on Zen 3, 1 MiB on Zen 4, 2 MiB on Sapphire
-// Rapids) that measured fastest on the vq-mnist layers (dev/conv_lab.cpp).
+// The budget of a chunk's buffers, about one core's L2 cache (512 KiB on
+// Zen 3, 1 MiB on Zen 4, 2 MiB on Sapphire Rapids) or less than its share of
+// L3. On the vq-mnist layers (dev/conv_lab.cpp, Zen 3) budgets of 1 to 8 MiB
+// measured within the machine's noise of each other, and 13% faster than
+// the whole batch at once.
 constexpr std::size_t kChunkBytes = std::size_t(2) << 20;
 
 namespace {
@@ -369,7 +376,7 @@ void ConvCore<T>::forward(const T* params, MatrixView<const T> x, MatrixView<T> 
     T* cols = cols_.data() + first * k * positions;
     im2col(g, images, x.row(first), cols, product + out_ * ld);
     // product [out, images * positions] = W [out, C k k] cols.
-    gemm<T>(Trans::no, Trans::no, out_, ld, k, T(1), params + weight_, k, cols, ld, T(0), product, ld);
+    gemm_untiled<T>(Trans::no, Trans::no, out_, ld, k, T(1), params + weight_, k, cols, ld, T(0), product, ld);
     // y[n, o] = act(product[o, n's positions] + b[o] (+ skip[n, o])): the transposition to NCHW is a copy
     // of contiguous planes, fused with the bias and the activation.
     for (std::size_t u = 0; u < images * out_; ++u) {
@@ -404,13 +411,13 @@ void ConvCore<T>::backward(const T* params, T* grads, MatrixView<const T> y, Mat
     // This chunk's dW = product cols^T, its columns made again (cheaper
     // than keeping a batch's columns from the forward pass in memory).
     if (mode != GradMode::none) {
-      gemm<T>(Trans::no, Trans::yes, out_, k, ld, T(1), product, ld, cols, ld, T(0),
+      gemm_untiled<T>(Trans::no, Trans::yes, out_, k, ld, T(1), product, ld, cols, ld, T(0),
               weight_sums_.data() + chunk * out_ * k, k);
     }
     if (dx.data == nullptr) return;
     // dcols = W^T product, summed back into images.
     T* dcols = phases + g.channels * g.phases_size() * images;
-    gemm<T>(Trans::yes, Trans::no, k, ld, out_, T(1), params + weight_, k, product, ld, T(0), dcols, ld);
+    gemm_untiled<T>(Trans::yes, Trans::no, k, ld, out_, T(1), params + weight_, k, product, ld, T(0), dcols, ld);
     col2im<T>(g, images, dcols, dx.row(first), phases, nullptr, Act::identity, T(0));
   });
   bias_gradient(sums, dy.rows, out_, grads + bias_, mode);
@@ -505,7 +512,7 @@ void ConvTranspose2d<T>::forward(const T* params, MatrixView<const T> x, MatrixV
     T* cols = x_cols + in_channels_ * ld;
     transpose_planes(x.row(first), x_cols, images, in_channels_, positions, false);
     // cols [out k k, images * H * W] = W^T x_cols, then summed into y with the bias and activation.
-    gemm<T>(Trans::yes, Trans::no, k, ld, in_channels_, T(1), params + weight_, k, x_cols, ld, T(0), cols, ld);
+    gemm_untiled<T>(Trans::yes, Trans::no, k, ld, in_channels_, T(1), params + weight_, k, x_cols, ld, T(0), cols, ld);
     col2im<T>(g, images, cols, y.row(first), cols + k * ld, params + bias_, act_, slope_);
   });
 }
@@ -530,12 +537,12 @@ void ConvTranspose2d<T>::backward(const T* params, T* grads, MatrixView<const T>
     // This chunk's dW [in, out k k] = x_cols cols^T.
     if (mode != GradMode::none) {
       transpose_planes(x.row(first), x_cols, images, in_channels_, positions, false);
-      gemm<T>(Trans::no, Trans::yes, in_channels_, k, ld, T(1), x_cols, ld, cols, ld, T(0),
+      gemm_untiled<T>(Trans::no, Trans::yes, in_channels_, k, ld, T(1), x_cols, ld, cols, ld, T(0),
               weight_sums_.data() + chunk * in_channels_ * k, k);
     }
     if (dx.data == nullptr) return;
     // dx's columns = W cols (over x_cols, no longer needed).
-    gemm<T>(Trans::no, Trans::no, in_channels_, ld, k, T(1), params + weight_, k, cols, ld, T(0), x_cols, ld);
+    gemm_untiled<T>(Trans::no, Trans::no, in_channels_, ld, k, T(1), params + weight_, k, cols, ld, T(0), x_cols, ld);
     transpose_planes(x_cols, dx.row(first), images, in_channels_, positions, true);
   });
   bias_gradient(sums, dy.rows, channels, grads + bias_, mode);

@@ -59,7 +59,7 @@ class SerialBlas {
 CBLAS_TRANSPOSE to_cblas(Trans t) { return t == Trans::yes ? CblasTrans : CblasNoTrans; }
 blasint as_blas(std::size_t v) { return static_cast<blasint>(v); }
 
-thread_local MatmulPrecision matmul_precision = MatmulPrecision::float32;
+thread_local MatmulPrecision thread_precision = MatmulPrecision::float32;
 
 // With beta = 0, OpenBLAS first zeroes C in a scalar loop of its own (one
 // store a cycle on Zen: 8% of a VQ-VAE training step, whose products write
@@ -92,17 +92,35 @@ void blas(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, doubl
               as_blas(lda), b, as_blas(ldb), beta, c, as_blas(ldc));
 }
 
+// The product in bfloat16 (gemm_bf16, which spreads its own work over the
+// pool) where this thread asks for it; false otherwise.
+template <class T>
+bool bf16_product(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+                  std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (thread_precision == MatmulPrecision::bfloat16) {
+      gemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+MatmulPrecision matmul_precision() { return thread_precision; }
+
+template <class T>
+void gemm_untiled(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+                  std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+  if (!bf16_product(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+    blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 
 template <class T>
 void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (matmul_precision == MatmulPrecision::bfloat16) {  // AMX, which spreads its own work over the pool
-      gemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      return;
-    }
-  }
+  if (bf16_product(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
   const TilePlan plan = TilePlan::of(m, n, k);
   if (plan.count == 1) {
     blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -164,15 +182,19 @@ template void gemm<float>(Trans, Trans, std::size_t, std::size_t, std::size_t, f
                           const float*, std::size_t, float, float*, std::size_t);
 template void gemm<double>(Trans, Trans, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
                            const double*, std::size_t, double, double*, std::size_t);
+template void gemm_untiled<float>(Trans, Trans, std::size_t, std::size_t, std::size_t, float, const float*,
+                                  std::size_t, const float*, std::size_t, float, float*, std::size_t);
+template void gemm_untiled<double>(Trans, Trans, std::size_t, std::size_t, std::size_t, double, const double*,
+                                   std::size_t, const double*, std::size_t, double, double*, std::size_t);
 
-ScopedMatmulPrecision::ScopedMatmulPrecision(MatmulPrecision precision) : saved_(matmul_precision) {
+ScopedMatmulPrecision::ScopedMatmulPrecision(MatmulPrecision precision) : saved_(thread_precision) {
   // Asking also obtains the OS's permission for the tile state, without which
   // the first AMX instruction would kill the process.
   if (precision == MatmulPrecision::bfloat16 && !bf16_products_available())
     throw std::logic_error("bfloat16 products requested on a machine without AMX-BF16");
-  matmul_precision = precision;
+  thread_precision = precision;
 }
 
-ScopedMatmulPrecision::~ScopedMatmulPrecision() { matmul_precision = saved_; }
+ScopedMatmulPrecision::~ScopedMatmulPrecision() { thread_precision = saved_; }
 
 }  // namespace aevb::backend
