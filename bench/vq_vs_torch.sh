@@ -7,7 +7,8 @@
 # usage: bench/vq_vs_torch.sh [BUILD_DIR]
 # environment: THREADS=2 (both sides), EPOCHS=1 (of 469 steps: 60,000 images,
 # minibatches of 128), REPEATS=1 (pairs run, alternating; the medians are
-# reported), TEST_LIMIT=10000. Writes BUILD_DIR/bench/vq.json.
+# reported), FIRST_SEED=1 (pair r trains both sides with seed FIRST_SEED + r - 1),
+# TEST_LIMIT=10000. Writes BUILD_DIR/bench/vq.json.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
@@ -15,6 +16,7 @@ build=${1:-build}
 threads=${THREADS:-2}
 epochs=${EPOCHS:-1}
 repeats=${REPEATS:-1}
+first_seed=${FIRST_SEED:-1}
 test_limit=${TEST_LIMIT:-10000}
 out="$build/bench"
 mkdir -p "$out"
@@ -28,7 +30,7 @@ export OMP_NUM_THREADS=$threads
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 
 : > "$out/vq_runs.jsonl"
-for r in $(seq 1 "$repeats"); do
+for r in $(seq "$first_seed" $((first_seed + repeats - 1))); do
   run="$out/vq_run"
   "$build/aevb" train --preset vq-mnist --epochs "$epochs" --validation 0 --test-eval 0 --no-report \
     --threads "$threads" --seed "$r" --out "$run" --overwrite > "$out/vq_aevb_train.txt"
