@@ -303,14 +303,12 @@ INSTANTIATE_TEST_SUITE_P(
     config_name);
 
 // ---- The conv VAE's layers for 28x28 MNIST and a residual block, each at a
-// batch above every parallel threshold it has: the plane loops (im2col,
-// col2im, the epilogues, the transpositions) split from 1 << 15 values and
-// the products are tiled from 2e6 flops. The smallest of each layer's loops,
-// at these batches: conv_1_32_28 (16 rows) im2col 16 x 16 x 196 = 50176;
-// conv_32_64_14 (12) the epilogue 64 x 12 x 49 = 37632; deconv_64_32_7 (12)
-// the transposition of x 12 x 64 x 49 = 37632; deconv_32_1_14 (48) the output
-// planes 48 x 1 x 784 = 37632; residual_32_32_7 (24) conv1's epilogue and
-// conv2's im2col 32 x 24 x 49 = 37632. Every product is over 3e6 flops.
+// batch of several chunks (detail::Chunks: at least one per processor), so
+// that on 2 threads the chunks, and their weight gradients summed in chunk
+// order, run on both. (These batches were first chosen above every plane
+// loop's parallel threshold, 1 << 15 values, from when a layer ran its whole
+// batch at once: conv_1_32_28 (16 rows) im2col 16 x 16 x 196 = 50176, the
+// others 37632.)
 
 std::vector<Config> mnist_layers() {
   return {
@@ -361,6 +359,32 @@ TEST_P(ConvParallel, BitwiseTheSameOnOneAndTwoThreads) {
 
 INSTANTIATE_TEST_SUITE_P(Mnist, ConvParallel, ::testing::ValuesIn(mnist_layers()),
                          config_name);
+
+// ---- How a batch is cut into chunks: every image in exactly one chunk, no
+// chunk over the budget unless it holds one image, and never more chunks
+// than Chunks::most says for a batch that size or larger (what plan() sizes
+// the chunks' weight gradients for).
+TEST(ConvChunks, CoverTheBatchWithinTheBudgetAndThePlannedCount) {
+  const std::size_t budget = std::size_t(2) << 20;  // conv.cpp's kChunkBytes
+  for (const std::size_t bytes : {std::size_t(1), std::size_t(4096), std::size_t(245000), budget, 3 * budget}) {
+    std::size_t most_so_far = 0;
+    for (std::size_t rows = 1; rows <= 300; ++rows) {
+      const detail::Chunks c(rows, bytes);
+      ASSERT_GE(c.size, 1u);
+      ASSERT_EQ(c.count, (rows + c.size - 1) / c.size) << rows << " rows, " << bytes << " bytes";
+      std::size_t covered = 0;
+      for (std::size_t j = 0; j < c.count; ++j) {
+        ASSERT_EQ(c.first(j), covered);
+        ASSERT_GE(c.images(j), 1u);
+        covered += c.images(j);
+      }
+      EXPECT_EQ(covered, rows) << rows << " rows, " << bytes << " bytes";
+      EXPECT_TRUE(c.size == 1 || c.size * bytes <= budget) << c.size << " images of " << bytes << " bytes";
+      most_so_far = std::max(most_so_far, c.count);
+      EXPECT_LE(most_so_far, detail::Chunks::most(rows, bytes)) << rows << " rows, " << bytes << " bytes";
+    }
+  }
+}
 
 // ---- Every fast activation kernel on image planes (bias per channel), in
 // float against the reference in double, at a size that splits: 26 rows of
