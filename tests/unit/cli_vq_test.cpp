@@ -26,7 +26,18 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t kTestImages = 2000, kPositions = 49, kCodes = 256;
 
-class CliVq : public ::testing::Test {
+// The models the tests read, trained once per suite into a fresh folder: a
+// vq-mnist model, a second one of another seed, a code prior for the first
+// and a plain VAE. The suite of the measured tests trains the first for 150
+// steps (3 epochs of 6400 images) and its prior on 4000 grids; the
+// bad-input suite needs only that the files exist, so it trains each for a
+// step or two.
+struct Budget {
+  const char *vq_images, *vq_epochs, *prior_grids, *prior_epochs, *prior_channels;
+};
+constexpr Budget kMeasured{"6400", "3", "4000", "3", "32"}, kFilesOnly{"256", "1", "200", "1", "8"};
+
+class CliVqFiles : public ::testing::Test {
  protected:
   static inline fs::path dir;
 
@@ -43,20 +54,18 @@ class CliVq : public ::testing::Test {
     return nlohmann::json::parse(r.out);
   }
 
-  // The preset for 150 steps (3 epochs of 6400 images); a second model of another seed;
-  // a code prior for the first; a plain VAE.
-  static void SetUpTestSuite() {
+  static void train_models(const Budget& b) {
     if (test::cli_path().empty()) return;
     dir = fs::temp_directory_path() / ("aevb_cli_vq_" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     const auto must = [](const test::CliResult& r) { ASSERT_EQ(r.exit_code, 0) << r.err; };
-    must(run({"train", "--preset", "vq-mnist", "--limit", "6400", "--epochs", "3", "--validation", "0", "--test-eval",
-              "1000", "--no-report", "--threads", "2", "--out", path("vq")}));
+    must(run({"train", "--preset", "vq-mnist", "--limit", b.vq_images, "--epochs", b.vq_epochs, "--validation", "0",
+              "--test-eval", "1000", "--no-report", "--threads", "2", "--out", path("vq")}));
     must(run({"train", "--preset", "vq-mnist", "--limit", "500", "--epochs", "1", "--validation", "0", "--test-eval",
               "0", "--no-report", "--threads", "2", "--seed", "2", "--out", path("vq_other")}));
-    must(run({"train-prior", "--model", path("vq/model.safetensors"), "--data", "mnist", "--limit", "4000", "--epochs",
-              "3", "--channels", "32", "--threads", "2"}));
+    must(run({"train-prior", "--model", path("vq/model.safetensors"), "--data", "mnist", "--limit", b.prior_grids,
+              "--epochs", b.prior_epochs, "--channels", b.prior_channels, "--threads", "2"}));
     must(run({"train", "--data", "mnist", "--limit", "200", "--hidden", "16", "--latent", "2", "--epochs", "1",
               "--validation", "0", "--test-eval", "0", "--no-report", "--threads", "2", "--out", path("vae")}));
   }
@@ -68,6 +77,17 @@ class CliVq : public ::testing::Test {
     if (test::cli_path().empty()) GTEST_SKIP() << "this build has no aevb CLI";
   }
 };
+
+class CliVq : public CliVqFiles {
+ protected:
+  static void SetUpTestSuite() { train_models(kMeasured); }
+};
+
+class CliVqErrors : public CliVqFiles {
+ protected:
+  static void SetUpTestSuite() { train_models(kFilesOnly); }
+};
+
 
 // The mean image's squared error on the same test images: what a decoder that ignores z achieves.
 double mean_image_mse() {
@@ -81,6 +101,7 @@ double mean_image_mse() {
     for (std::size_t p = 0; p < d.dim; ++p) sq += std::pow(double(d.value(i, p)) - mean[p], 2);
   return sq / double(d.count * d.dim);
 }
+
 
 TEST_F(CliVq, PresetTrainsBrieflyToManyCodesAndAReconstructionFarBelowTheMeanImages) {
   const nlohmann::json j = eval_json(path("vq/model.safetensors"));
@@ -139,7 +160,7 @@ TEST_F(CliVq, CodePriorBeatsTheUniformPriorAndSamplesDecodeItsCodes) {
       << "the same seed gave other samples on another thread count";
 }
 
-TEST_F(CliVq, BadInputGetsOneErrorLineAndExitCode2) {
+TEST_F(CliVqErrors, BadInputGetsOneErrorLineAndExitCode2) {
   const std::vector<std::string> vq = {"train", "--preset", "vq-mnist", "--limit", "200", "--epochs", "1",
                                        "--no-report", "--out", path("never")};
   const auto with = [&](std::vector<std::string> extra) {
