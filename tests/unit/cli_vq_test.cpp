@@ -102,7 +102,6 @@ double mean_image_mse() {
   return sq / double(d.count * d.dim);
 }
 
-
 TEST_F(CliVq, PresetTrainsBrieflyToManyCodesAndAReconstructionFarBelowTheMeanImages) {
   const nlohmann::json j = eval_json(path("vq/model.safetensors"));
   const double trivial = mean_image_mse();
