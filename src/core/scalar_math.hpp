@@ -12,6 +12,24 @@ inline constexpr double kLog2Pi = 1.8378770664093454836;  // log(2 pi)
 /// Below this many elements a parallel loop on the thread pool costs more than it saves.
 inline constexpr std::size_t kParallelElements = 1 << 15;
 
+/// The sum of v[0..n) in an order fixed by n alone: 16 running sums (one
+/// vector add per 16 elements, not a chain of dependent scalar adds), then the
+/// lanes in order, then the tail. An `omp simd` reduction would do the same
+/// but lets the compiler peel iterations for alignment, which would make the
+/// order depend on the address.
+template <class T>
+inline T fixed_order_sum(const T* v, std::size_t n) {
+  constexpr std::size_t kLanes = 16;
+  T lanes[kLanes] = {};
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += v[i + j];
+  T sum = 0;
+  for (const T l : lanes) sum += l;
+  for (; i < n; ++i) sum += v[i];
+  return sum;
+}
+
 template <class T>
 inline T sigmoid(T x) {
   const T e = std::exp(-std::abs(x));

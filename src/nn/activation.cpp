@@ -34,23 +34,6 @@ constexpr std::size_t kColumnBlock = 64;
 #pragma GCC target("prefer-vector-width=512")
 #endif
 
-// The sum of v[0..n) in an order fixed by n alone: 16 running sums (one
-// vector add per 16 elements, not a chain of dependent scalar adds), then the
-// lanes in order, then the tail. An `omp simd` reduction would do the same
-// but lets the compiler peel iterations for alignment, which would make the
-// order depend on the address.
-inline float sum_span(const float* v, std::size_t n) {
-  constexpr std::size_t kLanes = 16;
-  float lanes[kLanes] = {};
-  std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += v[i + j];
-  float sum = 0.0f;
-  for (const float l : lanes) sum += l;
-  for (; i < n; ++i) sum += v[i];
-  return sum;
-}
-
 // act(v), and dL/d(pre-activation) from g = dL/dy and the output y.
 template <Act A>
 inline float act_fast(float v, float slope) {
@@ -103,7 +86,7 @@ template <Act A>
 float backward_span(const float* d, const float* y, float* dst, std::size_t n, float slope) {
 #pragma omp simd
   for (std::size_t i = 0; i < n; ++i) dst[i] = grad_fast<A>(d[i], y[i], slope);
-  return sum_span(dst, n);
+  return fixed_order_sum(dst, n);
 }
 
 template <Act A>

@@ -50,23 +50,6 @@ void for_items(std::size_t count, std::size_t per_item, std::size_t threshold, c
   pool::for_ranges(count, body, count * per_item >= threshold);
 }
 
-// The sum of v[0..n) in an order fixed by n alone: 16 running sums (one
-// vector add per 16 elements), then the lanes in order, then the tail (as
-// nn/activation.cpp's sum_span: an `omp simd` reduction could peel for
-// alignment and make the order depend on the address).
-template <class T>
-T fixed_sum(const T* v, std::size_t n) {
-  constexpr std::size_t kLanes = 16;
-  T lanes[kLanes] = {};
-  std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += v[i + j];
-  T sum = 0;
-  for (const T l : lanes) sum += l;
-  for (; i < n; ++i) sum += v[i];
-  return sum;
-}
-
 }  // namespace
 
 template <class T>
@@ -187,7 +170,7 @@ void relu_backward(const T* y, T* dy, std::size_t n) {
 template <class T>
 void row_sums(std::size_t rows, std::size_t n, const T* x, T* out) {
   for_items(rows, n, kParallelElements, [&](std::size_t first, std::size_t last) {
-    for (std::size_t r = first; r < last; ++r) out[r] = fixed_sum(x + r * n, n);
+    for (std::size_t r = first; r < last; ++r) out[r] = fixed_order_sum(x + r * n, n);
   });
 }
 
@@ -212,7 +195,7 @@ void softmax_nll(std::size_t rows, std::size_t k, const T* logits, const std::ui
       const T top = *std::max_element(l, l + k);
 #pragma omp simd
       for (std::size_t j = 0; j < k; ++j) p[j] = Fn<T>::exp(l[j] - top);
-      const T sum = fixed_sum(p, k), inv = T(1) / sum;
+      const T sum = fixed_order_sum(p, k), inv = T(1) / sum;
 #pragma omp simd
       for (std::size_t j = 0; j < k; ++j) p[j] *= inv;
       nll[r] = double(top) + std::log(double(sum)) - double(l[codes[r]]);
