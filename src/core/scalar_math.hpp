@@ -53,4 +53,11 @@ double log_sum_exp(const T* v, std::size_t n) {
   return top + std::log(sum);
 }
 
+/// out[i] = v[i] - log sum_j exp(v_j): log softmax(v), stable.
+template <class T>
+void log_softmax(const T* v, std::size_t n, T* out) {
+  const double lse = log_sum_exp(v, n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(double(v[i]) - lse);
+}
+
 }  // namespace aevb

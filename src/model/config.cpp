@@ -216,10 +216,13 @@ void validate(const ModelConfig& c) {
   if (family.clusters) {
     require(c.clusters >= 2, "model: the " + c.family + " family needs at least 2 clusters (--clusters K), found " +
                                  std::to_string(c.clusters));
+    require(family.classifier || c.classifier_hidden.empty(),
+            "model: classifier_hidden describes a classifier q(y|z); the " + c.family +
+                " family's p(y|z) comes from its prior (--family cluster has a classifier)");
   } else {
     require(c.clusters == 0 && c.classifier_hidden.empty(),
             "model: clusters and classifier_hidden describe a categorical latent; the " + c.family +
-                " family has none (--family cluster has one)");
+                " family has none (--family cluster and vade have one)");
   }
   for (std::size_t h : c.classifier_hidden) require(h > 0, "model: classifier_hidden widths must be positive");
   const CodebookConfig& book = c.codebook;

@@ -10,7 +10,7 @@
 namespace aevb {
 namespace {
 
-const std::array<FamilyInfo, 5> kFamilies{{
+const std::array<FamilyInfo, 6> kFamilies{{
     {.name = "vae",
      .summary = "the paper's VAE: Gaussian q(z|x), prior N(0, I), analytic KL",
      .make_float = &make_gaussian_latent<float>,
@@ -23,8 +23,15 @@ const std::array<FamilyInfo, 5> kFamilies{{
     {.name = "cluster",
      .summary = "the clustering VAE: clusters y, p(z|y) = N(m_y, I), a classifier q(y|z), sums over y exact",
      .clusters = true,
+     .classifier = true,
      .make_float = &make_cluster_latent<float>,
      .make_double = &make_cluster_latent<double>},
+    {.name = "vade",
+     .summary = "VaDE (Jiang et al. 2017): a Gaussian-mixture prior with learned weights, means and variances, "
+                "p(c|z) from the mixture",
+     .clusters = true,
+     .make_float = &make_mixture_latent<float>,
+     .make_double = &make_mixture_latent<double>},
     {.name = "vq",
      .summary = "VQ-VAE (van den Oord et al. 2017): a grid of codes from a learned codebook, straight-through gradients",
      .codebook = true,

@@ -13,6 +13,8 @@ std::unique_ptr<LatentSpace<T>> make_two_layer_latent(const ModelConfig& config)
 template <class T>
 std::unique_ptr<LatentSpace<T>> make_cluster_latent(const ModelConfig& config);  // family_cluster.cpp
 template <class T>
+std::unique_ptr<LatentSpace<T>> make_mixture_latent(const ModelConfig& config);  // family_vade.cpp
+template <class T>
 std::unique_ptr<LatentSpace<T>> make_codebook_latent(const ModelConfig& config);  // family_vq.cpp
 
 }  // namespace aevb

@@ -14,6 +14,7 @@
 #include "model/families.hpp"
 
 #include "core/param_layout.hpp"
+#include "core/scalar_math.hpp"
 #include "nn/dense.hpp"
 #include "nn/network.hpp"
 #include "prob/gaussian_posterior.hpp"
@@ -82,9 +83,9 @@ class ClusterLatent final : public LatentSpace<T> {
     for (std::size_t r = 0; r < n; ++r) {
       T* log_pi = log_pi_.data() + r * k_;
       T* log_pz_y = log_pz_y_.data() + r * k_;
-      log_softmax(logits.row(r), log_pi);
+      log_softmax(logits.row(r), k_, log_pi);
       component_log_densities(m, z.row(r), log_pz_y);
-      out.log_prior[r] = static_cast<T>(log_sum_exp(log_pz_y) - log_k);
+      out.log_prior[r] = static_cast<T>(log_sum_exp(log_pz_y, k_) - log_k);
       // sum_y q(y|z) (log q(y|z) + log K - log N(z; m_y, I))
       double inner = 0;
       for (std::size_t y = 0; y < k_; ++y)
@@ -115,7 +116,7 @@ class ClusterLatent final : public LatentSpace<T> {
       const T* log_pi = log_pi_.data() + r * k_;
       const T* log_pz_y = log_pz_y_.data() + r * k_;
       // rho_y = p(y|z), the exact posterior: d log p(z) / dz = sum_y rho_y (m_y - z).
-      const double lse = log_sum_exp(log_pz_y);
+      const double lse = log_sum_exp(log_pz_y, k_);
       for (std::size_t y = 0; y < k_; ++y) rho[y] = std::exp(double(log_pz_y[y]) - lse);
       T* dzr = dz_.data() + r * d_;
       for (std::size_t j = 0; j < d_; ++j) dzr[j] = grad.dz[r * d_ + j];
@@ -183,7 +184,7 @@ class ClusterLatent final : public LatentSpace<T> {
     const double log_k = std::log(double(k_));
     for (std::size_t r = 0; r < z.rows; ++r) {
       component_log_densities(m, z.row(r), log_pz_y.data());
-      const double lse = log_sum_exp(log_pz_y.data());
+      const double lse = log_sum_exp(log_pz_y.data(), k_);
       log_prior[r] = static_cast<T>(double(log_prior[r]) + lse - log_k);
       if (!dz.data) continue;
       for (std::size_t y = 0; y < k_; ++y) {
@@ -204,7 +205,7 @@ class ClusterLatent final : public LatentSpace<T> {
     split_gaussian_head(head, MatrixView<T>{dz_.data(), n, d_}, MatrixView<T>{});  // scratch: the means, contiguous
     const MatrixView<T> logits = classifier_.forward(params, MatrixView<const T>{dz_.data(), n, d_});
     for (std::size_t r = 0; r < n; ++r) {
-      log_softmax(logits.row(r), probabilities.row(r));
+      log_softmax(logits.row(r), k_, probabilities.row(r));
       for (std::size_t y = 0; y < k_; ++y) probabilities.row(r)[y] = std::exp(probabilities.row(r)[y]);
     }
   }
@@ -221,16 +222,6 @@ class ClusterLatent final : public LatentSpace<T> {
       }
       out[y] = static_cast<T>(-0.5 * sq - double(d_) * half_log_2pi);
     }
-  }
-  double log_sum_exp(const T* v) const {
-    const double top = double(*std::max_element(v, v + k_));
-    double sum = 0;
-    for (std::size_t y = 0; y < k_; ++y) sum += std::exp(double(v[y]) - top);
-    return top + std::log(sum);
-  }
-  void log_softmax(const T* logits, T* out) const {
-    const double lse = log_sum_exp(logits);
-    for (std::size_t y = 0; y < k_; ++y) out[y] = static_cast<T>(double(logits[y]) - lse);
   }
 
   std::size_t d_, k_;

@@ -131,10 +131,12 @@ struct FamilyInfo {
   bool has_prior = true;
   /// Stochastic layers: 2 reads ModelConfig::top_latent and top_hidden.
   std::size_t stochastic_layers = 1;
-  /// A categorical latent y beside z: reads ModelConfig::clusters and
-  /// classifier_hidden. Its classifier q(y|z) is in estimator B's bound
-  /// alone, so training refuses estimators A and iw.
+  /// A categorical latent y beside z: reads ModelConfig::clusters.
   bool clusters = false;
+  /// q(y|z) is a classifier network: reads ModelConfig::classifier_hidden.
+  /// The classifier is in estimator B's bound alone, so training refuses
+  /// estimators A and iw.
+  bool classifier = false;
   /// A codebook (VQ-VAE): reads ModelConfig::codebook. Its bound's KL is the
   /// constant positions x log K, so training refuses estimators A and iw, as
   /// for `clusters`; its codebook terms reach the gradient through backward().

@@ -29,7 +29,7 @@ Trainer::Trainer(Vae& model, const TrainConfig& config, Communicator* communicat
     throw InputError("train: KL warm-up weights the KL of estimators A and B; the importance-weighted bound has none");
   if (config_.batch == 0) throw InputError("train: batch size must be at least 1");
   const FamilyInfo& family = find_family(model_.config().family);
-  if (config_.objective.estimator != Estimator::B && family.clusters)
+  if (config_.objective.estimator != Estimator::B && family.classifier)
     throw InputError("train: the " + model_.config().family + " family's classifier q(y|z) is in estimator B's "
                      "bound alone (A and iw bound log p(x) through the mixture p(z) and would leave it untrained): "
                      "use --estimator B");

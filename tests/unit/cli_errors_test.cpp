@@ -335,7 +335,7 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        concat({"train", "--out", run_dir, "--encoder", "conv:8:4:2:1", "--decoder", "dense:1568,unflatten:8:14:14,deconv:1:4:2:0"},
               mnist),
        "model: decoder.2 (deconv:1:4:2:0), the output layer, gives [1, 30, 30], the data is [1, 28, 28]", run_dir},
-      {"--family unknown", train({"--family", "gmvae"}), "model family: expected one of vae, vae-2layer, cluster, vq, autoencoder, found 'gmvae'",
+      {"--family unknown", train({"--family", "gmvae"}), "model family: expected one of vae, vae-2layer, cluster, vade, vq, autoencoder, found 'gmvae'",
        run_dir},
       {"--algorithm unknown", train({"--algorithm", "mcem-hmc"}),
        "training algorithm: expected one of aevb, wake-sleep, rws, full-vb, mcem, found 'mcem-hmc'", run_dir},

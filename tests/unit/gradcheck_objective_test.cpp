@@ -135,7 +135,17 @@ INSTANTIATE_TEST_SUITE_P(
                       ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::A, 2, 1.0f, "cluster", "",
                                     "", 0, 3, {4}},
                       ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::iw, 4, 1.0f, "cluster", "",
-                                    "", 0, 3, {4}}),
+                                    "", 0, 3, {4}},
+                      // VaDE: the mixture's weights, means and variances through gamma = p(c|z) and the
+                      // analytic terms (B, beta, several draws); A and iw through the mixture density.
+                      ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::B, 1, 1.0f, "vade", "", "",
+                                    0, 3},
+                      ObjectiveCase{Likelihood::gaussian, Activation::softplus, Estimator::B, 3, 0.5f, "vade", "",
+                                    "", 0, 4},
+                      ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::A, 2, 1.0f, "vade", "", "",
+                                    0, 3},
+                      ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::iw, 4, 1.0f, "vade", "", "",
+                                    0, 2}),
     case_name);
 
 }  // namespace
