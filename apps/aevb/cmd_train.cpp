@@ -37,7 +37,7 @@ struct TrainFlags {
   std::string family, algorithm, rws_q, encoder, decoder;
   std::vector<std::size_t> hidden, top_hidden, classifier_hidden;
   std::size_t latent = 0, top_latent = 0, clusters = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
-  std::size_t shards = 0, codes = 0, code_dim = 0;
+  std::size_t shards = 0, codes = 0, code_dim = 0, pretrain_epochs = 0;
   float commitment = 0, codebook_decay = 0;
   std::string codebook;
   bool no_code_restarts = false;
@@ -101,6 +101,7 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--top-hidden")) s.model.top_hidden = f.top_hidden;
   if (f.given("--clusters")) s.model.clusters = f.clusters;
   if (f.given("--classifier-hidden")) s.model.classifier_hidden = f.classifier_hidden;
+  if (f.given("--pretrain-epochs")) s.pretrain_epochs = f.pretrain_epochs;
   if (f.given("--codes")) s.model.codebook.codes = f.codes;
   if (f.given("--code-dim")) s.model.codebook.dim = f.code_dim;
   if (f.given("--commitment")) s.model.codebook.commitment = f.commitment;
@@ -291,7 +292,17 @@ void run_training(TrainFlags& f) {
 
   if (!resuming && f.lr == "auto") choose_step_size_for(s, data.train, paths);
   World& world = World::get();
-  Vae model = initial_model(s, data.train);  // a resumed run's parameters replace it below
+  // A resumed run's parameters replace the initial ones below: no pretraining for it.
+  MixtureStart start;
+  if (!resuming && s.pretrain_epochs > 0)
+    std::printf("aevb train: pretraining an autoencoder for %zu epochs\n", s.pretrain_epochs), std::fflush(stdout);
+  Vae model = resuming ? Vae(s.model, s.train.seed) : initial_model(s, data.train, &start);
+  if (start.pretrain_epochs > 0)
+    std::printf("aevb train: the mixture prior starts from an autoencoder trained for %zu epochs (reconstruction "
+                "%.2f nats) and a %zu-component Gaussian mixture fitted to its codes (%zu EM iterations, mean "
+                "log-density %.3f)\n",
+                start.pretrain_epochs, start.pretrain.reconstruction, s.model.clusters, start.em_iterations,
+                start.mixture_log_likelihood);
   Trainer trainer(model, s.train, &world.communicator());
   std::vector<nlohmann::json> metrics;
   std::uint64_t first_epoch = 0, samples_seen = 0;
@@ -436,10 +447,13 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--top-hidden", f.top_hidden,
                   "vae-2layer: hidden widths of q(z2|z1), z1 to z2 (p(z1|z2) mirrors them): 100,100")
       ->delimiter(',');
-  cmd->add_option("--clusters", f.clusters, "cluster: the number of clusters K (at least 2)");
+  cmd->add_option("--clusters", f.clusters, "cluster, vade: the number of clusters K (at least 2)");
   cmd->add_option("--classifier-hidden", f.classifier_hidden,
                   "cluster: hidden widths of the classifier q(y|z) from z to the K logits: 256 (none: linear)")
       ->delimiter(',');
+  cmd->add_option("--pretrain-epochs", f.pretrain_epochs,
+                  "vade: epochs of an autoencoder trained first; the mixture prior starts from a Gaussian mixture "
+                  "fitted to its codes, as VaDE starts (0: from the init)");
   cmd->add_option("--codes", f.codes, "vq: the codebook's K codes (at least 1)");
   cmd->add_option("--code-dim", f.code_dim,
                   "vq: values per code D; the encoder's grid has latent / D positions (--latent = D x positions)");

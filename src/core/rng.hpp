@@ -28,6 +28,7 @@ enum class RngPurpose : std::uint64_t {
   code_prior_init = 16,     // the code prior's (src/prior/) parameter initialization; index 0
   code_prior_shuffle = 17,  // the code prior's minibatch order; index = epoch
   code_prior_sample = 18,   // codes drawn from the code prior; index = grid
+  mixture_fit = 19,         // k-means++ seeds of a Gaussian mixture fit (src/prob/gaussian_mixture.hpp); index = restart
 };
 
 constexpr std::uint64_t rng_stream(RngPurpose purpose, std::uint64_t index) {

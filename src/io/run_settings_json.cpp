@@ -23,7 +23,8 @@ json to_json(const RunSettings& s) {
                 {"test_eval_limit", s.test_eval_limit},
                 {"kl_warmup_epochs", s.kl_warmup_epochs},
                 {"prior_weight_decay", s.prior_weight_decay},
-                {"output_bias", std::string(to_string(s.output_bias))}}}};
+                {"output_bias", std::string(to_string(s.output_bias))},
+                {"pretrain_epochs", s.pretrain_epochs}}}};
 }
 
 void apply_run_config(const json& document, RunSettings& s, std::string_view where) {
@@ -36,7 +37,7 @@ void apply_run_config(const json& document, RunSettings& s, std::string_view whe
   if (const json* run = top.get("run")) {
     json_io::ObjectReader r(*run, where, "run",
                             {"data", "limit", "scaling", "color", "binarize", "epochs", "validation", "test_eval_limit",
-                             "kl_warmup_epochs", "prior_weight_decay", "output_bias"});
+                             "kl_warmup_epochs", "prior_weight_decay", "output_bias", "pretrain_epochs"});
     r.read("data", s.data);
     r.read("limit", s.limit);
     r.read_enum("scaling", s.scaling, &parse_scaling);
@@ -48,6 +49,7 @@ void apply_run_config(const json& document, RunSettings& s, std::string_view whe
     r.read("kl_warmup_epochs", s.kl_warmup_epochs);
     r.read("prior_weight_decay", s.prior_weight_decay);
     r.read_enum("output_bias", s.output_bias, &parse_output_bias);
+    r.read("pretrain_epochs", s.pretrain_epochs);
   }
 }
 

@@ -2,7 +2,7 @@
 // RunSettings as a config document: {"preset": ..., "model": {...},
 // "train": {...}, "run": {"data", "limit", "scaling", "color", "binarize", "epochs",
 // "validation", "test_eval_limit", "kl_warmup_epochs", "prior_weight_decay",
-// "output_bias"}}.
+// "output_bias", "pretrain_epochs"}}.
 // The same document is stored in checkpoints, so `--resume` needs no flags.
 #include "train/run_settings.hpp"
 

@@ -30,6 +30,7 @@ const std::array<FamilyInfo, 6> kFamilies{{
      .summary = "VaDE (Jiang et al. 2017): a Gaussian-mixture prior with learned weights, means and variances, "
                 "p(c|z) from the mixture",
      .clusters = true,
+     .mixture_start = true,
      .make_float = &make_mixture_latent<float>,
      .make_double = &make_mixture_latent<double>},
     {.name = "vq",

@@ -141,6 +141,10 @@ struct FamilyInfo {
   /// constant positions x log K, so training refuses estimators A and iw, as
   /// for `clusters`; its codebook terms reach the gradient through backward().
   bool codebook = false;
+  /// A Gaussian-mixture prior in latent.mixture_logits, latent.means and
+  /// latent.logvars, which a run can start from a mixture fitted to a
+  /// pretrained autoencoder's codes (--pretrain-epochs, train/mixture_start.hpp).
+  bool mixture_start = false;
   std::unique_ptr<LatentSpace<float>> (*make_float)(const ModelConfig&) = nullptr;
   std::unique_ptr<LatentSpace<double>> (*make_double)(const ModelConfig&) = nullptr;
 };

@@ -2,6 +2,7 @@
 // The model a training run starts from: the networks initialized from the
 // seed (ModelConfig::init), then, where the run asks for it, the decoder's
 // output bias set from the training data.
+#include "train/mixture_start.hpp"
 #include "train/run_settings.hpp"
 
 #include <aevb/data.hpp>
@@ -26,7 +27,9 @@ std::vector<double> output_unit_means(const DataRows& train, std::size_t units);
 void start_output_bias_at_data_mean(Vae& model, const DataRows& train);
 
 /// Vae(settings.model, settings.train.seed), then the output bias as
-/// settings.output_bias says.
-Vae initial_model(const RunSettings& settings, const DataRows& train);
+/// settings.output_bias says, then, with settings.pretrain_epochs, the start
+/// from a pretrained autoencoder and a mixture fit (train/mixture_start.hpp),
+/// reported in `start` unless it is null.
+Vae initial_model(const RunSettings& settings, const DataRows& train, MixtureStart* start = nullptr);
 
 }  // namespace aevb

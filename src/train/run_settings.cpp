@@ -1,5 +1,6 @@
 #include "train/run_settings.hpp"
 
+#include "model/latent_space.hpp"
 #include "optim/lr_schedule.hpp"
 #include "train/algorithm.hpp"
 
@@ -165,6 +166,9 @@ void complete_for_data(RunSettings& s, const DataRows& train) {
   validate(s.model);
   validate(s.train.objective);
   validate(s.train.optimizer);
+  if (s.pretrain_epochs > 0 && !find_family(s.model.family).mixture_start)
+    throw InputError("--pretrain-epochs: the " + s.model.family +
+                     " family has no mixture prior to start from an autoencoder's codes (--family vade has one)");
 }
 
 RunSettings preset_settings(std::string_view name) {

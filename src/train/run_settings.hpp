@@ -36,6 +36,9 @@ struct RunSettings {
   /// per datapoint (N = training datapoints, known after loading).
   bool prior_weight_decay = false;
   OutputBias output_bias = OutputBias::zero;
+  /// Epochs of an autoencoder trained first, from whose codes a family with a
+  /// mixture prior starts (train/mixture_start.hpp); 0: none.
+  std::size_t pretrain_epochs = 0;
 };
 
 /// Fills in what depends on the training data: the model's input size and
