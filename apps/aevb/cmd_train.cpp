@@ -296,7 +296,11 @@ void run_training(TrainFlags& f) {
   MixtureStart start;
   if (!resuming && s.pretrain_epochs > 0)
     std::printf("aevb train: pretraining an autoencoder for %zu epochs\n", s.pretrain_epochs), std::fflush(stdout);
-  Vae model = resuming ? Vae(s.model, s.train.seed) : initial_model(s, data.train, &start);
+  const auto pretrain_epoch = [&](std::size_t epoch, const Bound& b) {
+    std::printf("pretraining epoch %zu/%zu: reconstruction %.2f\n", epoch, s.pretrain_epochs, b.reconstruction);
+    std::fflush(stdout);
+  };
+  Vae model = resuming ? Vae(s.model, s.train.seed) : initial_model(s, data.train, &start, pretrain_epoch);
   if (start.pretrain_epochs > 0)
     std::printf("aevb train: the mixture prior starts from an autoencoder trained for %zu epochs (reconstruction "
                 "%.2f nats) and a %zu-component Gaussian mixture fitted to its codes (%zu EM iterations, mean "

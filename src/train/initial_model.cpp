@@ -47,11 +47,12 @@ void start_output_bias_at_data_mean(Vae& model, const DataRows& train) {
   }
 }
 
-Vae initial_model(const RunSettings& settings, const DataRows& train, MixtureStart* start) {
+Vae initial_model(const RunSettings& settings, const DataRows& train, MixtureStart* start,
+                  const PretrainEpochDone& epoch_done) {
   Vae model(settings.model, settings.train.seed);
   if (settings.output_bias == OutputBias::data_mean) start_output_bias_at_data_mean(model, train);
   if (settings.pretrain_epochs > 0) {
-    const MixtureStart s = start_mixture_from_autoencoder(model, settings, train);
+    const MixtureStart s = start_mixture_from_autoencoder(model, settings, train, epoch_done);
     if (start) *start = s;
   }
   return model;

@@ -29,7 +29,8 @@ void start_output_bias_at_data_mean(Vae& model, const DataRows& train);
 /// Vae(settings.model, settings.train.seed), then the output bias as
 /// settings.output_bias says, then, with settings.pretrain_epochs, the start
 /// from a pretrained autoencoder and a mixture fit (train/mixture_start.hpp),
-/// reported in `start` unless it is null.
-Vae initial_model(const RunSettings& settings, const DataRows& train, MixtureStart* start = nullptr);
+/// reported in `start` unless it is null, each pretraining epoch to `epoch_done`.
+Vae initial_model(const RunSettings& settings, const DataRows& train, MixtureStart* start = nullptr,
+                  const PretrainEpochDone& epoch_done = {});
 
 }  // namespace aevb

@@ -37,7 +37,8 @@ void copy_autoencoder(const Vae& autoencoder, Vae& model) {
 
 bool has_mixture_start(std::string_view family) { return find_family(family).mixture_start; }
 
-MixtureStart start_mixture_from_autoencoder(Vae& model, const RunSettings& settings, const DataRows& train) {
+MixtureStart start_mixture_from_autoencoder(Vae& model, const RunSettings& settings, const DataRows& train,
+                                            const PretrainEpochDone& epoch_done) {
   MixtureStart start;
   start.pretrain_epochs = settings.pretrain_epochs;
   RunSettings pretrain = settings;
@@ -51,7 +52,10 @@ MixtureStart start_mixture_from_autoencoder(Vae& model, const RunSettings& setti
   {
     Trainer trainer(autoencoder, pretrain.train);
     EpochRunner runner(trainer, train, settings.binarize, settings.train.seed);
-    for (std::uint64_t epoch = 0; epoch < settings.pretrain_epochs; ++epoch) start.pretrain = runner.run(epoch).train;
+    for (std::uint64_t epoch = 0; epoch < settings.pretrain_epochs; ++epoch) {
+      start.pretrain = runner.run(epoch).train;
+      if (epoch_done) epoch_done(epoch + 1, start.pretrain);
+    }
   }
   copy_autoencoder(autoencoder, model);
 

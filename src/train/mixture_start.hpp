@@ -11,6 +11,7 @@
 #include <aevb/vae.hpp>
 
 #include <cstddef>
+#include <functional>
 
 namespace aevb {
 
@@ -21,6 +22,9 @@ struct MixtureStart {
   std::size_t em_iterations = 0;
 };
 
+/// Called after each pretraining epoch (1-based) with its bound per datapoint.
+using PretrainEpochDone = std::function<void(std::size_t epoch, const Bound& bound)>;
+
 /// Whether `family` has a prior that mixture_start can set (its registry row's `mixture_start`).
 bool has_mixture_start(std::string_view family);
 
@@ -29,6 +33,7 @@ bool has_mixture_start(std::string_view family);
 /// copies its encoder (its code into encoder.mu) and decoder into `model`,
 /// and sets latent.mixture_logits, latent.means and latent.logvars from a
 /// mixture of ModelConfig::clusters components fitted to the codes.
-MixtureStart start_mixture_from_autoencoder(Vae& model, const RunSettings& settings, const DataRows& train);
+MixtureStart start_mixture_from_autoencoder(Vae& model, const RunSettings& settings, const DataRows& train,
+                                            const PretrainEpochDone& epoch_done = {});
 
 }  // namespace aevb

@@ -129,6 +129,38 @@ TEST_F(CliSettings, ClusterPresetsSaveTheirConfiguration) {
   }
 }
 
+// The VaDE presets: the same networks, the vade family, its mixture started
+// from a pretrained autoencoder (the run reports the start and stores the flag).
+TEST_F(CliSettings, VadePresetsSaveTheirConfiguration) {
+  for (const auto& [preset, data] : std::vector<std::pair<std::string, std::string>>{
+           {"vade-mnist", "mnist"}, {"vade-fashion-mnist", "fashion-mnist"}}) {
+    SCOPED_TRACE(preset);
+    const fs::path out = dir_ / preset;
+    const auto r = run({"train", "--preset", preset, "--limit", "300", "--epochs", "1", "--pretrain-epochs", "1",
+                        "--test-eval", "0", "--no-report", "--threads", "2", "--out", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(data + " train"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("the mixture prior starts from an autoencoder trained for 1 epochs"), std::string::npos)
+        << r.out;
+    const Checkpoint ck = load_checkpoint(out / "checkpoint.safetensors");
+    EXPECT_EQ(ck.model.family, "vade");
+    EXPECT_EQ(ck.model.clusters, 10u);
+    EXPECT_TRUE(ck.model.classifier_hidden.empty());
+    EXPECT_EQ(ck.model.hidden, (std::vector<std::size_t>{500, 500}));
+    EXPECT_EQ(ck.model.latent, 10u);
+    EXPECT_EQ(ck.model.activation, Activation::relu);
+    EXPECT_EQ(ck.model.likelihood, Likelihood::bernoulli);
+    EXPECT_EQ(ck.train.optimizer.kind, OptimizerKind::adam);
+    EXPECT_EQ(ck.train.optimizer.lr, 2e-3f);
+    EXPECT_EQ(ck.train.optimizer.eps, 1e-4f);
+    EXPECT_EQ(ck.train.batch, 100u);
+    EXPECT_EQ(ck.loop.extra["settings"]["run"]["binarize"], "dynamic");
+    EXPECT_EQ(ck.loop.extra["settings"]["run"]["pretrain_epochs"], 1) << "the flag's, stored with the run";
+    EXPECT_EQ(preset_settings(preset).pretrain_epochs, 10u);
+    EXPECT_EQ(preset_settings(preset).epochs, 20u);
+  }
+}
+
 // Papers write widths as 784-200-200-50 and users type commas: both spellings declare the same MLP.
 TEST_F(CliSettings, MlpWidthsMayBeSpaceOrCommaSeparated) {
   for (const auto& widths : {std::vector<std::string>{"16", "8"}, std::vector<std::string>{"16,8"}}) {

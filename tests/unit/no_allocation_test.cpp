@@ -131,6 +131,7 @@ TEST_P(NoAllocation, SteadyStateTrainingStep) {
   model.likelihood = c.likelihood;
   model.family = c.family;
   if (model.family == "cluster") model.clusters = 10, model.classifier_hidden = {32};
+  if (model.family == "vade") model.clusters = 10;
   if (model.family == "vae-2layer") model.top_latent = 8, model.top_hidden = {16};
   if (model.family == "vq") model.latent = 4 * 7 * 7, model.codebook.codes = 32, model.codebook.dim = 4;
   model.image_height = model.image_width = 28;
@@ -191,6 +192,8 @@ INSTANTIATE_TEST_SUITE_P(
                            OptimizerKind::adam, 0, MatmulPrecision::float32, "", "vae-2layer"},
                       Case{"cluster", Activation::relu, {200}, Likelihood::bernoulli, Estimator::B, 2,
                            OptimizerKind::adam, 0, MatmulPrecision::float32, "", "cluster"},
+                      Case{"vade", Activation::relu, {200}, Likelihood::bernoulli, Estimator::B, 2,
+                           OptimizerKind::adam, 0, MatmulPrecision::float32, "", "vade"},
                       // Moving averages and restarts: what the family gathers per step reuses its buffers.
                       Case{"vq", Activation::relu, {}, Likelihood::gaussian_fixed, Estimator::B, 1,
                            OptimizerKind::adam, 0, MatmulPrecision::float32, "conv:8:4:2:1,conv:16:4:2:1", "vq"}),
