@@ -30,15 +30,19 @@ std::vector<double> output_unit_means(const DataRows& train, std::size_t units) 
   return sums;
 }
 
+const ParameterInfo& parameter_named(const Vae& model, const std::string& name) {
+  const auto& table = model.parameter_table();
+  const auto it = std::find_if(table.begin(), table.end(), [&](const ParameterInfo& p) { return p.name == name; });
+  if (it == table.end()) throw std::logic_error("the model has no tensor " + name);
+  return *it;
+}
+
 void start_output_bias_at_data_mean(Vae& model, const DataRows& train) {
   const ModelConfig& config = model.config();
-  const std::string name = std::string(output_heads(config.likelihood).first) + ".bias";
-  const auto& table = model.parameter_table();
-  const auto bias = std::find_if(table.begin(), table.end(), [&](const ParameterInfo& p) { return p.name == name; });
-  if (bias == table.end()) throw std::logic_error("the decoder has no tensor " + name);
-  const std::vector<double> means = output_unit_means(train, bias->size());
+  const ParameterInfo& bias = parameter_named(model, std::string(output_heads(config.likelihood).first) + ".bias");
+  const std::vector<double> means = output_unit_means(train, bias.size());
   const bool sigmoid = config.likelihood == Likelihood::bernoulli || config.sigmoid_mean;
-  float* b = model.parameters().data() + bias->offset;
+  float* b = model.parameters().data() + bias.offset;
   for (std::size_t j = 0; j < means.size(); ++j) {
     // Clipped as Burda et al.'s code clips it: a pixel that is 0 in every
     // training image would otherwise start at logit(0) = -inf.

@@ -8,9 +8,13 @@
 #include <aevb/data.hpp>
 #include <aevb/vae.hpp>
 
+#include <string>
 #include <vector>
 
 namespace aevb {
+
+/// The model's tensor `name`; std::logic_error if it has none (a caller's bug).
+const ParameterInfo& parameter_named(const Vae& model, const std::string& name);
 
 /// The training data's mean of each output unit of the decoder's last layer:
 /// per feature for a dense output layer [dim], per channel (over its pixels)

@@ -14,20 +14,13 @@
 namespace aevb {
 namespace {
 
-const ParameterInfo& tensor(const Vae& model, const std::string& name) {
-  const auto& table = model.parameter_table();
-  const auto it = std::find_if(table.begin(), table.end(), [&](const ParameterInfo& p) { return p.name == name; });
-  if (it == table.end()) throw std::logic_error("mixture start: the model has no tensor " + name);
-  return *it;
-}
-
 // The autoencoder's tensors into the model's of the same name, its code
 // layer encoder.z into the mean head encoder.mu.
 void copy_autoencoder(const Vae& autoencoder, Vae& model) {
   for (const ParameterInfo& p : autoencoder.parameter_table()) {
     std::string name = p.name;
     if (name.starts_with("encoder.z.")) name = "encoder.mu." + name.substr(10);
-    const ParameterInfo& to = tensor(model, name);
+    const ParameterInfo& to = parameter_named(model, name);
     if (to.shape != p.shape) throw std::logic_error("mixture start: " + name + " differs in shape");
     std::copy_n(autoencoder.parameters().data() + p.offset, p.size(), model.parameters().data() + to.offset);
   }
@@ -72,9 +65,9 @@ MixtureStart start_mixture_from_autoencoder(Vae& model, const RunSettings& setti
   start.em_iterations = fit.iterations;
 
   float* params = model.parameters().data();
-  const std::size_t logits = tensor(model, "latent.mixture_logits").offset;
-  const std::size_t means = tensor(model, "latent.means").offset;
-  const std::size_t logvars = tensor(model, "latent.logvars").offset;
+  const std::size_t logits = parameter_named(model, "latent.mixture_logits").offset;
+  const std::size_t means = parameter_named(model, "latent.means").offset;
+  const std::size_t logvars = parameter_named(model, "latent.logvars").offset;
   for (std::size_t c = 0; c < options.components; ++c) params[logits + c] = static_cast<float>(std::log(fit.weights[c]));
   double mean_log_variance = 0;
   for (std::size_t i = 0; i < fit.means.size(); ++i) {
@@ -86,8 +79,8 @@ MixtureStart start_mixture_from_autoencoder(Vae& model, const RunSettings& setti
   // mixture's variances) for every x. The init's log-variances near 0 would
   // put sigma^2 ~ 1 around codes whose clusters are far narrower: a KL of
   // hundreds of nats that the first steps would spend undoing the pretraining.
-  const ParameterInfo& weight = tensor(model, "encoder.logvar.weight");
-  const ParameterInfo& bias = tensor(model, "encoder.logvar.bias");
+  const ParameterInfo& weight = parameter_named(model, "encoder.logvar.weight");
+  const ParameterInfo& bias = parameter_named(model, "encoder.logvar.bias");
   std::fill_n(params + weight.offset, weight.size(), 0.0f);
   std::fill_n(params + bias.offset, bias.size(), static_cast<float>(mean_log_variance));
   return start;

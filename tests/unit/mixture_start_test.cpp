@@ -23,13 +23,6 @@ namespace {
 
 constexpr std::size_t kDim = 12, kRows = 240, kLatent = 2, kClusters = 3;
 
-const ParameterInfo& tensor(const Vae& model, const std::string& name) {
-  const auto& table = model.parameter_table();
-  const auto it = std::find_if(table.begin(), table.end(), [&](const ParameterInfo& p) { return p.name == name; });
-  if (it == table.end()) throw std::runtime_error("no tensor " + name);
-  return *it;
-}
-
 // Row i is prototype i % 3 (4 of the 12 pixels on, a different 4 each) with 5% of its pixels flipped.
 Dataset prototypes() {
   Dataset d;
@@ -85,11 +78,11 @@ TEST(MixtureStart, TheMixtureIsTheFitToTheModelsOwnCodes) {
   const float* p = model.parameters().data();
   double mean_log_variance = 0;
   for (std::size_t c = 0; c < kClusters; ++c) {
-    EXPECT_FLOAT_EQ(p[tensor(model, "latent.mixture_logits").offset + c], float(std::log(fit.weights[c])));
+    EXPECT_FLOAT_EQ(p[parameter_named(model, "latent.mixture_logits").offset + c], float(std::log(fit.weights[c])));
     for (std::size_t j = 0; j < kLatent; ++j) {
       const std::size_t i = c * kLatent + j;
-      EXPECT_FLOAT_EQ(p[tensor(model, "latent.means").offset + i], float(fit.means[i]));
-      EXPECT_FLOAT_EQ(p[tensor(model, "latent.logvars").offset + i], float(std::log(fit.variances[i])));
+      EXPECT_FLOAT_EQ(p[parameter_named(model, "latent.means").offset + i], float(fit.means[i]));
+      EXPECT_FLOAT_EQ(p[parameter_named(model, "latent.logvars").offset + i], float(std::log(fit.variances[i])));
       mean_log_variance += std::log(fit.variances[i]) / double(kClusters * kLatent);
     }
   }
