@@ -1,6 +1,5 @@
 #include "train/mixture_start.hpp"
 
-#include "model/latent_space.hpp"
 #include "prob/gaussian_mixture.hpp"
 #include "train/epoch_runner.hpp"
 #include "train/initial_model.hpp"
@@ -28,8 +27,6 @@ void copy_autoencoder(const Vae& autoencoder, Vae& model) {
 
 }  // namespace
 
-bool has_mixture_start(std::string_view family) { return find_family(family).mixture_start; }
-
 MixtureStart start_mixture_from_autoencoder(Vae& model, const RunSettings& settings, const DataRows& train,
                                             const PretrainEpochDone& epoch_done) {
   MixtureStart start;
@@ -37,6 +34,7 @@ MixtureStart start_mixture_from_autoencoder(Vae& model, const RunSettings& setti
   RunSettings pretrain = settings;
   pretrain.model.family = "autoencoder";
   pretrain.model.clusters = 0;
+  pretrain.train.algorithm = "aevb";  // the autoencoder's reconstruction gradient, whatever trains the model
   pretrain.train.objective = ObjectiveConfig{};
   pretrain.train.optimizer.schedule = LrSchedule{};
   pretrain.train.kl_warmup_steps = 0;

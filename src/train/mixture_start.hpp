@@ -25,9 +25,6 @@ struct MixtureStart {
 /// Called after each pretraining epoch (1-based) with its bound per datapoint.
 using PretrainEpochDone = std::function<void(std::size_t epoch, const Bound& bound)>;
 
-/// Whether `family` has a prior that mixture_start can set (its registry row's `mixture_start`).
-bool has_mixture_start(std::string_view family);
-
 /// Pretrains the autoencoder for settings.pretrain_epochs epochs on `train`
 /// (the run's optimizer, batch, binarization and seed; a constant step size),
 /// copies its encoder (its code into encoder.mu) and decoder into `model`,
