@@ -26,7 +26,7 @@ def _config_value(key, value):
 
 def _fit_settings(epochs, batch, optimizer, lr, lr_schedule, lr_warmup, adam_eps, adam_betas, momentum, clip_norm,
                   weight_decay, estimator, samples, beta, algorithm, binarize, kl_warmup, matmul_precision, output_bias,
-                  seed):
+                  pretrain_epochs, seed):
     """fit's keywords as a config document's train and run sections (None: the preset's or aevb's default)."""
     train, optimizer_section, objective, run = {"seed": seed}, {}, {}, {}
     for section, key, value in [
@@ -37,7 +37,8 @@ def _fit_settings(epochs, batch, optimizer, lr, lr_schedule, lr_warmup, adam_eps
         (optimizer_section, "clip_norm", clip_norm), (objective, "estimator", estimator),
         (objective, "samples", samples), (objective, "beta", beta), (train, "algorithm", algorithm),
         (run, "binarize", binarize), (run, "kl_warmup_epochs", kl_warmup),
-        (train, "matmul_precision", matmul_precision), (run, "output_bias", output_bias)]:
+        (train, "matmul_precision", matmul_precision), (run, "output_bias", output_bias),
+        (run, "pretrain_epochs", pretrain_epochs)]:
         if value is not None:
             section[key] = value
     if adam_betas is not None:
@@ -59,7 +60,7 @@ class VAE:
 
     ``VAE(preset=None, *, seed=1, **config)``: config keys are the fields of
     aevb's ModelConfig, as in config files and model files (docs/config.md):
-    family ("vae", "autoencoder"), input_dim, hidden (MLP widths), encoder /
+    family ("vae", "autoencoder", "cluster", "vade", ...), input_dim, hidden (MLP widths), encoder /
     decoder (declared layers, "conv:32:4:2:1,dense:256" or a list of items),
     latent, activation ("tanh", "relu", "leaky-relu", "softplus", "sigmoid"),
     leaky_slope, likelihood ("bernoulli", "gaussian", "gaussian-fixed"),
@@ -161,7 +162,7 @@ class VAE:
     def fit(self, x, *, epochs=None, batch=None, optimizer=None, lr=None, lr_schedule=None, lr_warmup=None,
             adam_eps=None, adam_betas=None, momentum=None, clip_norm=None, weight_decay=None, estimator=None,
             samples=None, beta=None, algorithm=None, binarize=None, kl_warmup=None, matmul_precision=None,
-            output_bias=None, seed=None, validation=None, callback=None, progress=None):
+            output_bias=None, pretrain_epochs=None, seed=None, validation=None, callback=None, progress=None):
         """Trains on the rows of x (aevb train's loop: shuffled minibatches, one step each).
 
         x: [n, d] rows or images [n, h, w] / [n, c, h, w]; float32 (in [0, 1]
@@ -179,8 +180,11 @@ class VAE:
         ("none", "dynamic", "fixed"), kl_warmup (epochs), matmul_precision
         ("float32", "bfloat16"), output_bias ("zero", or "data-mean": the
         decoder's output bias starts where its mean is x's mean, on the first
-        fit of an untrained model; the iwae presets' default), seed (default:
-        the model's).
+        fit of an untrained model; the iwae presets' default), pretrain_epochs
+        (family="vade", on the first fit of an untrained model: an autoencoder
+        of the same networks trains this many epochs first, and the mixture
+        prior starts from a Gaussian mixture fitted to its codes, as aevb
+        train --pretrain-epochs), seed (default: the model's).
 
         validation: rows evaluated after each epoch (binarized once, as
         training binarizes). callback(metrics) is called after each epoch with
@@ -197,7 +201,7 @@ class VAE:
         settings = _fit_settings(epochs, batch, optimizer, lr, lr_schedule, lr_warmup, adam_eps, adam_betas,
                                  momentum, clip_norm, weight_decay, estimator,
                                  samples, beta, algorithm, binarize, kl_warmup, matmul_precision, output_bias,
-                                 self._seed if seed is None else int(seed))
+                                 pretrain_epochs, self._seed if seed is None else int(seed))
         self._size_for(rows, height, width, channels, algorithm)
         held_out = None if validation is None else training_rows(validation, "validation")[0]
         # The same arrays (by identity: the key holds them, so their ids stay theirs) and settings continue.

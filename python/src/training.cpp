@@ -74,7 +74,8 @@ void check_values(DataRows& rows, const ModelConfig& c, const char* what) {
 class Training {
  public:
   // untrained: the model has not been fitted yet, so the run's output bias
-  // from the data (RunSettings::output_bias) applies.
+  // from the data (RunSettings::output_bias) and the mixture start
+  // (RunSettings::pretrain_epochs) apply.
   Training(Vae& model, const std::string& document_json, py::array x, const py::object& validation, bool untrained)
       : model_(model), data_(std::move(x)), rows_(rows_in(data_, "x")) {
     DataRows held_out;
@@ -101,6 +102,7 @@ class Training {
         validation_x_ = evaluation_rows(held_out, settings_.binarize, settings_.train.seed);
       }
       if (untrained && settings_.output_bias == OutputBias::data_mean) start_output_bias_at_data_mean(model_, rows_);
+      if (untrained && settings_.pretrain_epochs > 0) start_mixture_from_autoencoder(model_, settings_, rows_);
       trainer_.emplace(model_, settings_.train);
       runner_.emplace(*trainer_, rows_, settings_.binarize, settings_.train.seed);
     });

@@ -176,6 +176,20 @@ def test_repr_and_version():
     assert "latent=4" in repr(aevb.VAE(latent=4))
 
 
+def normalized_mutual_information(clusters, labels):
+    """NMI of 10 clusters against 10 classes, by its definition (arithmetic-mean normalization). A
+    random assignment of 1000 points has NMI about 0.02: its expected mutual information,
+    (K - 1)(C - 1) / 2n = 0.04 nats, over the entropies' mean, log 10."""
+    joint = np.zeros((10, 10))
+    np.add.at(joint, (clusters, labels), 1)
+    joint /= joint.sum()
+    pk, pc = joint.sum(axis=1), joint.sum(axis=0)
+    nz = joint > 0
+    mutual = (joint[nz] * np.log(joint[nz] / np.outer(pk, pc)[nz])).sum()
+    entropy = lambda q: -(q[q > 0] * np.log(q[q > 0])).sum()
+    return mutual / ((entropy(pk) + entropy(pc)) / 2)
+
+
 def test_a_cluster_model_clusters_the_digits_above_chance(mnist):
     """family="cluster": cluster() is argmax of q(y|x), rows sum to one, and after 3 epochs the
     clusters carry information about the digits (NMI well above a random assignment's)."""
@@ -187,21 +201,25 @@ def test_a_cluster_model_clusters_the_digits_above_chance(mnist):
     assert p.shape == (1000, 10) and clusters.shape == (1000,)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
     assert np.array_equal(clusters, p.argmax(axis=1))
-    # NMI of clusters against labels, by its definition. A random assignment of 1000 points to
-    # 10 clusters has NMI about 0.02: its expected mutual information, (K - 1)(C - 1) / 2n =
-    # 0.04 nats, over the entropies' mean, log 10.
-    labels = y_test[:1000]
-    joint = np.zeros((10, 10))
-    np.add.at(joint, (clusters, labels), 1)
-    joint /= joint.sum()
-    pk, pc = joint.sum(axis=1), joint.sum(axis=0)
-    nz = joint > 0
-    mutual = (joint[nz] * np.log(joint[nz] / np.outer(pk, pc)[nz])).sum()
-    entropy = lambda q: -(q[q > 0] * np.log(q[q > 0])).sum()
-    nmi = mutual / ((entropy(pk) + entropy(pc)) / 2)
+    nmi = normalized_mutual_information(clusters, y_test[:1000])
     assert nmi > 0.1, nmi  # 0.22 measured; five times the random assignment's
     with pytest.raises(ValueError, match="has no clusters"):
         aevb.VAE(latent=2, hidden=[8]).cluster(x_test[:3])
+
+
+def test_vade_starts_from_a_pretrained_autoencoder_and_clusters_the_digits(mnist):
+    """family="vade" with pretrain_epochs: the first fit pretrains and fits the mixture, and after
+    one epoch the clusters carry more information about the digits than a random start's."""
+    x, _, x_test, y_test = mnist
+    nmi = {}
+    for pretrain in (0, 2):
+        model = aevb.VAE(family="vade", clusters=10, hidden=[200], latent=10, activation="relu", init="he", seed=2)
+        model.fit(x[:6000], epochs=1, binarize="dynamic", optimizer="adam", lr=2e-3, pretrain_epochs=pretrain)
+        clusters, p = model.cluster(x_test[:1000])
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
+        nmi[pretrain] = normalized_mutual_information(clusters, y_test[:1000])
+    assert nmi[2] > 0.3, nmi  # 0.49 measured, against 0.19 without the pretraining
+    assert nmi[2] > nmi[0], nmi
 
 
 def test_output_bias_from_the_data_starts_the_decoder_at_the_data_mean(binary_mnist):
