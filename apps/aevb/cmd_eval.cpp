@@ -75,7 +75,9 @@ void run_eval(const EvalFlags& f) {
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
   const Binarize binarize = evaluation_binarization(f.data.binarize, f.model_path);
-  const std::vector<float> x = evaluation_rows(data, binarize, f.seed);
+  // A conditional model reads each datapoint's label after its values.
+  const std::vector<float> x = evaluation_rows(with_label_columns(data, model.classes()), binarize, f.seed);
+  const ConstMatrix x_rows{x.data(), data.count, model_row_width(model.config())};
   // Under mpirun the ranks split the datapoints (docs/distributed.md): they
   // must hold the same rows and parameters for their shares to add up.
   Communicator& ranks = World::get().communicator();
@@ -101,7 +103,7 @@ void run_eval(const EvalFlags& f) {
   EvalResult r;
   if (has_encoder) {
     Progress progress("log p(x), k = " + std::to_string(iw), "datapoints");
-    r = evaluate_model(model, {x.data(), data.count, data.dim}, options, [&](std::size_t done, std::size_t total) {
+    r = evaluate_model(model, x_rows, options, [&](std::size_t done, std::size_t total) {
       if (!f.json) progress.update(done, total, NAN);
     });
     if (!f.json && iw > 0) progress.finish();
@@ -114,7 +116,7 @@ void run_eval(const EvalFlags& f) {
     HmcLikelihoodOptions hmc_options = f.hmc_options;
     hmc_options.seed = f.seed;
     Progress hmc_progress("log p(x), App. D (HMC)", "datapoints");
-    hmc = hmc_log_likelihood(model, {x.data(), data.count, data.dim}, hmc_options,
+    hmc = hmc_log_likelihood(model, x_rows, hmc_options,
                              [&](std::size_t done, std::size_t total) {
                                if (!f.json) hmc_progress.update(done, total, NAN);
                              },
@@ -124,7 +126,7 @@ void run_eval(const EvalFlags& f) {
   std::optional<CodebookEvaluation> codebook;
   if (model.code_grid().codes > 0) {
     std::vector<std::uint32_t> codes;
-    codebook = evaluate_codebook(model, {x.data(), data.count, data.dim}, &codes);
+    codebook = evaluate_codebook(model, x_rows, &codes);
     if (std::optional<CodePrior> prior = find_code_prior(model, f.model_path, f.prior_path); prior && data.count > 0)
       add_code_prior(*codebook, prior->cross_entropy(codes, data.count), data.dim);
   } else if (!f.prior_path.empty()) {
@@ -135,7 +137,7 @@ void run_eval(const EvalFlags& f) {
   if (f.regularity) {
     RegularityOptions o = f.regularity_options;
     o.seed = f.seed;
-    regularity = latent_regularity(model, {x.data(), data.count, data.dim}, o);
+    regularity = latent_regularity(model, x_rows, o);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

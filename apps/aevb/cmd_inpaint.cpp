@@ -71,6 +71,7 @@ void run_inpaint(const InpaintFlags& f) {
   validate(options);
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
+  require_unconditional(model, f.model_path, "inpaint");
   if (!model.has_prior())
     throw InputError("inpaint samples p(z | the pixels seen), which needs a model with a prior; " + f.model_path +
                      " is " + model.config().family);

@@ -70,6 +70,7 @@ void run_decode(const DecodeFlags& f) {
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
   const std::size_t nz = model.config().latent, dim = model.config().input_dim;
+  require_unconditional(model, f.model_path, "decode");
   const Table t = read_table(f.latents);
   // Latent codes, or aevb encode's output (means then variances): keep the means.
   if (t.cols != nz && t.cols != 2 * nz)

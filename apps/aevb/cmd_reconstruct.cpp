@@ -32,6 +32,7 @@ void run_reconstruct(const ReconstructFlags& f) {
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
   require_encoder(model, f.model_path, "reconstruct");
+  require_unconditional(model, f.model_path, "reconstruct");
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
   const auto [h, w, channels] = image_size(model, "reconstruct");
@@ -75,6 +76,7 @@ void run_interpolate(const InterpolateFlags& f) {
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
   require_encoder(model, f.model_path, "interpolate");
+  require_unconditional(model, f.model_path, "interpolate");
   const Dataset data = f.data.load();
   require_fit(model, data, f.model_path);
   const auto [h, w, channels] = image_size(model, "interpolate");

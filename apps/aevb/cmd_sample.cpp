@@ -1,6 +1,6 @@
 // aevb sample and aevb manifold: images decoded from chosen latent points,
 // no data needed. sample draws z ~ p(z) (per cluster for a model with
-// clusters); manifold decodes the paper's Fig. 4 grid (a unit square through
+// clusters, given a class for a conditional one); manifold decodes the paper's Fig. 4 grid (a unit square through
 // the inverse Gaussian CDF).
 #include "code_prior_use.hpp"
 #include "commands.hpp"
@@ -29,27 +29,64 @@ struct SampleFlags {
   viz::GridStyle style;
   int threads = 0;
   bool assume_normal_prior = false;
-  std::size_t per_cluster = 10;
+  std::size_t per_cluster = 10, per_class = 10;
+  std::size_t label = 0;  // --class
   CLI::App* cmd = nullptr;
 };
+
+// A grid of one row per group y (a cluster, or a conditional model's class):
+// n samples of each, drawn by draw(y, out).
+template <class Draw>
+void sample_per_group(const SampleFlags& f, const Vae& model, std::size_t groups, std::size_t n, const char* flag,
+                      Draw draw, const char* what) {
+  const std::size_t dim = model.config().input_dim;
+  if (n == 0 || n * groups > kMaxImages)
+    throw InputError(std::string(flag) + " " + std::to_string(n) + ": expected 1 to " +
+                     std::to_string(kMaxImages / groups));
+  const auto [h, w, channels] = image_size(model, "sample");
+  std::vector<float> x(groups * n * dim);
+  for (std::size_t y = 0; y < groups; ++y) draw(y, Matrix{x.data() + y * n * dim, n, dim});
+  viz::GridStyle style = f.style;
+  style.columns = int(n);
+  const viz::Image8 grid = viz::sample_grid({x.data(), groups * n, dim}, h, w, channels, style);
+  write_outputs({{f.out, viz::encode_png(grid)}});
+  std::printf("wrote %s: %zu samples E[x|z] of each of %zu %s, seed %llu (%s)\n", f.out.c_str(), n, groups, what,
+              static_cast<unsigned long long>(f.seed), pixel_size(grid).c_str());
+}
 
 // A model with clusters: one row per cluster, z ~ p(z|y) decoded.
 void sample_per_cluster(const SampleFlags& f, const Vae& model) {
   if (f.cmd->count("--count") > 0)
     throw InputError("sample: " + f.model_path + " has clusters; it draws --per-cluster N of each cluster, one row "
                      "per cluster (--count is for models without)");
-  const std::size_t k = model.clusters(), n = f.per_cluster, dim = model.config().input_dim;
-  if (n == 0 || n * k > kMaxImages)
-    throw InputError("--per-cluster " + std::to_string(n) + ": expected 1 to " + std::to_string(kMaxImages / k));
+  const auto draw = [&](std::size_t y, Matrix out) { model.sample_cluster(y, f.seed, out); };
+  sample_per_group(f, model, model.clusters(), f.per_cluster, "--per-cluster", draw,
+                   "clusters, z ~ p(z|y) (row y: cluster y)");
+}
+
+// A conditional model: --count samples of --class Y, or a row of
+// --per-class N for each class; z ~ N(0, I) decoded by p(x|z, y).
+void sample_conditional(const SampleFlags& f, const Vae& model) {
+  const auto draw = [&](std::size_t y, Matrix out) { model.sample_class(y, f.seed, out); };
+  if (f.cmd->count("--class") == 0) {
+    if (f.cmd->count("--count") > 0)
+      throw InputError("sample: " + f.model_path + " is conditioned on a class: give --class Y with --count, or "
+                       "--per-class N for a row of each class");
+    sample_per_group(f, model, model.classes(), f.per_class, "--per-class", draw,
+                     "classes, z ~ N(0, I), x ~ p(x|z, y) (row y: class y)");
+    return;
+  }
+  if (f.label >= model.classes())
+    throw InputError("--class " + std::to_string(f.label) + ": " + f.model_path + " is conditioned on " +
+                     std::to_string(model.classes()) + " classes (0 to " + std::to_string(model.classes() - 1) + ")");
   const auto [h, w, channels] = image_size(model, "sample");
-  std::vector<float> x(k * n * dim);
-  for (std::size_t y = 0; y < k; ++y) model.sample_cluster(y, f.seed, {x.data() + y * n * dim, n, dim});
-  viz::GridStyle style = f.style;
-  style.columns = int(n);
-  const viz::Image8 grid = viz::sample_grid({x.data(), k * n, dim}, h, w, channels, style);
+  const std::size_t dim = model.config().input_dim;
+  std::vector<float> x(f.count * dim);
+  draw(f.label, {x.data(), f.count, dim});
+  const viz::Image8 grid = viz::sample_grid({x.data(), f.count, dim}, h, w, channels, f.style);
   write_outputs({{f.out, viz::encode_png(grid)}});
-  std::printf("wrote %s: %zu samples E[x|z], z ~ p(z|y), of each of %zu clusters (row y: cluster y), seed %llu (%s)\n",
-              f.out.c_str(), n, k, static_cast<unsigned long long>(f.seed), pixel_size(grid).c_str());
+  std::printf("wrote %s: %zu samples E[x|z, y = %zu], z ~ N(0, I), seed %llu (%s)\n", f.out.c_str(), f.count,
+              f.label, static_cast<unsigned long long>(f.seed), pixel_size(grid).c_str());
 }
 
 void run_sample(const SampleFlags& f) {
@@ -58,6 +95,15 @@ void run_sample(const SampleFlags& f) {
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
   if (model.clusters() > 0 && !f.assume_normal_prior) return sample_per_cluster(f, model);
+  if (model.classes() > 0) {
+    if (f.assume_normal_prior)
+      throw InputError("--assume-normal-prior is for a family without a prior; " + f.model_path +
+                       " has p(z) = N(0, I) and draws with --class Y");
+    return sample_conditional(f, model);
+  }
+  if (f.cmd->count("--class") > 0 || f.cmd->count("--per-class") > 0)
+    throw InputError("--class and --per-class draw from a conditional model (--family cvae); " + f.model_path +
+                     " is a " + model.config().family + " model");
   if (!model.has_prior() && !f.assume_normal_prior)
     throw InputError("sample: the " + model.config().family + " family has no prior p(z) to sample from "
                      "(--assume-normal-prior decodes z ~ N(0, I) anyway, which shows why it does not generate)");
@@ -117,6 +163,7 @@ void run_manifold(const ManifoldFlags& f) {
   set_threads(f.threads);
   const Vae model = load_model(f.model_path);
   const auto [h, w, channels] = image_size(model, "manifold");
+  require_unconditional(model, f.model_path, "manifold");
   const std::vector<float> z = manifold_latents(model.config().latent, f.steps, dim_x, dim_y);
   const std::vector<float> x = decode_rows(model, z);
   const int steps = static_cast<int>(f.steps);
@@ -138,10 +185,16 @@ void add_sample_command(CLI::App& app) {
   cmd->footer(
       "Draws z ~ p(z) (N(0, I) for the paper's VAE) and shows E[x|z], the decoder's mean (Bernoulli probabilities "
       "or the Gaussian mean), not a sample of p(x|z). The same --seed gives the same samples; a larger --count "
-      "extends them. A model with clusters draws z ~ p(z|y) for each cluster y, one row per cluster.");
+      "extends them. A model with clusters draws z ~ p(z|y) for each cluster y, one row per cluster; a conditional "
+      "model (--family cvae) decodes z ~ N(0, I) given the class, --class Y or a row per class.");
   cmd->add_option("--model", flags->model_path, "model file (model.safetensors)")->required();
   cmd->add_option("--count", flags->count, "number of samples")->capture_default_str();
   cmd->add_option("--per-cluster", flags->per_cluster, "a model with clusters: samples of each cluster (a row each)")
+      ->capture_default_str();
+  cmd->add_option("--class", flags->label, "a conditional model (--family cvae): --count samples of class Y")
+      ->capture_default_str();
+  cmd->add_option("--per-class", flags->per_class,
+                  "a conditional model without --class: samples of each class (a row each)")
       ->capture_default_str();
   cmd->add_option("--seed", flags->seed, "seed of the prior draws (same seed, same samples)")->capture_default_str();
   cmd->add_option("--prior", flags->prior_path,

@@ -36,7 +36,8 @@ struct TrainFlags {
   std::string preset, config_file, data, binarize, scaling = "unit";
   std::string family, algorithm, rws_q, encoder, decoder;
   std::vector<std::size_t> hidden, top_hidden, classifier_hidden;
-  std::size_t latent = 0, top_latent = 0, clusters = 0, samples = 0, batch = 0, epochs = 0, limit = 0, test_eval = 0;
+  std::size_t latent = 0, top_latent = 0, clusters = 0, classes = 0, samples = 0, batch = 0, epochs = 0, limit = 0,
+              test_eval = 0;
   std::size_t shards = 0, codes = 0, code_dim = 0, pretrain_epochs = 0;
   float commitment = 0, codebook_decay = 0;
   std::string codebook;
@@ -100,6 +101,7 @@ void apply_flags(const TrainFlags& f, RunSettings& s) {
   if (f.given("--top-latent")) s.model.top_latent = f.top_latent;
   if (f.given("--top-hidden")) s.model.top_hidden = f.top_hidden;
   if (f.given("--clusters")) s.model.clusters = f.clusters;
+  if (f.given("--classes")) s.model.classes = f.classes;
   if (f.given("--classifier-hidden")) s.model.classifier_hidden = f.classifier_hidden;
   if (f.given("--pretrain-epochs")) s.pretrain_epochs = f.pretrain_epochs;
   if (f.given("--codes")) s.model.codebook.codes = f.codes;
@@ -177,12 +179,14 @@ struct RunData {
   std::vector<float> validation_x, test_x;  // binarized once, for comparable numbers
 };
 
-RunData load_run_data(const RunSettings& s) {
+// Sets the classes of a conditional model not given them (--classes) from the labels.
+RunData load_run_data(RunSettings& s) {
   LoadOptions options;
   options.scaling = s.scaling;
   options.color = s.color;
   Dataset all = resolve_dataset(s.data, Split::train, {}, options);
   if (s.limit > 0) all = first_rows(all, s.limit);
+  if (find_family(s.model.family).conditional && s.model.classes == 0) s.model.classes = label_classes(all);
   // A decoder-only model (MCEM's) has no bound to evaluate: nothing is held out for one.
   const bool evaluated = !s.model.decoder_only;
   const double validation = s.validation >= 0 ? s.validation
@@ -196,14 +200,16 @@ RunData load_run_data(const RunSettings& s) {
   }
   if (evaluated && s.test_eval_limit > 0 && is_dataset_name(s.data) && s.data != "frey") {
     d.test = first_rows(resolve_dataset(s.data, Split::test, {}, options), s.test_eval_limit);
-    d.test_x = evaluation_rows(d.test, s.binarize, s.train.seed);
+    d.test_x = evaluation_rows(with_label_columns(d.test, s.model.classes), s.binarize, s.train.seed);
   }
-  if (d.validation.count > 0) d.validation_x = evaluation_rows(d.validation, s.binarize, s.train.seed);
+  if (d.validation.count > 0)
+    d.validation_x = evaluation_rows(with_label_columns(d.validation, s.model.classes), s.binarize, s.train.seed);
   return d;
 }
 
 std::optional<Bound> evaluate_on(const Vae& model, const std::vector<float>& x, const RunSettings& s) {
-  return evaluate_held_out(model, {x.data(), x.size() / s.model.input_dim, s.model.input_dim}, s.train.objective,
+  const std::size_t width = model_row_width(s.model);
+  return evaluate_held_out(model, {x.data(), x.size() / width, width}, s.train.objective,
                            s.train.seed, &World::get().communicator());
 }
 
@@ -235,7 +241,7 @@ double as_written(float lr) {
 // --lr auto: the paper's choice among candidate step sizes by the first
 // steps' bound; the choice is the run's lr from here on (its checkpoint keeps
 // it), and step_size.json records the trials.
-void choose_step_size_for(RunSettings& s, const Dataset& train, const RunPaths& paths) {
+void choose_step_size_for(RunSettings& s, const DataRows& train, const RunPaths& paths) {
   const StepSizeChoice choice = choose_step_size(s, train);
   nlohmann::json trials = nlohmann::json::array();
   std::printf("--lr auto:");
@@ -289,8 +295,9 @@ void run_training(TrainFlags& f) {
   RunData data = load_run_data(s);
   complete_for_data(s, data.train);
   if (s.epochs == 0) throw InputError("--epochs must be at least 1");
+  const DataRows train_rows = with_label_columns(data.train, s.model.classes);
 
-  if (!resuming && f.lr == "auto") choose_step_size_for(s, data.train, paths);
+  if (!resuming && f.lr == "auto") choose_step_size_for(s, train_rows, paths);
   World& world = World::get();
   // A resumed run's parameters replace the initial ones below: no pretraining for it.
   MixtureStart start;
@@ -300,7 +307,7 @@ void run_training(TrainFlags& f) {
     std::printf("pretraining epoch %zu/%zu: reconstruction %.2f\n", epoch, s.pretrain_epochs, b.reconstruction);
     std::fflush(stdout);
   };
-  Vae model = resuming ? Vae(s.model, s.train.seed) : initial_model(s, data.train, &start, pretrain_epoch);
+  Vae model = resuming ? Vae(s.model, s.train.seed) : initial_model(s, train_rows, &start, pretrain_epoch);
   if (start.pretrain_epochs > 0)
     std::printf("aevb train: the mixture prior starts from an autoencoder trained for %zu epochs (reconstruction "
                 "%.2f nats) and a %zu-component Gaussian mixture fitted to its codes (%zu EM iterations, mean "
@@ -320,7 +327,7 @@ void run_training(TrainFlags& f) {
     if (!metrics.empty()) samples_seen = metrics.back().value("samples", std::uint64_t{0});
     resume_at = epoch_position_from_checkpoint(*checkpoint, paths.checkpoint().string());
   }
-  EpochRunner runner(trainer, data.train, s.binarize, s.train.seed);
+  EpochRunner runner(trainer, train_rows, s.binarize, s.train.seed);
   try {
     runner.check_position(resume_at);
   } catch (const InputError& e) {
@@ -432,8 +439,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--test-eval", f.test_eval, "test images evaluated after each epoch (0: none)");
   cmd->add_option("--family", f.family,
                   "vae (the paper's), vae-2layer (a second stochastic layer z2 above z, Burda et al.), cluster (K "
-                  "clusters y beside z: the clustering VAE), vq (VQ-VAE: a grid of codes from a learned codebook) "
-                  "or autoencoder (a point z, no KL)");
+                  "clusters y beside z: the clustering VAE), vade (VaDE: a Gaussian-mixture prior), cvae (the "
+                  "conditional VAE: q(z|x, y), p(x|z, y) given the data's labels), vq (VQ-VAE: a grid of codes from "
+                  "a learned codebook) or autoencoder (a point z, no KL)");
   cmd->add_option("--algorithm", f.algorithm,
                   "aevb (Algorithm 1), wake-sleep (the paper's baseline), rws (reweighted wake-sleep, K = --samples), "
                   "full-vb (App. F, with --full-vb) or mcem (Monte Carlo EM, App. E: no encoder, whole-set batches)");
@@ -452,6 +460,8 @@ void add_train_command(CLI::App& app) {
                   "vae-2layer: hidden widths of q(z2|z1), z1 to z2 (p(z1|z2) mirrors them): 100,100")
       ->delimiter(',');
   cmd->add_option("--clusters", f.clusters, "cluster, vade: the number of clusters K (at least 2)");
+  cmd->add_option("--classes", f.classes,
+                  "cvae: the label classes K the model is conditioned on (default: 1 + the largest training label)");
   cmd->add_option("--classifier-hidden", f.classifier_hidden,
                   "cluster: hidden widths of the classifier q(y|z) from z to the K logits: 256 (none: linear)")
       ->delimiter(',');

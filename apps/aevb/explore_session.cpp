@@ -25,6 +25,7 @@ ExploreSession::ExploreSession(Vae model, Dataset data, std::string model_name, 
     : model_(std::move(model)), data_(std::move(data)), model_name_(std::move(model_name)),
       latent_(model_.config().latent) {
   require_encoder(model_, model_name_, "explore");
+  require_unconditional(model_, model_name_, "explore");
   require_fit(model_, data_, model_name_);
   if (data_.count == 0) throw InputError("explore: " + data_.source + " has no datapoints");
   std::vector<std::uint32_t> rows(data_.count);

@@ -25,19 +25,24 @@ void add_grid_options(CLI::App& app, viz::GridStyle& style, bool with_columns) {
 Posterior encode_rows(const Vae& model, const Dataset& data, std::span<const std::uint32_t> rows, Binarize binarize,
                       std::uint64_t seed, std::vector<float>* inputs) {
   const std::size_t nz = model.config().latent, dim = data.dim;
+  // A conditional model's q(z|x, y) reads each datapoint's label after its values.
+  const DataRows source = with_label_columns(data, model.classes());
+  const std::size_t width = source.row_width();
   // Evaluation sees one fixed sample of binarized data, whatever the training did.
   const Binarize mode = binarize == Binarize::dynamic ? Binarize::fixed : binarize;
   Posterior p{rows.size(), nz, std::vector<float>(rows.size() * nz), std::vector<float>(rows.size() * nz)};
   if (inputs) inputs->assign(rows.size() * dim, 0.0f);
-  std::vector<float> x(std::min(kChunk, rows.size()) * dim);
+  std::vector<float> x(std::min(kChunk, rows.size()) * width);
   for (std::size_t first = 0; first < rows.size(); first += kChunk) {
     const std::size_t n = std::min(kChunk, rows.size() - first);
-    gather_batch(data, rows.subspan(first, n), mode, seed, 0, x.data());
+    gather_batch(source, rows.subspan(first, n), mode, seed, 0, x.data());
     float* mu = p.mean.data() + first * nz;
     float* var = p.variance.data() + first * nz;  // holds log sigma^2 until exponentiated below
-    model.encode({x.data(), n, dim}, {mu, n, nz}, {var, n, nz});
+    model.encode({x.data(), n, width}, {mu, n, nz}, {var, n, nz});
     for (std::size_t k = 0; k < n * nz; ++k) var[k] = std::exp(var[k]);
-    if (inputs) std::copy(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n * dim), inputs->begin() + static_cast<std::ptrdiff_t>(first * dim));
+    if (inputs)
+      for (std::size_t r = 0; r < n; ++r)
+        std::copy_n(x.data() + r * width, dim, inputs->data() + (first + r) * dim);
   }
   return p;
 }
@@ -88,6 +93,13 @@ void require_encoder(const Vae& model, const std::string& model_path, const std:
   if (model.config().decoder_only)
     throw InputError(command + " encodes datapoints with q(z|x); " + model_path +
                      " is decoder-only (trained by mcem) and has no encoder");
+}
+
+void require_unconditional(const Vae& model, const std::string& model_path, const std::string& command) {
+  if (model.classes() > 0)
+    throw InputError(command + " decodes z without a label, and " + model_path + " (the " + model.config().family +
+                     " family) is conditioned on one of " + std::to_string(model.classes()) +
+                     " classes: aevb sample --class Y draws from it, aevb eval and encode read the data's labels");
 }
 
 ImageShape image_size(const Vae& model, const std::string& command) {

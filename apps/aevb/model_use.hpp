@@ -57,6 +57,9 @@ std::uint32_t checked_index(std::size_t index, std::size_t count, const std::str
 /// Throws InputError naming the file and `command` when the model has no
 /// encoder (a decoder-only model, trained by mcem).
 void require_encoder(const Vae& model, const std::string& model_path, const std::string& command);
+/// Throws InputError naming the file and `command` when the model is
+/// conditioned on a label (the cvae family), which `command` does not give its decoder.
+void require_unconditional(const Vae& model, const std::string& model_path, const std::string& command);
 
 /// The model's image shape, for a command that draws one.
 ImageShape image_size(const Vae& model, const std::string& command);

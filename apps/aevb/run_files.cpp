@@ -122,8 +122,8 @@ void write_run_report(const RunPaths& paths, const Vae& model, const Dataset& ex
   if (std::filesystem::exists(paths.evaluation()))
     in.evaluation = parse_json_strict(read_file_bytes(paths.evaluation()), paths.evaluation().string());
   const Dataset shown = first_rows(examples, 32);
-  const std::vector<float> x = evaluation_rows(shown, binarize, seed);
-  in.examples = {x.data(), shown.count, shown.dim};
+  const std::vector<float> x = evaluation_rows(with_label_columns(shown, model.classes()), binarize, seed);
+  in.examples = {x.data(), shown.count, model_row_width(model.config())};
   if (model.code_grid().codes > 0 && !std::filesystem::exists(paths.evaluation()) && examples.count > 0) {
     const std::vector<float> held_out = evaluation_rows(examples, binarize, seed);
     in.codebook = evaluate_codebook(model, {held_out.data(), examples.count, examples.dim});

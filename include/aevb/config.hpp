@@ -70,8 +70,9 @@ struct LayerSpec {
 struct ModelConfig {
   /// The model family (src/model/families.cpp): "vae" (the paper's, a diagonal
   /// Gaussian q(z|x) and prior N(0, I)), "vae-2layer" (two stochastic layers,
-  /// Burda et al. 2015), "cluster" (a categorical y beside z: the clustering
-  /// VAE) or "autoencoder" (a point z, no KL).
+  /// Burda et al. 2015), "cluster" and "vade" (a categorical y beside z:
+  /// clustering VAEs), "cvae" (the conditional VAE, a given label y), "vq"
+  /// (VQ-VAE's codebook) or "autoencoder" (a point z, no KL).
   std::string family = "vae";
   std::size_t input_dim = 784;
   std::vector<std::size_t> hidden = {500};  // encoder widths when `encoder` is empty; the decoder mirrors them
@@ -87,6 +88,12 @@ struct ModelConfig {
   /// to a softmax over the K clusters.
   std::size_t clusters = 0;
   std::vector<std::size_t> classifier_hidden;
+  /// The conditional VAE's label classes K (the cvae family; 0 for the
+  /// others): q(z|x, y) reads the one-hot label after x's values, and
+  /// p(x|z, y) reads it after z. The data rows such a model reads are then
+  /// input_dim + classes wide, the label last (model_row_width;
+  /// DataRows::classes appends it when minibatches are gathered).
+  std::size_t classes = 0;
   /// The vq family's codebook (codes = 0 for the others); `latent` is then
   /// the quantized grid's size, dim x positions, channel-major as the
   /// encoder's head writes it (docs/vq-vae.md).
@@ -112,6 +119,10 @@ struct ModelConfig {
 
   bool operator==(const ModelConfig&) const = default;
 };
+
+/// Values per data row that a model of `config` reads: input_dim, and after
+/// them the one-hot label of a conditional model (ModelConfig::classes).
+inline std::size_t model_row_width(const ModelConfig& config) { return config.input_dim + config.classes; }
 
 /// Which bound the gradient follows. samples = L for A/B, k for iw.
 struct ObjectiveConfig {

@@ -52,6 +52,11 @@ struct DataRows {
   std::size_t count = 0, dim = 0;
   std::size_t height = 0, width = 0, channels = 1;  // as Dataset's
   bool binary = false;                              // every value is exactly 0 or 1
+  /// For a conditional model (ModelConfig::classes): its K, and `count`
+  /// labels in [0, K), each gathered as a one-hot row after the dim values.
+  /// classes = 0: none. with_label_columns() sets both, checked.
+  const std::int32_t* labels = nullptr;
+  std::size_t classes = 0;
 
   DataRows() = default;
   DataRows(const Dataset& data)  // NOLINT(google-explicit-constructor): a Dataset is its rows
@@ -64,7 +69,18 @@ struct DataRows {
         channels(data.channels),
         binary(data.binary) {}
   bool is_bytes() const { return floats == nullptr; }
+  /// Values per gathered row: dim, then the one-hot label when classes > 0.
+  std::size_t row_width() const { return dim + classes; }
 };
+
+/// data's rows with each row's one-hot label of `classes` classes gathered
+/// after its values: what a conditional model (ModelConfig::classes) reads.
+/// classes = 0 gives the plain rows. Throws InputError naming data.source
+/// when it has no labels or one is outside [0, classes).
+DataRows with_label_columns(const Dataset& data, std::size_t classes);
+/// The classes data's labels name: 1 + the largest label. Throws InputError
+/// naming data.source when it has no labels or a negative one.
+std::size_t label_classes(const Dataset& data);
 
 /// How float data maps to the [0, 1] that Bernoulli and sigmoid-mean decoders need.
 enum class Scaling {
@@ -171,11 +187,14 @@ inline constexpr std::uint64_t kFixedBinarizeIndex = (std::uint64_t{1} << 48) - 
 /// with or without this call.
 void binarize_fixed(Dataset& data, std::uint64_t seed);
 
-/// out[r * dim + p] = value p of datapoint indices[r], as float:
+/// out[r * width + p] = value p of datapoint indices[r], as float, width =
+/// data.row_width():
 ///   none:    the value;
 ///   dynamic: 1 if u < value else 0, u = uniform number (i * dim + p) of stream
 ///            rng_stream(RngPurpose::binarize, epoch) under `seed`, i = indices[r];
-///   fixed:   the same with stream index kFixedBinarizeIndex instead of epoch.
+///   fixed:   the same with stream index kFixedBinarizeIndex instead of epoch;
+/// and with data.classes > 0, out[r * width + dim + c] = 1 for c = the
+/// label, 0 for the other classes (never binarized).
 /// A pure function of (data, i, p, seed, epoch): batch composition and thread
 /// count do not matter. Does not allocate. Throws std::out_of_range on a bad index.
 void gather_batch(const DataRows& data, std::span<const std::uint32_t> indices, Binarize mode,

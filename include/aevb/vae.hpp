@@ -53,14 +53,28 @@ class Vae {
   /// importance-weighted bound need one (the autoencoder has none).
   bool has_prior() const;
 
+  /// Every x given to the model below is [rows, model_row_width(config())]:
+  /// input_dim values and, for a conditional model (classes() > 0), the
+  /// one-hot label after them (aevb::with_label_columns gathers such rows).
+
   /// q(z|x): the posterior's mean and log-variance, [rows, latent] each (the
   /// autoencoder's code and -inf, a point mass).
   void encode(ConstMatrix x, Matrix mu, Matrix logvar) const;
   /// E[x|z]: Bernoulli probabilities or the Gaussian mean, [rows, input_dim].
+  /// InputError for a conditional model (decode_class).
   void decode(ConstMatrix z, Matrix mean) const;
   /// z ~ p(z) decoded to E[x|z] (N(0, I) for the VAE; z2 ~ N(0, I), z1 ~
-  /// p(z1|z2) for the 2-layer model); out has out.rows samples.
+  /// p(z1|z2) for the 2-layer model); out has out.rows samples. InputError
+  /// for a conditional model (sample_class).
   void sample(std::uint64_t seed, Matrix out) const;
+  /// The label classes of a conditional model (the cvae family's K); 0 for the others.
+  std::size_t classes() const;
+  /// E[x|z, y = label] of a conditional model, [rows, input_dim]. InputError
+  /// for an unconditional model or a label >= classes().
+  void decode_class(ConstMatrix z, std::size_t label, Matrix mean) const;
+  /// z ~ N(0, I) decoded given y = label: class-conditional samples, each
+  /// class its own noise stream (more rows extend the same sequence).
+  void sample_class(std::size_t label, std::uint64_t seed, Matrix out) const;
   /// The widths of the stochastic layers, bottom (z, what decode() reads) first.
   std::vector<std::size_t> latent_layers() const;
   /// Each layer's posterior mean per row of x, [rows, sum of latent_layers()]:
@@ -114,6 +128,10 @@ class Vae {
 
  private:
   void require_prior(const char* what) const;  // throws InputError naming `what`
+  /// InputError for a conditional model, naming `what` and the call that takes the label instead.
+  void require_unconditional(const char* what, const char* instead) const;
+  /// InputError unless the model is conditional and label < classes().
+  void require_class(std::size_t label, const char* what) const;
   std::unique_ptr<Engine<float>> engine_;
 };
 

@@ -99,7 +99,7 @@ void binarize_fixed(Dataset& data, std::uint64_t seed) {
 
 void gather_batch(const DataRows& data, std::span<const std::uint32_t> indices, Binarize mode, std::uint64_t seed,
                   std::uint64_t epoch, float* out) {
-  const std::size_t dim = data.dim;
+  const std::size_t dim = data.dim, width = data.row_width();
   // Binary data is its own Bernoulli sample (u < 0 never, u < 1 always): no draws needed.
   const bool sample = mode != Binarize::none && !data.binary;
   const std::uint64_t stream = rng_stream(RngPurpose::binarize, mode == Binarize::fixed ? kFixedBinarizeIndex : epoch);
@@ -115,7 +115,7 @@ void gather_batch(const DataRows& data, std::span<const std::uint32_t> indices, 
   pool::for_ranges(indices.size(), [&](std::size_t first, std::size_t last) {
     for (std::size_t r = first; r < last; ++r) {
       const std::size_t i = indices[r];
-      float* row = out + r * dim;
+      float* row = out + r * width;
       if (sample) {
         fill_uniform(row, dim, seed, stream, static_cast<std::uint64_t>(i) * dim);
         if (data.is_bytes()) {
@@ -128,8 +128,46 @@ void gather_batch(const DataRows& data, std::span<const std::uint32_t> indices, 
       } else {
         std::copy_n(data.floats + i * dim, dim, row);
       }
+      if (data.classes > 0) {
+        std::fill_n(row + dim, data.classes, 0.0f);
+        row[dim + static_cast<std::size_t>(data.labels[i])] = 1.0f;
+      }
     }
   });
+}
+
+namespace {
+
+void require_labels(const Dataset& data) {
+  if (!data.has_labels())
+    throw InputError(data.source + ": a conditional model needs each datapoint's label, and this data has none "
+                     "(IDX label files beside the images, a label column for CSV; docs/data.md)");
+}
+
+}  // namespace
+
+std::size_t label_classes(const Dataset& data) {
+  require_labels(data);
+  const std::int32_t top = *std::max_element(data.labels.begin(), data.labels.end());
+  const std::int32_t low = *std::min_element(data.labels.begin(), data.labels.end());
+  if (low < 0)
+    throw InputError(data.source + ": labels of a conditional model are classes 0, 1, ...; found label " +
+                     std::to_string(low));
+  return std::size_t(top) + 1;
+}
+
+DataRows with_label_columns(const Dataset& data, std::size_t classes) {
+  DataRows rows(data);
+  if (classes == 0) return rows;
+  require_labels(data);
+  for (std::size_t i = 0; i < data.count; ++i)
+    if (data.labels[i] < 0 || std::size_t(data.labels[i]) >= classes)
+      throw InputError(data.source + ": the model is conditioned on " + std::to_string(classes) +
+                       " classes, labels 0 to " + std::to_string(classes - 1) + ", and datapoint " + std::to_string(i) +
+                       " has label " + std::to_string(data.labels[i]));
+  rows.labels = data.labels.data();
+  rows.classes = classes;
+  return rows;
 }
 
 void shuffle_indices(std::span<std::uint32_t> out, std::uint64_t seed, std::uint64_t epoch) {

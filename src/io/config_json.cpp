@@ -73,6 +73,7 @@ json to_json(const ModelConfig& c) {
     j["clusters"] = c.clusters;
     j["classifier_hidden"] = c.classifier_hidden;
   }
+  if (c.classes > 0) j["classes"] = c.classes;
   if (!(c.codebook == CodebookConfig{}))
     j["codebook"] = json{{"codes", c.codebook.codes},
                          {"dim", c.codebook.dim},
@@ -120,7 +121,7 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
                  {"family", "input_dim", "hidden", "encoder", "decoder", "latent", "activation", "leaky_slope",
                   "likelihood", "sigmoid_mean", "fixed_variance", "init", "image_height", "image_width",
                   "image_channels", "weight_posterior", "decoder_only", "top_latent", "top_hidden", "clusters",
-                  "classifier_hidden", "codebook"});
+                  "classifier_hidden", "classes", "codebook"});
   r.read("family", c.family);
   r.read("input_dim", c.input_dim);
   // As on the command line: the MLP shorthand replaces declared layers, and a
@@ -135,6 +136,7 @@ void apply_json(const json& j, ModelConfig& c, std::string_view where, std::stri
   r.read("top_hidden", c.top_hidden);
   r.read("clusters", c.clusters);
   r.read("classifier_hidden", c.classifier_hidden);
+  r.read("classes", c.classes);
   r.read_object("codebook", c.codebook);
   r.read_enum("activation", c.activation, &parse_activation);
   r.read("leaky_slope", c.leaky_slope);

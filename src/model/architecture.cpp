@@ -178,7 +178,9 @@ void build_networks(const ModelConfig& config, LatentSpace<T>& latent, ParamLayo
   const Act act = to_act(config.activation);
   const float slope = config.leaky_slope;
   const std::vector<LayerSpec> enc = encoder_layers(config);
-  const std::vector<Shape> enc_shapes = shapes_through(data_shape(config), enc, "encoder");
+  // A conditional model's networks read the one-hot label after x and after z (ModelConfig::classes).
+  const Shape enc_in = config.classes > 0 ? Shape{model_row_width(config), 0, 0} : data_shape(config);
+  const std::vector<Shape> enc_shapes = shapes_through(enc_in, enc, "encoder");
   if (!config.decoder_only) {  // a decoder-only model's encoder layers only shape the mirrored decoder
     for (std::size_t i = 0; i < enc.size(); ++i)
       encoder.add(make_layer<T>(layout, "encoder." + std::to_string(i), enc_shapes[i], enc_shapes[i + 1], enc[i],
@@ -189,7 +191,7 @@ void build_networks(const ModelConfig& config, LatentSpace<T>& latent, ParamLayo
   const std::vector<LayerSpec> dec = decoder_layers(config);
 
   const std::size_t first_decoder_tensor = layout.table().size();
-  const std::vector<Shape> dec_shapes = shapes_through(Shape{latent.dim(), 0, 0}, dec, "decoder");
+  const std::vector<Shape> dec_shapes = shapes_through(Shape{latent.dim() + config.classes, 0, 0}, dec, "decoder");
   for (std::size_t i = 0; i + 1 < dec.size(); ++i)
     decoder.add(make_layer<T>(layout, "decoder." + std::to_string(i), dec_shapes[i], dec_shapes[i + 1], dec[i], act,
                               slope));

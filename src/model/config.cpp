@@ -4,6 +4,7 @@
 #include "model/latent_space.hpp"
 #include "optim/lr_schedule.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <utility>
@@ -225,6 +226,19 @@ void validate(const ModelConfig& c) {
                 " family has none (--family cluster and vade have one)");
   }
   for (std::size_t h : c.classifier_hidden) require(h > 0, "model: classifier_hidden widths must be positive");
+  if (family.conditional) {
+    require(c.classes >= 2, "model: the " + c.family + " family needs at least 2 label classes (--classes K), found " +
+                                std::to_string(c.classes));
+    // The one-hot label joins x's values and z as columns: only dense layers read flat rows.
+    const auto dense = [](const LayerSpec& l) { return l.kind == LayerKind::dense; };
+    require(std::all_of(c.encoder.begin(), c.encoder.end(), dense) &&
+                std::all_of(c.decoder.begin(), c.decoder.end(), dense),
+            "model: the " + c.family + " family reads the label beside x and z as columns, which needs dense layers; "
+            "the declared layers have " + to_string(c.encoder) + " | " + to_string(c.decoder));
+  } else {
+    require(c.classes == 0, "model: classes is the number of labels a conditional model is given; the " + c.family +
+                                " family takes none (--family cvae does)");
+  }
   const CodebookConfig& book = c.codebook;
   if (family.codebook) {
     require(book.codes >= 1, "model: the " + c.family + " family needs a codebook of at least 1 code (--codes K), found " +

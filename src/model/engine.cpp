@@ -24,9 +24,12 @@ const ModelConfig& validated(const ModelConfig& config) {
 
 template <class T>
 void require_width(MatrixView<const T> x, const ModelConfig& config) {
-  if (x.cols != config.input_dim)
-    throw InputError("data has " + std::to_string(x.cols) + " values per datapoint, the model expects " +
-                     std::to_string(config.input_dim));
+  if (x.cols == model_row_width(config)) return;
+  const std::string label = config.classes == 0 ? ""
+                            : " and after them the one-hot label of " + std::to_string(config.classes) +
+                                  " classes (" + std::to_string(model_row_width(config)) + " in all)";
+  throw InputError("data has " + std::to_string(x.cols) + " values per datapoint, the model expects " +
+                   std::to_string(config.input_dim) + label);
 }
 
 }  // namespace
@@ -106,6 +109,11 @@ void Engine<T>::plan(std::size_t rows, std::size_t samples) {
     per_draw->assign(planned_draws_, T(0));
   z_.assign(planned_draws_ * nz, T(0));
   dz_.assign(planned_draws_ * nz, T(0));
+  if (config_.classes > 0) {
+    decoder_in_.assign(planned_draws_ * (nz + config_.classes), T(0));
+    decoder_in_grad_.assign(decoder_in_.size(), T(0));
+    seen_.assign(planned_rows_ * config_.input_dim, T(0));
+  }
   kl_.assign(planned_rows_, T(0));
   dream_x_.assign(planned_rows_ * config_.input_dim, T(0));
   kl_weight_.assign(planned_rows_, T(0));
@@ -120,7 +128,39 @@ void Engine<T>::require_encoder(const char* what) const {
 }
 
 template <class T>
-void Engine<T>::forward_pass(MatrixView<const T> x, const T* eps, std::size_t samples) {
+MatrixView<const T> Engine<T>::seen_values(MatrixView<const T> x) {
+  if (config_.classes == 0) return x;
+  const std::size_t d = config_.input_dim;
+  for (std::size_t m = 0; m < x.rows; ++m) std::copy_n(x.row(m), d, seen_.data() + m * d);
+  return {seen_.data(), x.rows, d};
+}
+
+template <class T>
+MatrixView<const T> Engine<T>::decoder_input(MatrixView<const T> z, MatrixView<const T> x, std::size_t samples) {
+  const std::size_t k = config_.classes;
+  if (k == 0) return z;
+  const std::size_t nz = z.cols, width = nz + k;
+  for (std::size_t r = 0; r < z.rows; ++r) {
+    T* row = decoder_in_.data() + r * width;
+    std::copy_n(z.row(r), nz, row);
+    std::copy_n(x.row(r / samples) + config_.input_dim, k, row + nz);
+  }
+  return {decoder_in_.data(), z.rows, width};
+}
+
+template <class T>
+void Engine<T>::decoder_backward(MatrixView<const T> in, MatrixView<T> dz, GradMode mode) {
+  if (config_.classes == 0 || dz.data == nullptr) {
+    decoder_.backward(decoder_params(), grads(), in, dz, mode);
+    return;
+  }
+  // dL/d(label) is not needed: the label is given.
+  decoder_.backward(decoder_params(), grads(), in, {decoder_in_grad_.data(), in.rows, in.cols}, mode);
+  for (std::size_t r = 0; r < in.rows; ++r) std::copy_n(decoder_in_grad_.data() + r * in.cols, dz.cols, dz.row(r));
+}
+
+template <class T>
+MatrixView<const T> Engine<T>::forward_pass(MatrixView<const T> x, const T* eps, std::size_t samples) {
   require_encoder("the bound");
   require_width(x, config_);
   plan(x.rows, samples);
@@ -128,13 +168,15 @@ void Engine<T>::forward_pass(MatrixView<const T> x, const T* eps, std::size_t sa
   samples_ = samples;
   const MatrixView<T> head = encoder_.forward(params(), x);
   latent_->sample(params(), head, samples, eps, {z_.data(), log_q_.data(), log_prior_.data(), kl_.data()});
-  decoder_.forward(decoder_params(), z());
+  decoder_in_view_ = decoder_input(z(), x, samples);
+  decoder_.forward(decoder_params(), decoder_in_view_);
+  return seen_values(x);
 }
 
 template <class T>
 Bound Engine<T>::forward_backward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective,
                                   GradMode mode) {
-  forward_pass(x, eps, objective.samples);
+  const MatrixView<const T> seen = forward_pass(x, eps, objective.samples);
   const LikelihoodSpec spec = LikelihoodSpec::from(config_);
   const std::size_t n = rows_ * samples_;
   const ObjectiveWeights<T> weights{lik_weight_.data(), prior_weight_.data(), kl_weight_.data()};
@@ -142,18 +184,18 @@ Bound Engine<T>::forward_backward(MatrixView<const T> x, const T* eps, const Obj
   if (const T w = constant_likelihood_weight<T>(objective, rows_); w != T(0)) {
     // A and B: the likelihood's values and gradient in one pass.
     std::fill_n(lik_weight_.begin(), n, w);
-    log_likelihood_grad<T>(spec, decoder_output(), x, samples_, lik_weight_.data(), log_lik_.data(),
+    log_likelihood_grad<T>(spec, decoder_output(), seen, samples_, lik_weight_.data(), log_lik_.data(),
                            decoder_.output_grad());
     bound = combine<T>(objective, rows_, terms(), &weights);
   } else {
     // iw: the weights are the normalized importance weights, known after the values.
-    log_likelihood<T>(spec, decoder_output(), x, samples_, log_lik_.data());
+    log_likelihood<T>(spec, decoder_output(), seen, samples_, log_lik_.data());
     bound = combine<T>(objective, rows_, terms(), &weights);
-    log_likelihood_grad<T>(spec, decoder_output(), x, samples_, lik_weight_.data(), log_lik_.data(),
+    log_likelihood_grad<T>(spec, decoder_output(), seen, samples_, lik_weight_.data(), log_lik_.data(),
                            decoder_.output_grad());
   }
   const MatrixView<T> dz{dz_.data(), n, latent_->dim()};
-  decoder_.backward(decoder_params(), grads(), z(), dz, mode);
+  decoder_backward(decoder_in_view_, dz, mode);
   latent_->backward(params(), grads(), mode, encoder_output(), samples_, eps, z_.data(),
                     {dz_.data(), prior_weight_.data(), kl_weight_.data()}, encoder_.output_grad());
   encoder_.backward(params(), grads(), x, MatrixView<T>{}, mode);
@@ -163,7 +205,7 @@ Bound Engine<T>::forward_backward(MatrixView<const T> x, const T* eps, const Obj
 template <class T>
 Bound Engine<T>::wake(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective, WakeWeighting weighting,
                       T q_scale, GradMode mode) {
-  forward_pass(x, eps, objective.samples);
+  const MatrixView<const T> seen = forward_pass(x, eps, objective.samples);
   const LikelihoodSpec spec = LikelihoodSpec::from(config_);
   const std::size_t s = samples_, n = rows_ * s;
   // a_ms / M into prior_weight_ (free here: the wake phases have no prior or KL gradient).
@@ -172,15 +214,15 @@ Bound Engine<T>::wake(MatrixView<const T> x, const T* eps, const ObjectiveConfig
     // Known before the likelihood: its values and gradient in one pass.
     std::fill_n(a, n, T(1) / T(n));
     for (std::size_t r = 0; r < n; ++r) lik_weight_[r] = -a[r];
-    log_likelihood_grad<T>(spec, decoder_output(), x, s, lik_weight_.data(), log_lik_.data(), decoder_.output_grad());
+    log_likelihood_grad<T>(spec, decoder_output(), seen, s, lik_weight_.data(), log_lik_.data(), decoder_.output_grad());
   } else {
-    log_likelihood<T>(spec, decoder_output(), x, s, log_lik_.data());
+    log_likelihood<T>(spec, decoder_output(), seen, s, log_lik_.data());
     importance_shares(a);
     for (std::size_t r = 0; r < n; ++r) lik_weight_[r] = -a[r];
-    log_likelihood_grad<T>(spec, decoder_output(), x, s, lik_weight_.data(), log_lik_.data(), decoder_.output_grad());
+    log_likelihood_grad<T>(spec, decoder_output(), seen, s, lik_weight_.data(), log_lik_.data(), decoder_.output_grad());
   }
   const Bound bound = combine<T>(objective, rows_, terms(), nullptr);
-  decoder_.backward(decoder_params(), grads(), z(), MatrixView<T>{}, mode);  // z is a constant: no dL/dz
+  decoder_backward(decoder_in_view_, MatrixView<T>{}, mode);  // z is a constant: no dL/dz
   if (q_scale > T(0)) {
     for (std::size_t r = 0; r < n; ++r) lik_weight_[r] = -q_scale * a[r];
     latent_->log_density(encoder_output(), s, z_.data(), nullptr, lik_weight_.data(), encoder_.output_grad());
@@ -209,6 +251,9 @@ void Engine<T>::importance_shares(T* a) const {
 template <class T>
 T Engine<T>::sleep(const T* z_noise, const T* x_noise, std::size_t rows, T q_scale, GradMode mode) {
   require_encoder("the sleep phase");
+  if (config_.classes > 0)
+    throw InputError("the sleep phase dreams x from p(z) p(x|z), and the " + config_.family +
+                     " model is conditioned on a label the dreams do not have: train it with --algorithm aevb");
   plan(rows, 1);
   const std::size_t nz = latent_->dim();
   const MatrixView<const T> dream_z{z_noise, rows, nz};  // z' ~ p(z) = N(0, I)
@@ -249,15 +294,15 @@ double Engine<T>::weight_posterior_grad(const T* zeta, T kl_weight) {
 
 template <class T>
 Bound Engine<T>::forward(MatrixView<const T> x, const T* eps, const ObjectiveConfig& objective) {
-  forward_pass(x, eps, objective.samples);
-  log_likelihood<T>(LikelihoodSpec::from(config_), decoder_output(), x, samples_, log_lik_.data());
+  const MatrixView<const T> seen = forward_pass(x, eps, objective.samples);
+  log_likelihood<T>(LikelihoodSpec::from(config_), decoder_output(), seen, samples_, log_lik_.data());
   return combine<T>(objective, rows_, terms(), nullptr);
 }
 
 template <class T>
 void Engine<T>::log_weights(MatrixView<const T> x, const T* eps, std::size_t samples, T* out) {
-  forward_pass(x, eps, samples);
-  log_likelihood<T>(LikelihoodSpec::from(config_), decoder_output(), x, samples_, log_lik_.data());
+  const MatrixView<const T> seen = forward_pass(x, eps, samples);
+  log_likelihood<T>(LikelihoodSpec::from(config_), decoder_output(), seen, samples_, log_lik_.data());
   for (std::size_t r = 0; r < rows_ * samples_; ++r) out[r] = log_lik_[r] + log_prior_[r] - log_q_[r];
 }
 
@@ -270,16 +315,18 @@ void Engine<T>::log_joint_grad(MatrixView<const T> x, MatrixView<const T> z, std
   if (z.rows != n || z.cols != latent_->dim() || (dz.data != nullptr && (dz.rows != n || dz.cols != latent_->dim())))
     throw std::logic_error("Engine::log_joint_grad: z and dz must be [x.rows * samples, latent]");
   plan(x.rows, samples);
-  decoder_.forward(decoder_params(), z);
+  const MatrixView<const T> in = decoder_input(z, x, samples);
+  decoder_.forward(decoder_params(), in);
+  const MatrixView<const T> seen = seen_values(x);
   const LikelihoodSpec spec = LikelihoodSpec::from(config_);
   if (dz.data == nullptr) {
-    log_likelihood<T>(spec, decoder_output(), x, samples, log_joint, observation);
+    log_likelihood<T>(spec, decoder_output(), seen, samples, log_joint, observation);
   } else {
     // log p(x|z) and its gradient with respect to the decoder's output, weight 1 per row.
     std::fill_n(lik_weight_.begin(), n, T(1));
-    log_likelihood_grad<T>(spec, decoder_output(), x, samples, lik_weight_.data(), log_joint, decoder_.output_grad(),
-                           observation);
-    decoder_.backward(decoder_params(), grads(), z, dz, GradMode::none);
+    log_likelihood_grad<T>(spec, decoder_output(), seen, samples, lik_weight_.data(), log_joint,
+                           decoder_.output_grad(), observation);
+    decoder_backward(in, dz, GradMode::none);
   }
   latent_->add_log_prior(params_.data(), z, log_joint, dz);
 }
@@ -290,11 +337,12 @@ T Engine<T>::decoder_gradient(MatrixView<const T> x, MatrixView<const T> z, Grad
   if (z.rows != x.rows || z.cols != latent_->dim())
     throw std::logic_error("Engine::decoder_gradient: z must be [x.rows, latent]");
   plan(x.rows, 1);
-  decoder_.forward(decoder_params(), z);
+  const MatrixView<const T> in = decoder_input(z, x, 1);
+  decoder_.forward(decoder_params(), in);
   std::fill_n(lik_weight_.begin(), x.rows, -T(1) / T(x.rows));
-  log_likelihood_grad<T>(LikelihoodSpec::from(config_), decoder_output(), x, 1, lik_weight_.data(), log_lik_.data(),
-                         decoder_.output_grad());
-  decoder_.backward(decoder_params(), grads(), z, MatrixView<T>{}, mode);  // z is given: no dL/dz
+  log_likelihood_grad<T>(LikelihoodSpec::from(config_), decoder_output(), seen_values(x), 1, lik_weight_.data(),
+                         log_lik_.data(), decoder_.output_grad());
+  decoder_backward(in, MatrixView<T>{}, mode);  // z is given: no dL/dz
   double mean = 0;
   for (std::size_t m = 0; m < x.rows; ++m) mean += double(log_lik_[m]) / double(x.rows);
   return static_cast<T>(mean);
@@ -303,6 +351,7 @@ T Engine<T>::decoder_gradient(MatrixView<const T> x, MatrixView<const T> z, Grad
 template <class T>
 void Engine<T>::encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> logvar) {
   require_encoder("encoding");
+  require_width(x, config_);
   encoder_.plan(x.rows);
   latent_->summarize(params(), encoder_.forward(params(), x), mu, logvar);
 }
@@ -310,6 +359,7 @@ void Engine<T>::encode(MatrixView<const T> x, MatrixView<T> mu, MatrixView<T> lo
 template <class T>
 void Engine<T>::layer_means(MatrixView<const T> x, MatrixView<T> means) {
   require_encoder("encoding");
+  require_width(x, config_);
   plan(x.rows, 1);
   latent_->layer_means(params(), encoder_.forward(params(), x), means);
 }
@@ -317,6 +367,7 @@ void Engine<T>::layer_means(MatrixView<const T> x, MatrixView<T> means) {
 template <class T>
 void Engine<T>::category_probabilities(MatrixView<const T> x, MatrixView<T> probabilities) {
   require_encoder("cluster assignment");
+  require_width(x, config_);
   plan(x.rows, 1);
   latent_->category_probabilities(params(), encoder_.forward(params(), x), probabilities);
 }

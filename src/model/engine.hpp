@@ -146,7 +146,8 @@ class Engine {
   void sample_prior(MatrixView<const T> noise, MatrixView<T> z);
   /// z ~ p(z|y) of a categorical latent from noise [rows, dim] ~ N(0, I) (LatentSpace::sample_category).
   void sample_category(std::size_t y, MatrixView<const T> noise, MatrixView<T> z);
-  /// E[x|z] (sigmoid of the logits, or the Gaussian mean).
+  /// E[x|z] (sigmoid of the logits, or the Gaussian mean); z [rows, latent]
+  /// and, for a conditional model, the one-hot label after it.
   void decode_mean(MatrixView<const T> z, MatrixView<T> mean);
   /// A discrete latent's codes of each row of x, [x.rows, positions], and
   /// unless null squared_error[m] = sum over positions of ||z_e - e||^2.
@@ -169,8 +170,18 @@ class Engine {
  private:
   /// Throws InputError for a decoder-only model, naming `what` needed the encoder.
   void require_encoder(const char* what) const;
-  /// Encoder, reparameterization and decoder on x; fills every per-sample term but log p(x|z).
-  void forward_pass(MatrixView<const T> x, const T* eps, std::size_t samples);
+  /// Encoder, reparameterization and decoder on x; fills every per-sample term
+  /// but log p(x|z). Returns x's values the likelihood scores (seen_values).
+  MatrixView<const T> forward_pass(MatrixView<const T> x, const T* eps, std::size_t samples);
+  /// x's own values, [x.rows, input_dim]: x itself, or for a conditional
+  /// model a copy without the label columns at the end of each row.
+  MatrixView<const T> seen_values(MatrixView<const T> x);
+  /// What the decoder reads for z [x.rows * samples, dim] of x's rows: z
+  /// itself, or for a conditional model z with x's one-hot label after it.
+  MatrixView<const T> decoder_input(MatrixView<const T> z, MatrixView<const T> x, std::size_t samples);
+  /// The decoder's backward pass from its input `in` (decoder_input's),
+  /// writing dL/dz into dz unless dz.data is null.
+  void decoder_backward(MatrixView<const T> in, MatrixView<T> dz, GradMode mode);
   /// a_ms = w_ms / (M sum_s' w_ms'), w = p(x, z) / q(z|x), from the last forward's terms.
   void importance_shares(T* a) const;
   ObjectiveTerms<T> terms() const { return {log_lik_.data(), log_prior_.data(), log_q_.data(), kl_.data()}; }
@@ -184,6 +195,9 @@ class Engine {
   std::size_t planned_rows_ = 0, planned_draws_ = 0;  // datapoints, datapoints x samples
   std::size_t rows_ = 0, samples_ = 0;  // of the last forward
   std::vector<T> z_, dz_;
+  // A conditional model's decoder input (z | label) with its gradient, and x without the label.
+  std::vector<T> decoder_in_, decoder_in_grad_, seen_;
+  MatrixView<const T> decoder_in_view_;  // what the last forward_pass's decoder read
   /// The parameters the decoder's layers read: the means, or a drawn decoder.
   const T* decoder_params() const {
     return selected_ < 0 ? params_.data() : draws_.data() + std::size_t(selected_) * (weights_.mean + weights_.count);

@@ -10,7 +10,7 @@
 namespace aevb {
 namespace {
 
-const std::array<FamilyInfo, 6> kFamilies{{
+const std::array<FamilyInfo, 7> kFamilies{{
     {.name = "vae",
      .summary = "the paper's VAE: Gaussian q(z|x), prior N(0, I), analytic KL",
      .make_float = &make_gaussian_latent<float>,
@@ -33,6 +33,11 @@ const std::array<FamilyInfo, 6> kFamilies{{
      .mixture_start = true,
      .make_float = &make_mixture_latent<float>,
      .make_double = &make_mixture_latent<double>},
+    {.name = "cvae",
+     .summary = "the conditional VAE: q(z|x, y) and p(x|z, y) given the label y, prior N(0, I), analytic KL",
+     .conditional = true,
+     .make_float = &make_gaussian_latent<float>,
+     .make_double = &make_gaussian_latent<double>},
     {.name = "vq",
      .summary = "VQ-VAE (van den Oord et al. 2017): a grid of codes from a learned codebook, straight-through gradients",
      .codebook = true,

@@ -145,6 +145,10 @@ struct FamilyInfo {
   /// latent.logvars, which a run can start from a mixture fitted to a
   /// pretrained autoencoder's codes (--pretrain-epochs, train/mixture_start.hpp).
   bool mixture_start = false;
+  /// Conditioned on a given label y (the conditional VAE): reads
+  /// ModelConfig::classes; the engine gives the networks the one-hot label
+  /// beside x and beside z, and the family's latent space never sees it.
+  bool conditional = false;
   std::unique_ptr<LatentSpace<float>> (*make_float)(const ModelConfig&) = nullptr;
   std::unique_ptr<LatentSpace<double>> (*make_double)(const ModelConfig&) = nullptr;
 };

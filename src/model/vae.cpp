@@ -22,6 +22,12 @@ void check_shape(ConstMatrix m, std::size_t cols, const char* what) {
                      std::to_string(m.cols));
 }
 
+void check_output(ConstMatrix z, Matrix mean, std::size_t dim, const char* what) {
+  if (mean.rows != z.rows || mean.cols != dim)
+    throw InputError(std::string(what) + ": output must be [" + std::to_string(z.rows) + ", " + std::to_string(dim) +
+                     "]");
+}
+
 // eps for rows [first, first + x.rows) of an evaluation: each datapoint's
 // noise depends on its index and the sample number only, never on chunking.
 void fill_eval_noise(float* eps, std::size_t first_row, std::size_t rows, std::size_t first_sample,
@@ -76,7 +82,7 @@ Engine<float>& Vae::engine() { return *engine_; }
 const Engine<float>& Vae::engine() const { return *engine_; }
 
 void Vae::encode(ConstMatrix x, Matrix mu, Matrix logvar) const {
-  check_shape(x, config().input_dim, "encode input");
+  check_shape(x, model_row_width(config()), "encode input");
   if (mu.rows != x.rows || logvar.rows != x.rows || mu.cols != config().latent || logvar.cols != config().latent)
     throw InputError("encode: mu and logvar must be [" + std::to_string(x.rows) + ", " +
                      std::to_string(config().latent) + "]");
@@ -87,19 +93,64 @@ void Vae::encode(ConstMatrix x, Matrix mu, Matrix logvar) const {
   }
 }
 
+void Vae::require_unconditional(const char* what, const char* instead) const {
+  if (classes() > 0)
+    throw InputError(std::string(what) + ": the " + config().family + " model is conditioned on a label y of " +
+                     std::to_string(classes()) + " classes; give it with " + instead);
+}
+
 void Vae::decode(ConstMatrix z, Matrix mean) const {
+  require_unconditional("decode", "decode_class");
   check_shape(z, config().latent, "decode input");
-  if (mean.rows != z.rows || mean.cols != config().input_dim)
-    throw InputError("decode: output must be [" + std::to_string(z.rows) + ", " +
-                     std::to_string(config().input_dim) + "]");
+  check_output(z, mean, config().input_dim, "decode");
   for (std::size_t first = 0; first < z.rows; first += kEvalDraws) {
     const std::size_t n = std::min(kEvalDraws, z.rows - first);
     engine_->decode_mean({z.row(first), n, z.cols}, {mean.row(first), n, mean.cols});
   }
 }
 
+std::size_t Vae::classes() const { return config().classes; }
+
+void Vae::require_class(std::size_t label, const char* what) const {
+  if (classes() == 0)
+    throw InputError(std::string(what) + ": the " + config().family +
+                     " family is not conditioned on a label (--family cvae is)");
+  if (label >= classes())
+    throw InputError(std::string(what) + ": class " + std::to_string(label) + " of a model with " +
+                     std::to_string(classes()) + " (0 to " + std::to_string(classes() - 1) + ")");
+}
+
+void Vae::decode_class(ConstMatrix z, std::size_t label, Matrix mean) const {
+  require_class(label, "decode a class");
+  check_shape(z, config().latent, "decode_class input");
+  check_output(z, mean, config().input_dim, "decode_class");
+  // What p(x|z, y)'s network reads: z, then the one-hot label.
+  const std::size_t nz = config().latent, width = nz + classes();
+  std::vector<float> in(std::min(kEvalDraws, z.rows) * width, 0.0f);
+  for (std::size_t first = 0; first < z.rows; first += kEvalDraws) {
+    const std::size_t n = std::min(kEvalDraws, z.rows - first);
+    for (std::size_t r = 0; r < n; ++r) {
+      float* row = in.data() + r * width;
+      std::copy_n(z.row(first + r), nz, row);
+      std::fill_n(row + nz, classes(), 0.0f);
+      row[nz + label] = 1.0f;
+    }
+    engine_->decode_mean({in.data(), n, width}, {mean.row(first), n, mean.cols});
+  }
+}
+
+void Vae::sample_class(std::size_t label, std::uint64_t seed, Matrix out) const {
+  require_class(label, "sample a class");
+  const std::size_t nz = config().latent;
+  std::vector<float> z(out.rows * nz);
+  // z ~ p(z) = N(0, I), independent of y; each class its own stream, as sample_cluster's.
+  fill_normal(z.data(), z.size(), seed, rng_stream(RngPurpose::prior, 1 + label));
+  decode_class({z.data(), out.rows, nz}, label, out);
+}
+
 void Vae::sample(std::uint64_t seed, Matrix out) const {
   require_prior("sample");
+  require_unconditional("sample", "sample_class");
   const std::size_t width = engine_->prior_noise_dim(), nz = config().latent;
   std::vector<float> noise(out.rows * width), z(out.rows * nz);
   fill_normal(noise.data(), noise.size(), seed, rng_stream(RngPurpose::prior, 0));
@@ -115,7 +166,7 @@ CodeGrid Vae::code_grid() const { return engine_->code_grid(); }
 void Vae::quantize(ConstMatrix x, std::span<std::uint32_t> codes, std::span<float> squared_error) const {
   const CodeGrid grid = code_grid();
   if (grid.codes == 0) throw InputError("quantize: the " + config().family + " family has no codebook");
-  check_shape(x, config().input_dim, "quantize input");
+  check_shape(x, model_row_width(config()), "quantize input");
   if (codes.size() != x.rows * grid.positions || (!squared_error.empty() && squared_error.size() != x.rows))
     throw InputError("quantize: codes must hold " + std::to_string(x.rows * grid.positions) +
                      " values and squared_error none or " + std::to_string(x.rows));
@@ -145,7 +196,7 @@ void Vae::decode_codes(std::span<const std::uint32_t> codes, Matrix out) const {
 std::vector<std::size_t> Vae::latent_layers() const { return engine_->layer_dims(); }
 
 void Vae::layer_means(ConstMatrix x, Matrix means) const {
-  check_shape(x, config().input_dim, "layer_means input");
+  check_shape(x, model_row_width(config()), "layer_means input");
   const std::vector<std::size_t> dims = latent_layers();
   const std::size_t width = std::accumulate(dims.begin(), dims.end(), std::size_t(0));
   if (means.rows != x.rows || means.cols != width)
@@ -161,7 +212,7 @@ std::size_t Vae::clusters() const { return engine_->categories(); }
 void Vae::cluster_probabilities(ConstMatrix x, Matrix probabilities) const {
   if (clusters() == 0)
     throw InputError("cluster assignment: the " + config().family + " family has no clusters (--family cluster has)");
-  check_shape(x, config().input_dim, "cluster_probabilities input");
+  check_shape(x, model_row_width(config()), "cluster_probabilities input");
   if (probabilities.rows != x.rows || probabilities.cols != clusters())
     throw InputError("cluster_probabilities: output must be [" + std::to_string(x.rows) + ", " +
                      std::to_string(clusters()) + "]");
@@ -197,7 +248,7 @@ Bound Vae::evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64
                     std::size_t weight_samples, Communicator* ranks) const {
   validate(objective);
   if (objective.estimator == Estimator::iw) require_prior("evaluate with the importance-weighted bound");
-  check_shape(x, config().input_dim, "evaluate input");
+  check_shape(x, model_row_width(config()), "evaluate input");
   const std::size_t s = objective.samples, nz = engine_->noise_dim();
   const std::size_t chunk = std::max<std::size_t>(1, kEvalDraws / s);
   std::vector<float> eps(std::min(chunk, x.rows) * s * nz), zeta;
@@ -246,7 +297,7 @@ Bound Vae::evaluate(ConstMatrix x, const ObjectiveConfig& objective, std::uint64
 std::vector<double> Vae::log_likelihood(ConstMatrix x, std::size_t k, std::uint64_t seed,
                                         std::size_t weight_samples) const {
   require_prior("log_likelihood");
-  check_shape(x, config().input_dim, "log_likelihood input");
+  check_shape(x, model_row_width(config()), "log_likelihood input");
   if (k == 0) throw InputError("log_likelihood: the number of importance samples must be at least 1");
   // Samples [group_first(d), group_first(d + 1)) use decoder d: one group without a weight posterior.
   const std::size_t groups = has_weight_posterior() ? weight_samples : 1;

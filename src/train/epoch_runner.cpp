@@ -15,7 +15,7 @@ EpochRunner::EpochRunner(Trainer& trainer, const DataRows& train, Binarize binar
       seed_(seed),
       batch_size_(trainer.config().batch),
       order_(train.count),
-      batch_(trainer.config().batch * train.dim) {
+      batch_(trainer.config().batch * train.row_width()) {
   if (train.count == 0) throw InputError("training data is empty");
 }
 
@@ -46,7 +46,7 @@ EpochResult EpochRunner::run(std::uint64_t epoch, const AfterBatch& after_batch,
     const std::size_t first = at.batches * batch_size_, rows = std::min(batch_size_, data_.count - first);
     const std::span<const std::uint32_t> indices = std::span(order_).subspan(first, rows);
     gather_batch(data_, indices, binarize_, seed_, epoch, batch_.data());
-    const Bound bound = trainer_.step({batch_.data(), rows, data_.dim}, indices);
+    const Bound bound = trainer_.step({batch_.data(), rows, data_.row_width()}, indices);
     // Weighted by rows: the last minibatch may be smaller.
     at.sums.bound += bound.bound * double(rows);
     at.sums.reconstruction += bound.reconstruction * double(rows);
@@ -66,7 +66,7 @@ EpochResult EpochRunner::run(std::uint64_t epoch, const AfterBatch& after_batch,
 std::vector<float> gather_all(const DataRows& data, Binarize binarize, std::uint64_t seed, std::uint64_t epoch) {
   std::vector<std::uint32_t> rows(data.count);
   std::iota(rows.begin(), rows.end(), 0u);
-  std::vector<float> out(data.count * data.dim);
+  std::vector<float> out(data.count * data.row_width());
   gather_batch(data, rows, binarize, seed, epoch, out.data());
   return out;
 }

@@ -10,6 +10,7 @@
 #include "viz/png.hpp"
 #include "viz/report_html.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace aevb::viz {
@@ -37,6 +38,26 @@ std::string algorithm_label(const std::string& name) {
 
 std::string number(const nlohmann::json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? format_number(j[key].get<double>()) : "-";
+}
+
+// Each example's values into inputs and E[x|z = mu(x)] into recon (the
+// examples' rows as the model reads them: for a conditional model the
+// one-hot label after the values, which its decoder is given too).
+void reconstruct_examples(const Vae& model, ConstMatrix examples, std::span<float> inputs, std::span<float> recon) {
+  const ModelConfig& c = model.config();
+  const std::size_t n = examples.rows, d = c.input_dim, nz = c.latent;
+  std::vector<float> mu(n * nz), logvar(n * nz);
+  model.encode(examples, {mu.data(), n, nz}, {logvar.data(), n, nz});
+  for (std::size_t r = 0; r < n; ++r) std::copy_n(examples.row(r), d, inputs.data() + r * d);
+  if (model.classes() == 0) {
+    model.decode({mu.data(), n, nz}, {recon.data(), n, d});
+    return;
+  }
+  for (std::size_t r = 0; r < n; ++r) {
+    const float* label = examples.row(r) + d;
+    const auto y = std::size_t(std::max_element(label, label + model.classes()) - label);
+    model.decode_class({mu.data() + r * nz, 1, nz}, y, {recon.data() + r * d, 1, d});
+  }
 }
 
 }  // namespace
@@ -149,15 +170,21 @@ RunFigures render_run_report(const RunReportInputs& in) {
     style.scale = 2;
     // The prior's figures (samples, the manifold through its quantiles) exist
     // only for families that have one; the autoencoder shows reconstructions.
-    if (model.clusters() > 0) {  // a row per cluster, as aevb sample draws them
-      const std::size_t k = model.clusters(), n = 10;
-      std::vector<float> samples(k * n * c.input_dim);
-      for (std::size_t y = 0; y < k; ++y)
-        model.sample_cluster(y, in.seed, {samples.data() + y * n * c.input_dim, n, c.input_dim});
+    // A row per cluster or per class, as aevb sample draws them.
+    const std::size_t groups = model.clusters() > 0 ? model.clusters() : model.classes();
+    if (groups > 0) {
+      const std::size_t n = 10;
+      std::vector<float> samples(groups * n * c.input_dim);
+      for (std::size_t y = 0; y < groups; ++y) {
+        const Matrix row{samples.data() + y * n * c.input_dim, n, c.input_dim};
+        model.clusters() > 0 ? model.sample_cluster(y, in.seed, row) : model.sample_class(y, in.seed, row);
+      }
       GridStyle rows = style;
       rows.columns = int(n);
-      out.samples_png = encode_png(sample_grid({samples.data(), k * n, c.input_dim}, h, w, channels, rows));
-      report.add_png(out.samples_png, "Samples of each cluster: row y is E[x|z], z ~ p(z|y)");
+      out.samples_png = encode_png(sample_grid({samples.data(), groups * n, c.input_dim}, h, w, channels, rows));
+      report.add_png(out.samples_png, model.clusters() > 0
+                                          ? "Samples of each cluster: row y is E[x|z], z ~ p(z|y)"
+                                          : "Samples of each class: row y is E[x|z, y], z ~ N(0, I)");
     } else if (model.has_prior()) {
       std::vector<float> samples(64 * c.input_dim);
       model.sample(in.seed, {samples.data(), 64, c.input_dim});
@@ -168,16 +195,16 @@ RunFigures render_run_report(const RunReportInputs& in) {
     }
     if (in.examples.rows > 0 && !c.decoder_only) {  // reconstructing needs the encoder
       const std::size_t n = std::min<std::size_t>(in.examples.rows, 32);
-      std::vector<float> mu(n * c.latent), logvar(n * c.latent), recon(n * c.input_dim);
-      model.encode({in.examples.data, n, c.input_dim}, {mu.data(), n, c.latent}, {logvar.data(), n, c.latent});
-      model.decode({mu.data(), n, c.latent}, {recon.data(), n, c.input_dim});
-      out.reconstructions_png = encode_png(reconstruction_grid({in.examples.data, n, c.input_dim},
+      std::vector<float> inputs(n * c.input_dim), recon(n * c.input_dim);
+      reconstruct_examples(model, {in.examples.data, n, in.examples.cols}, inputs, recon);
+      out.reconstructions_png = encode_png(reconstruction_grid({inputs.data(), n, c.input_dim},
                                                                {recon.data(), n, c.input_dim}, h, w, channels,
                                                                style));
       report.add_png(out.reconstructions_png, "Inputs (left) and reconstructions E[x|z = mu(x)] (right)");
     }
-    // The manifold walks N(0, I)'s quantiles: not the cluster family's prior (a mixture) nor the vq family's (codes).
-    if (c.latent >= 2 && model.has_prior() && model.clusters() == 0 && grid.codes == 0) {
+    // The manifold walks N(0, I)'s quantiles: not the cluster families' prior (a mixture) nor the vq family's
+    // (codes), and a conditional model's decoder needs a class beside z.
+    if (c.latent >= 2 && model.has_prior() && groups == 0 && grid.codes == 0) {
       constexpr std::size_t kSteps = 16;
       const std::vector<float> z = manifold_latents(c.latent, kSteps, 0, 1);
       std::vector<float> images(kSteps * kSteps * c.input_dim);

@@ -21,7 +21,8 @@ struct RunReportInputs {
   std::vector<nlohmann::json> metrics;         // metrics.jsonl, one object per epoch
   std::optional<nlohmann::json> evaluation;    // eval.json (aevb eval --json), if any
   nlohmann::json settings = nlohmann::json::object();  // shown as a table
-  ConstMatrix examples;                        // inputs to reconstruct (rows may be 0)
+  /// Inputs to reconstruct (rows may be 0), as the model reads them (model_row_width).
+  ConstMatrix examples;
   /// A codebook's usage over the held-out set, for a model with one; the
   /// evaluation's ("code_usage" in eval.json) is drawn instead where present.
   std::optional<CodebookEvaluation> codebook;

@@ -24,6 +24,7 @@ struct ObjectiveCase {
   std::size_t top_latent = 0;  // vae-2layer: z2's width, through one hidden layer of 3
   std::size_t clusters = 0;    // cluster: K
   std::vector<std::size_t> classifier_hidden = {};  // cluster: q(y|z)'s hidden widths
+  std::size_t classes = 0;  // cvae: K, the one-hot label after x's values
 };
 
 std::string case_name(const ::testing::TestParamInfo<ObjectiveCase>& info) {
@@ -52,6 +53,7 @@ TEST_P(ObjectiveGradient, MatchesFiniteDifferences) {
   }
   model.clusters = c.clusters;
   model.classifier_hidden = c.classifier_hidden;
+  model.classes = c.classes;
   if (*c.encoder) {  // a 2 x 6 x 4 image: two channels, sizes that need output padding to mirror
     model.image_channels = 2;
     model.image_height = 6;
@@ -68,16 +70,19 @@ TEST_P(ObjectiveGradient, MatchesFiniteDifferences) {
   const std::size_t rows = 4;
   const ObjectiveConfig objective{c.estimator, c.samples, c.beta};
 
-  std::vector<float> x_float(rows * model.input_dim), eps_float(rows * c.samples * engine.noise_dim());
+  const std::size_t width = model_row_width(model);
+  std::vector<float> x_float(rows * width), eps_float(rows * c.samples * engine.noise_dim());
   fill_uniform(x_float.data(), x_float.size(), 7, 0);
   std::vector<double> x(x_float.begin(), x_float.end()), eps(eps_float.size());
+  for (std::size_t m = 0; m < rows && c.classes > 0; ++m)  // datapoint m has label m mod K
+    for (std::size_t y = 0; y < c.classes; ++y) x[m * width + model.input_dim + y] = y == m % c.classes ? 1 : 0;
   fill_normal(eps.data(), eps.size(), 8, 0);
 
   engine.zero_grad();
-  const Bound bound = engine.forward_backward({x.data(), rows, model.input_dim}, eps.data(), objective);
+  const Bound bound = engine.forward_backward({x.data(), rows, width}, eps.data(), objective);
   const std::vector<double> analytic(engine.grads(), engine.grads() + engine.param_count());
   auto loss = [&] {
-    const Bound b = engine.forward({x.data(), rows, model.input_dim}, eps.data(), objective);
+    const Bound b = engine.forward({x.data(), rows, width}, eps.data(), objective);
     // The objective the gradient follows: the bound with the KL weighted by beta.
     return -(c.estimator == Estimator::iw ? b.bound : b.reconstruction - double(c.beta) * b.kl);
   };
@@ -145,7 +150,12 @@ INSTANTIATE_TEST_SUITE_P(
                       ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::A, 2, 1.0f, "vade", "", "",
                                     0, 3},
                       ObjectiveCase{Likelihood::bernoulli, Activation::tanh, Estimator::iw, 4, 1.0f, "vade", "", "",
-                                    0, 2}),
+                                    0, 2},
+                      // The conditional VAE: the label's weights in both networks' first layers.
+                      ObjectiveCase{Likelihood::gaussian, Activation::tanh, Estimator::B, 2, 0.5f, "cvae", "", "",
+                                    0, 0, {}, 3},
+                      ObjectiveCase{Likelihood::bernoulli, Activation::softplus, Estimator::iw, 3, 1.0f, "cvae", "",
+                                    "", 0, 0, {}, 2}),
     case_name);
 
 }  // namespace
