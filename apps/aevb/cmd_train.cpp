@@ -198,13 +198,17 @@ RunData load_run_data(RunSettings& s) {
     binarize_fixed(d.train, s.train.seed);
     binarize_fixed(d.validation, s.train.seed);
   }
-  if (evaluated && s.test_eval_limit > 0 && is_dataset_name(s.data) && s.data != "frey") {
+  if (evaluated && s.test_eval_limit > 0 && is_dataset_name(s.data) && s.data != "frey")
     d.test = first_rows(resolve_dataset(s.data, Split::test, {}, options), s.test_eval_limit);
+  return d;
+}
+
+// The held-out sets as the completed model reads them, binarized once.
+void gather_held_out(RunData& d, const RunSettings& s) {
+  if (d.test.count > 0)
     d.test_x = evaluation_rows(with_label_columns(d.test, s.model.classes), s.binarize, s.train.seed);
-  }
   if (d.validation.count > 0)
     d.validation_x = evaluation_rows(with_label_columns(d.validation, s.model.classes), s.binarize, s.train.seed);
-  return d;
 }
 
 std::optional<Bound> evaluate_on(const Vae& model, const std::vector<float>& x, const RunSettings& s) {
@@ -296,6 +300,7 @@ void run_training(TrainFlags& f) {
   complete_for_data(s, data.train);
   if (s.epochs == 0) throw InputError("--epochs must be at least 1");
   const DataRows train_rows = with_label_columns(data.train, s.model.classes);
+  gather_held_out(data, s);
 
   if (!resuming && f.lr == "auto") choose_step_size_for(s, train_rows, paths);
   World& world = World::get();

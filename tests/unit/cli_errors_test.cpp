@@ -66,6 +66,8 @@ class CliErrors : public ::testing::Test {
            "--batch", "50", "--test-eval", "0", "--out", path("ae_run")});
     train({"--data", "mnist", "--limit", "200", "--algorithm", "mcem", "--hidden", "16", "--latent", "2",
            "--test-eval", "0", "--out", path("mcem_run")});
+    train({"--data", "mnist", "--limit", "200", "--family", "cvae", "--hidden", "16", "--latent", "2", "--batch",
+           "50", "--test-eval", "0", "--out", path("cvae_run")});
     write("flat.csv", flat_csv(8));
     write("shifting.csv", flat_csv(8));
     train({"--data", path("shifting.csv"), "--hidden", "8", "--latent", "2", "--batch", "10", "--out",
@@ -335,7 +337,7 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        concat({"train", "--out", run_dir, "--encoder", "conv:8:4:2:1", "--decoder", "dense:1568,unflatten:8:14:14,deconv:1:4:2:0"},
               mnist),
        "model: decoder.2 (deconv:1:4:2:0), the output layer, gives [1, 30, 30], the data is [1, 28, 28]", run_dir},
-      {"--family unknown", train({"--family", "gmvae"}), "model family: expected one of vae, vae-2layer, cluster, vade, vq, autoencoder, found 'gmvae'",
+      {"--family unknown", train({"--family", "gmvae"}), "model family: expected one of vae, vae-2layer, cluster, vade, cvae, vq, autoencoder, found 'gmvae'",
        run_dir},
       {"--algorithm unknown", train({"--algorithm", "mcem-hmc"}),
        "training algorithm: expected one of aevb, wake-sleep, rws, full-vb, mcem, found 'mcem-hmc'", run_dir},
@@ -392,6 +394,29 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
        "model: classifier_hidden describes a classifier q(y|z); the vade family's p(y|z) comes from its prior", run_dir},
       {"--pretrain-epochs for the vae family", train({"--pretrain-epochs", "2"}),
        "--pretrain-epochs: the vae family has no mixture prior to start from an autoencoder's codes", run_dir},
+      // the conditional family
+      {"--family cvae on data without labels", train({"--family", "cvae"}),
+       "flat.csv: a conditional model needs each datapoint's label, and this data has none", run_dir},
+      {"--classes 1", train({"--family", "cvae", "--classes", "1"}),
+       "model: the cvae family needs at least 2 label classes (--classes K), found 1", run_dir},
+      {"--classes for the vae family", train({"--classes", "3"}),
+       "model: classes is the number of labels a conditional model is given; the vae family takes none", run_dir},
+      {"--family cvae with a conv encoder",
+       {"train", "--data", "mnist", "--limit", "20", "--family", "cvae", "--encoder", "conv:4:3:2:1", "--out", run_dir},
+       "model: the cvae family reads the label beside x and z as columns, which needs dense layers", run_dir},
+      {"sample --class from an unconditional model", {"sample", "--model", images, "--class", "3", "--out", png},
+       "--class and --per-class draw from a conditional model (--family cvae)", png},
+      {"sample --class past the classes",
+       {"sample", "--model", path("cvae_run/model.safetensors"), "--class", "10", "--out", png},
+       "--class 10: " + path("cvae_run/model.safetensors") + " is conditioned on 10 classes (0 to 9)", png},
+      {"sample --count from a conditional model without --class",
+       {"sample", "--model", path("cvae_run/model.safetensors"), "--count", "4", "--out", png},
+       "is conditioned on a class: give --class Y with --count", png},
+      {"reconstruct with a conditional model",
+       concat({"reconstruct", "--model", path("cvae_run/model.safetensors"), "--out", png}, mnist),
+       "reconstruct decodes z without a label, and " + path("cvae_run/model.safetensors") +
+           " (the cvae family) is conditioned on one of 10 classes",
+       png},
       {"cluster with a model without clusters",
        {"cluster", "--model", path("mnist_run/model.safetensors"), "--data", "mnist", "--limit", "10", "--out",
         path("never.csv")},

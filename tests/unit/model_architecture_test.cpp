@@ -160,7 +160,7 @@ TEST(Architecture, ErrorsNameTheLayerAndTheShapes) {
 TEST(Families, RegistryAndErrors) {
   ModelConfig c;
   c.family = "gmvae";
-  EXPECT_ERROR_CONTAINS(Vae(c, 1), "model family: expected one of vae, vae-2layer, cluster, vade, vq, autoencoder, found 'gmvae'");
+  EXPECT_ERROR_CONTAINS(Vae(c, 1), "model family: expected one of vae, vae-2layer, cluster, vade, cvae, vq, autoencoder, found 'gmvae'");
   // A second stochastic layer belongs to the family that has one, and that family needs it.
   c.family = "vae";
   c.top_latent = 3;
