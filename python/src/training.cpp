@@ -78,6 +78,9 @@ class Training {
   // (RunSettings::pretrain_epochs) apply.
   Training(Vae& model, const std::string& document_json, py::array x, const py::object& validation, bool untrained)
       : model_(model), data_(std::move(x)), rows_(rows_in(data_, "x")) {
+    if (model.classes() > 0)
+      throw InputError("fit: the " + model.config().family + " model is conditioned on labels, which the Python "
+                       "module does not pass to it yet: train it with aevb train --family cvae (docs/conditional.md)");
     DataRows held_out;
     if (!validation.is_none()) {
       held_out = rows_in(validation.cast<py::array>(), "validation");

@@ -222,6 +222,14 @@ def test_vade_starts_from_a_pretrained_autoencoder_and_clusters_the_digits(mnist
     assert nmi[2] > nmi[0], nmi
 
 
+def test_a_conditional_model_is_refused_by_fit_with_one_line(binary_mnist):
+    """The cvae family needs each row's label, which fit does not take yet: one clear error."""
+    x, _ = binary_mnist
+    model = aevb.VAE(family="cvae", classes=10, hidden=[20], latent=2)
+    with pytest.raises(ValueError, match="conditioned on labels, which the Python module does not pass"):
+        model.fit(x[:100], epochs=1)
+
+
 def test_output_bias_from_the_data_starts_the_decoder_at_the_data_mean(binary_mnist):
     x, _ = binary_mnist
     x = x[:200]
