@@ -431,7 +431,8 @@ void add_train_command(CLI::App& app) {
                   "paper-mnist or paper-frey (the paper's setups, sec. 5), conv-mnist (a small conv VAE), "
                   "iwae-mnist-1layer (Burda et al.'s 784-200-200-50 VAE and schedule), iwae-mnist-2layer (their "
                   "2-stochastic-layer model, same training), cluster-mnist and cluster-fashion-mnist (the "
-                  "clustering VAE, 10 clusters), vq-mnist and vq-fashion-mnist (VQ-VAE, 7x7 codes)");
+                  "clustering VAE, 10 clusters), vade-mnist and vade-fashion-mnist (VaDE), cvae-mnist (the "
+                  "conditional VAE given the digits' labels), vq-mnist and vq-fashion-mnist (VQ-VAE, 7x7 codes)");
   cmd->add_option("--config", f.config_file, "settings file (.json or .toml): sections model, train, run");
   cmd->add_option("--data", f.data, "mnist, fashion-mnist, frey, or a file/folder (IDX, NPY, CSV, PNGs)");
   cmd->add_option("--limit", f.limit, "use only the first N training datapoints");

@@ -214,12 +214,14 @@ Bound Engine<T>::wake(MatrixView<const T> x, const T* eps, const ObjectiveConfig
     // Known before the likelihood: its values and gradient in one pass.
     std::fill_n(a, n, T(1) / T(n));
     for (std::size_t r = 0; r < n; ++r) lik_weight_[r] = -a[r];
-    log_likelihood_grad<T>(spec, decoder_output(), seen, s, lik_weight_.data(), log_lik_.data(), decoder_.output_grad());
+    log_likelihood_grad<T>(spec, decoder_output(), seen, s, lik_weight_.data(), log_lik_.data(),
+                           decoder_.output_grad());
   } else {
     log_likelihood<T>(spec, decoder_output(), seen, s, log_lik_.data());
     importance_shares(a);
     for (std::size_t r = 0; r < n; ++r) lik_weight_[r] = -a[r];
-    log_likelihood_grad<T>(spec, decoder_output(), seen, s, lik_weight_.data(), log_lik_.data(), decoder_.output_grad());
+    log_likelihood_grad<T>(spec, decoder_output(), seen, s, lik_weight_.data(), log_lik_.data(),
+                           decoder_.output_grad());
   }
   const Bound bound = combine<T>(objective, rows_, terms(), nullptr);
   decoder_backward(decoder_in_view_, MatrixView<T>{}, mode);  // z is a constant: no dL/dz

@@ -21,8 +21,8 @@ OutputBias parse_output_bias(std::string_view name) {
 
 std::vector<std::string_view> preset_names() {
   return {"paper-mnist",   "paper-frey",           "conv-mnist", "iwae-mnist-1layer", "iwae-mnist-2layer",
-          "cluster-mnist", "cluster-fashion-mnist", "vade-mnist", "vade-fashion-mnist", "vq-mnist",
-          "vq-fashion-mnist"};
+          "cluster-mnist", "cluster-fashion-mnist", "vade-mnist", "vade-fashion-mnist", "cvae-mnist",
+          "vq-mnist",      "vq-fashion-mnist"};
 }
 
 namespace {
@@ -133,6 +133,30 @@ RunSettings vade_preset(const char* data) {
   return s;
 }
 
+// The conditional VAE (--family cvae) on MNIST given the digits' labels:
+// 784-500 to z (20) and the mirror, each network reading the one-hot label
+// too, ReLU, He init, Bernoulli on dynamically binarized images, Adam 1e-3,
+// minibatches of 100, 20 epochs: 144 s on one Zen 3 thread, log p(x|y) of
+// -90.9 nats on test images against the same VAE's log p(x) of -94.9, and
+// samples of each class that show their digit (docs/conditional.md).
+RunSettings cvae_mnist() {
+  RunSettings s;
+  s.data = "mnist";
+  s.model.family = "cvae";
+  s.model.classes = 10;
+  s.model.hidden = {500};
+  s.model.latent = 20;
+  s.model.activation = Activation::relu;
+  s.model.init = Init::he;
+  s.model.likelihood = Likelihood::bernoulli;
+  s.binarize = Binarize::dynamic;
+  s.train.batch = 100;
+  s.train.optimizer.kind = OptimizerKind::adam;
+  s.train.optimizer.lr = 1e-3f;
+  s.epochs = 20;
+  return s;
+}
+
 // VQ-VAE (--family vq) on 28x28 grey images: two strided convolutions to a
 // 7x7 grid (28 -> 14 -> 7) and a residual block, a 1x1 convolution to codes of
 // D = 16 values from a codebook of K = 256 (moving averages, restarts), and
@@ -199,6 +223,7 @@ RunSettings preset_settings(std::string_view name) {
   if (name == "cluster-fashion-mnist") return cluster_preset("fashion-mnist");
   if (name == "vade-mnist") return vade_preset("mnist");
   if (name == "vade-fashion-mnist") return vade_preset("fashion-mnist");
+  if (name == "cvae-mnist") return cvae_mnist();
   if (name == "vq-mnist") return vq_preset("mnist");
   if (name == "vq-fashion-mnist") return vq_preset("fashion-mnist");
   RunSettings s;

@@ -293,7 +293,7 @@ TEST_F(CliErrors, EachPathExitsTwoWithOneLineAndNoOutput) {
       {"--matmul-precision unknown", train({"--matmul-precision", "fp8"}),
        "matmul_precision: expected one of float32, bfloat16, found 'fp8'", run_dir},
       {"--preset unknown", train({"--preset", "paper-cifar"}),
-       "--preset: expected one of paper-mnist, paper-frey, conv-mnist, iwae-mnist-1layer, iwae-mnist-2layer, cluster-mnist, cluster-fashion-mnist, vade-mnist, vade-fashion-mnist, vq-mnist, vq-fashion-mnist, found 'paper-cifar'",
+       "--preset: expected one of paper-mnist, paper-frey, conv-mnist, iwae-mnist-1layer, iwae-mnist-2layer, cluster-mnist, cluster-fashion-mnist, vade-mnist, vade-fashion-mnist, cvae-mnist, vq-mnist, vq-fashion-mnist, found 'paper-cifar'",
        run_dir},
       // cmd_train.cpp: settings that cannot train
       {"--epochs 0", train({"--epochs", "0"}), "--epochs must be at least 1", run_dir},

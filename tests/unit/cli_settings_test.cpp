@@ -161,6 +161,35 @@ TEST_F(CliSettings, VadePresetsSaveTheirConfiguration) {
   }
 }
 
+TEST_F(CliSettings, TheConditionalPresetSavesItsConfiguration) {
+  const fs::path out = dir_ / "cvae-mnist";
+  const auto r = run({"train", "--preset", "cvae-mnist", "--limit", "300", "--epochs", "1", "--test-eval", "10",
+                      "--no-report", "--threads", "2", "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("mnist train"), std::string::npos) << r.out;
+  const Checkpoint ck = load_checkpoint(out / "checkpoint.safetensors");
+  EXPECT_EQ(ck.model.family, "cvae");
+  EXPECT_EQ(ck.model.classes, 10u);
+  EXPECT_EQ(ck.model.hidden, (std::vector<std::size_t>{500}));
+  EXPECT_EQ(ck.model.latent, 20u);
+  EXPECT_EQ(ck.model.activation, Activation::relu);
+  EXPECT_EQ(ck.model.init, Init::he);
+  EXPECT_EQ(ck.train.optimizer.kind, OptimizerKind::adam);
+  EXPECT_EQ(ck.train.optimizer.lr, 1e-3f);
+  EXPECT_EQ(ck.train.batch, 100u);
+  EXPECT_EQ(ck.loop.extra["settings"]["run"]["binarize"], "dynamic");
+  EXPECT_EQ(preset_settings("cvae-mnist").epochs, 20u);
+  // The first encoder layer reads the image and the label; the decoder's, z and the label.
+  const Vae model = load_model(out / "model.safetensors");
+  std::vector<std::size_t> encoder_in, decoder_in;
+  for (const ParameterInfo& p : model.parameter_table()) {
+    if (p.name == "encoder.0.weight") encoder_in = p.shape;
+    if (p.name == "decoder.0.weight") decoder_in = p.shape;
+  }
+  EXPECT_EQ(encoder_in, (std::vector<std::size_t>{500, 794}));
+  EXPECT_EQ(decoder_in, (std::vector<std::size_t>{500, 30}));
+}
+
 // Papers write widths as 784-200-200-50 and users type commas: both spellings declare the same MLP.
 TEST_F(CliSettings, MlpWidthsMayBeSpaceOrCommaSeparated) {
   for (const auto& widths : {std::vector<std::string>{"16", "8"}, std::vector<std::string>{"16,8"}}) {

@@ -224,15 +224,17 @@ TEST_F(CliUse, SampleOfAConditionalModelDrawsAClassOrARowPerClass) {
   for (std::size_t y = 0; y < 10; ++y) model.sample_class(y, 4, {x.data() + y * 3 * kDim, 3, kDim});
   viz::GridStyle style;
   style.columns = 3;
-  EXPECT_OK(run({"sample", "--model", conditional_model, "--per-class", "3", "--seed", "4", "--out", path("rows.png")}));
+  EXPECT_OK(
+      run({"sample", "--model", conditional_model, "--per-class", "3", "--seed", "4", "--out", path("rows.png")}));
   expect_same_image(read_png(path("rows.png")), viz::sample_grid({x.data(), 30, kDim}, kSide, kSide, 1, style), 1);
   // --class 7 draws the same stream as row 7 of the grid.
   EXPECT_OK(run({"sample", "--model", conditional_model, "--class", "7", "--count", "3", "--columns", "3", "--seed",
                  "4", "--out", path("seven.png")}));
   expect_same_image(read_png(path("seven.png")),
                     viz::sample_grid({x.data() + 7 * 3 * kDim, 3, kDim}, kSide, kSide, 1, style), 1);
-  EXPECT_NE(std::vector<float>(x.begin(), x.begin() + kDim), std::vector<float>(x.begin() + 3 * kDim, x.begin() + 4 * kDim))
-      << "classes 0 and 1 decode the same";
+  const std::vector<float> first_of_0(x.begin(), x.begin() + kDim);
+  const std::vector<float> first_of_1(x.begin() + 3 * kDim, x.begin() + 4 * kDim);
+  EXPECT_NE(first_of_0, first_of_1) << "classes 0 and 1 decode the same";
 }
 
 // eval gives the model each test image's label: the library's bound on the labelled rows.

@@ -136,7 +136,8 @@ TEST(ConditionalFamily, TheJointAtGivenZReadsEachRowsLabel) {
                           log_joint.data(), {dz.data(), kRows * kSamples, kLatent});
   for (std::size_t n = 0; n < kRows * kSamples; ++n) {
     const std::size_t r = n / kSamples;
-    const std::vector<double> zn(z.begin() + std::ptrdiff_t(n * kLatent), z.begin() + std::ptrdiff_t((n + 1) * kLatent));
+    const std::vector<double> zn(z.begin() + std::ptrdiff_t(n * kLatent),
+                                 z.begin() + std::ptrdiff_t((n + 1) * kLatent));
     double prior = 0;
     for (double v : zn) prior -= 0.5 * (std::log(2 * std::numbers::pi) + v * v);
     const double want =
@@ -165,7 +166,8 @@ TEST(ConditionalFamily, DecodeClassIsTheDecoderGivenThatClass) {
     std::vector<float> mean(3 * kInput);
     model.decode_class({z.data(), 3, kLatent}, y, {mean.data(), 3, kInput});
     for (std::size_t r = 0; r < 3; ++r) {
-      const std::vector<double> zr(z.begin() + std::ptrdiff_t(r * kLatent), z.begin() + std::ptrdiff_t((r + 1) * kLatent));
+      const std::vector<double> zr(z.begin() + std::ptrdiff_t(r * kLatent),
+                                   z.begin() + std::ptrdiff_t((r + 1) * kLatent));
       const std::vector<double> logits = decoder_logits(layout, model.parameters().data(), zr, y);
       for (std::size_t i = 0; i < kInput; ++i)
         EXPECT_NEAR(mean[r * kInput + i], 1 / (1 + std::exp(-logits[i])), 1e-6) << "class " << y << " row " << r;
@@ -191,8 +193,10 @@ TEST(ConditionalFamily, CallsWithoutTheLabelAreRefusedWithOneLine) {
   EXPECT_EQ(message([&] { model.sample_class(4, 1, {out.data(), 1, kInput}); }),
             "sample a class: class 4 of a model with 4 (0 to 3)");
   std::vector<float> x(kInput), mu(kLatent), logvar(kLatent);
-  EXPECT_EQ(message([&] { model.encode({x.data(), 1, kInput}, {mu.data(), 1, kLatent}, {logvar.data(), 1, kLatent}); }),
-            "encode input: expected 10 columns, found 6");
+  const auto encode = [&] {
+    model.encode({x.data(), 1, kInput}, {mu.data(), 1, kLatent}, {logvar.data(), 1, kLatent});
+  };
+  EXPECT_EQ(message(encode), "encode input: expected 10 columns, found 6");
   ModelConfig vae = small_conditional_model();
   vae.family = "vae";
   vae.classes = 0;

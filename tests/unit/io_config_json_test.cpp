@@ -148,6 +148,17 @@ TEST(IoConfigJson, EveryFieldIsCovered) {
   EXPECT_EQ(to_json(TrainConfig{}).size(), 10u);
 }
 
+// A conditional model's classes are written beside its family, and only for it.
+TEST(IoConfigJson, ConditionalClassesRoundTrip) {
+  ModelConfig c;
+  c.family = "cvae";
+  c.classes = 4;
+  const json j = to_json(c);
+  EXPECT_EQ(j.at("classes"), 4);
+  EXPECT_EQ(model_config_from_json(json::parse(j.dump()), "mem"), c);
+  EXPECT_FALSE(to_json(ModelConfig{}).contains("classes"));
+}
+
 TEST(IoConfigJson, FloatsAreWrittenShortest) {
   TrainConfig t;
   t.optimizer.lr = 0.02f;

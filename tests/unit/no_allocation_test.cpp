@@ -132,6 +132,7 @@ TEST_P(NoAllocation, SteadyStateTrainingStep) {
   model.family = c.family;
   if (model.family == "cluster") model.clusters = 10, model.classifier_hidden = {32};
   if (model.family == "vade") model.clusters = 10;
+  if (model.family == "cvae") model.classes = 10;
   if (model.family == "vae-2layer") model.top_latent = 8, model.top_hidden = {16};
   if (model.family == "vq") model.latent = 4 * 7 * 7, model.codebook.codes = 32, model.codebook.dim = 4;
   model.image_height = model.image_width = 28;
@@ -148,16 +149,17 @@ TEST_P(NoAllocation, SteadyStateTrainingStep) {
   train.optimizer.clip_norm = c.clip_norm;
   train.matmul_precision = c.precision;
   Trainer trainer(vae, train);
-  std::vector<float> x(train.batch * model.input_dim);
+  const std::size_t width = model_row_width(model);  // a conditional model's rows end with the label
+  std::vector<float> x(train.batch * width);
   fill_uniform(x.data(), x.size(), 3, 0);
   // The first steps plan the workspace and start the thread pool.
-  for (int i = 0; i < 2; ++i) trainer.step({x.data(), train.batch, model.input_dim});
+  for (int i = 0; i < 2; ++i) trainer.step({x.data(), train.batch, width});
   long allocations = 0;
   {
     const CountAllocations counter;
     for (int i = 0; i < 3; ++i) {
-      trainer.step({x.data(), train.batch, model.input_dim});
-      trainer.step({x.data(), 37, model.input_dim});  // a smaller last batch reuses the plan
+      trainer.step({x.data(), train.batch, width});
+      trainer.step({x.data(), 37, width});  // a smaller last batch reuses the plan
     }
     allocations = counter.count();
   }
@@ -194,6 +196,8 @@ INSTANTIATE_TEST_SUITE_P(
                            OptimizerKind::adam, 0, MatmulPrecision::float32, "", "cluster"},
                       Case{"vade", Activation::relu, {200}, Likelihood::bernoulli, Estimator::B, 2,
                            OptimizerKind::adam, 0, MatmulPrecision::float32, "", "vade"},
+                      Case{"cvae", Activation::relu, {200}, Likelihood::bernoulli, Estimator::iw, 3,
+                           OptimizerKind::adam, 0, MatmulPrecision::float32, "", "cvae"},
                       // Moving averages and restarts: what the family gathers per step reuses its buffers.
                       Case{"vq", Activation::relu, {}, Likelihood::gaussian_fixed, Estimator::B, 1,
                            OptimizerKind::adam, 0, MatmulPrecision::float32, "conv:8:4:2:1,conv:16:4:2:1", "vq"}),
