@@ -6,6 +6,7 @@
 #include "core/rng.hpp"
 #include "model/engine.hpp"
 #include "support/gradcheck.hpp"
+#include "support/written_out_dense.hpp"
 
 #include <gtest/gtest.h>
 
@@ -32,17 +33,8 @@ ModelConfig small_cluster_model() {
   return c;
 }
 
-// A dense layer y = W x + b from the named tensors ([out, in] row-major).
 std::vector<double> dense(const Engine<double>& e, const std::string& name, const std::vector<double>& x) {
-  const ParameterInfo& w = e.layout().find(name + ".weight");
-  const ParameterInfo& b = e.layout().find(name + ".bias");
-  const std::size_t out = w.shape[0], in = w.shape[1];
-  std::vector<double> y(out);
-  for (std::size_t o = 0; o < out; ++o) {
-    y[o] = e.params()[b.offset + o];
-    for (std::size_t i = 0; i < in; ++i) y[o] += e.params()[w.offset + o * in + i] * x[i];
-  }
-  return y;
+  return testing::written_out_dense(e.layout(), e.params(), name, x);
 }
 
 // q(y|z): the classifier written out, tanh hidden layer, softmax.

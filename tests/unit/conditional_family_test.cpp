@@ -9,6 +9,7 @@
 #include "core/rng.hpp"
 #include "model/engine.hpp"
 #include "support/gradcheck.hpp"
+#include "support/written_out_dense.hpp"
 #include "train/epoch_runner.hpp"
 
 #include <gtest/gtest.h>
@@ -37,22 +38,6 @@ ModelConfig small_conditional_model() {
   return c;
 }
 
-// A dense layer y = W x + b from the named tensors ([out, in] row-major).
-template <class T>
-std::vector<double> dense(const ParamLayout& layout, const T* params, const std::string& name,
-                          const std::vector<double>& x) {
-  const ParameterInfo& w = layout.find(name + ".weight");
-  const ParameterInfo& b = layout.find(name + ".bias");
-  const std::size_t out = w.shape[0], in = w.shape[1];
-  EXPECT_EQ(in, x.size()) << name;
-  std::vector<double> y(out);
-  for (std::size_t o = 0; o < out; ++o) {
-    y[o] = double(params[b.offset + o]);
-    for (std::size_t i = 0; i < in; ++i) y[o] += double(params[w.offset + o * in + i]) * x[i];
-  }
-  return y;
-}
-
 std::vector<double> one_hot_after(std::vector<double> v, std::size_t y) {
   for (std::size_t c = 0; c < kClasses; ++c) v.push_back(c == y ? 1.0 : 0.0);
   return v;
@@ -62,9 +47,9 @@ std::vector<double> one_hot_after(std::vector<double> v, std::size_t y) {
 template <class T>
 std::vector<double> decoder_logits(const ParamLayout& layout, const T* params, const std::vector<double>& z,
                                    std::size_t y) {
-  std::vector<double> h = dense(layout, params, "decoder.0", one_hot_after(z, y));
+  std::vector<double> h = testing::written_out_dense(layout, params, "decoder.0", one_hot_after(z, y));
   for (double& v : h) v = std::tanh(v);
-  return dense(layout, params, "decoder.logits", h);
+  return testing::written_out_dense(layout, params, "decoder.logits", h);
 }
 
 double bernoulli_log_likelihood(const std::vector<double>& x, const std::vector<double>& logits) {
@@ -106,10 +91,10 @@ TEST(ConditionalFamily, TheBoundReadsTheLabelInBothNetworks) {
   const ParamLayout& layout = f.engine.layout();
   double recon = 0, kl = 0;
   for (std::size_t r = 0; r < kRows; ++r) {
-    std::vector<double> h = dense(layout, f.params(), "encoder.0", f.row_of(r));
+    std::vector<double> h = testing::written_out_dense(layout, f.params(), "encoder.0", f.row_of(r));
     for (double& v : h) v = std::tanh(v);
-    const std::vector<double> mu = dense(layout, f.params(), "encoder.mu", h);
-    const std::vector<double> logvar = dense(layout, f.params(), "encoder.logvar", h);
+    const std::vector<double> mu = testing::written_out_dense(layout, f.params(), "encoder.mu", h);
+    const std::vector<double> logvar = testing::written_out_dense(layout, f.params(), "encoder.logvar", h);
     std::vector<double> z(kLatent);
     for (std::size_t j = 0; j < kLatent; ++j) {
       z[j] = mu[j] + std::exp(0.5 * logvar[j]) * f.eps[r * kLatent + j];
