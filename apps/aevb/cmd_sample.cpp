@@ -1,7 +1,7 @@
 // aevb sample and aevb manifold: images decoded from chosen latent points,
 // no data needed. sample draws z ~ p(z) (per cluster for a model with
-// clusters, given a class for a conditional one); manifold decodes the paper's Fig. 4 grid (a unit square through
-// the inverse Gaussian CDF).
+// clusters, given a class for a conditional one); manifold decodes the
+// paper's Fig. 4 grid (a unit square through the inverse Gaussian CDF).
 #include "code_prior_use.hpp"
 #include "commands.hpp"
 #include "common.hpp"
@@ -50,7 +50,7 @@ void sample_per_group(const SampleFlags& f, const Vae& model, std::size_t groups
   style.columns = int(n);
   const viz::Image8 grid = viz::sample_grid({x.data(), groups * n, dim}, h, w, channels, style);
   write_outputs({{f.out, viz::encode_png(grid)}});
-  std::printf("wrote %s: %zu samples E[x|z] of each of %zu %s, seed %llu (%s)\n", f.out.c_str(), n, groups, what,
+  std::printf("wrote %s: %zu samples of each of %zu %s, seed %llu (%s)\n", f.out.c_str(), n, groups, what,
               static_cast<unsigned long long>(f.seed), pixel_size(grid).c_str());
 }
 
@@ -61,7 +61,7 @@ void sample_per_cluster(const SampleFlags& f, const Vae& model) {
                      "per cluster (--count is for models without)");
   const auto draw = [&](std::size_t y, Matrix out) { model.sample_cluster(y, f.seed, out); };
   sample_per_group(f, model, model.clusters(), f.per_cluster, "--per-cluster", draw,
-                   "clusters, z ~ p(z|y) (row y: cluster y)");
+                   "clusters, E[x|z] at z ~ p(z|y) (row y: cluster y)");
 }
 
 // A conditional model: --count samples of --class Y, or a row of
@@ -73,9 +73,11 @@ void sample_conditional(const SampleFlags& f, const Vae& model) {
       throw InputError("sample: " + f.model_path + " is conditioned on a class: give --class Y with --count, or "
                        "--per-class N for a row of each class");
     sample_per_group(f, model, model.classes(), f.per_class, "--per-class", draw,
-                     "classes, z ~ N(0, I), x ~ p(x|z, y) (row y: class y)");
+                     "classes, E[x|z, y] at z ~ N(0, I) (row y: class y)");
     return;
   }
+  if (f.cmd->count("--per-class") > 0)
+    throw InputError("sample: give --class Y (with --count) or --per-class N (a row of each class), not both");
   if (f.label >= model.classes())
     throw InputError("--class " + std::to_string(f.label) + ": " + f.model_path + " is conditioned on " +
                      std::to_string(model.classes()) + " classes (0 to " + std::to_string(model.classes() - 1) + ")");
