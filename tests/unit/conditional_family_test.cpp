@@ -189,6 +189,24 @@ TEST(ConditionalFamily, CallsWithoutTheLabelAreRefusedWithOneLine) {
             "sample a class: the vae family is not conditioned on a label (--family cvae is)");
 }
 
+// Wake-sleep's sleep phase dreams x without a label: refused with one line at the first step.
+TEST(ConditionalFamily, TheSleepPhaseIsRefused) {
+  Vae model(small_conditional_model(), 5);
+  TrainConfig t;
+  t.algorithm = "wake-sleep";
+  t.batch = kRows;
+  Trainer trainer(model, t);
+  std::vector<float> rows(kRows * kWidth, 0.0f);
+  for (std::size_t r = 0; r < kRows; ++r) rows[r * kWidth + kInput + Fixture::label(r)] = 1.0f;
+  try {
+    trainer.step({rows.data(), kRows, kWidth});
+    ADD_FAILURE() << "the sleep phase ran";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "the sleep phase dreams x from p(z) p(x|z), and the cvae model is conditioned on a label "
+                           "the dreams do not have: train it with --algorithm aevb");
+  }
+}
+
 Dataset labelled_rows() {
   Dataset d;
   d.count = 3;

@@ -11,6 +11,7 @@
 #include "viz/base64.hpp"
 #include "viz/confusion_svg.hpp"
 #include "viz/curve_svg.hpp"
+#include "viz/image_grid.hpp"
 #include "viz/png.hpp"
 #include "viz/report_html.hpp"
 #include "viz/run_report.hpp"
@@ -112,6 +113,44 @@ TEST(VizReport, AClusterRunShowsItsConfusionMatrixAndARowOfSamplesPerCluster) {
   EXPECT_EQ(samples.height, 2 * (4 * (4 + 1) + 1)) << "4 clusters, a row each, at scale 2";
   EXPECT_EQ(samples.width, 2 * (10 * (4 + 1) + 1)) << "10 samples per cluster";
   EXPECT_TRUE(f.manifold_png.empty());
+}
+
+// A run of the conditional family: a row of samples per class, no N(0, I)
+// manifold (its decoder needs a class), and each example reconstructed given
+// its own label, as the library decodes it.
+TEST(VizReport, AConditionalRunShowsARowPerClassAndReconstructsGivenEachLabel) {
+  ModelConfig c;
+  c.family = "cvae";
+  c.input_dim = 16;
+  c.image_height = c.image_width = 4;
+  c.hidden = {8};
+  c.latent = 3;
+  c.classes = 3;
+  c.init = Init::glorot;  // a decoder whose output depends on the label
+  const Vae model(c, 2);
+  const std::size_t labels[] = {0, 2, 1, 2}, width = 16 + 3;
+  std::vector<float> rows(4 * width, 0.0f), values(4 * 16);
+  for (std::size_t r = 0; r < 4; ++r) {
+    for (std::size_t p = 0; p < 16; ++p) rows[r * width + p] = values[r * 16 + p] = float((r * 7 + p * 3) % 5) / 4;
+    rows[r * width + 16 + labels[r]] = 1.0f;
+  }
+  RunReportInputs in;
+  in.title = "conditional run";
+  in.model = &model;
+  in.examples = {rows.data(), 4, width};
+  const RunFigures f = render_run_report(in);
+  const Image8 samples = decode_png(f.samples_png);
+  EXPECT_EQ(samples.height, 2 * (3 * (4 + 1) + 1)) << "3 classes, a row each, at scale 2";
+  EXPECT_TRUE(f.manifold_png.empty());
+
+  std::vector<float> mu(4 * 3), logvar(4 * 3), recon(4 * 16);
+  model.encode({rows.data(), 4, width}, {mu.data(), 4, 3}, {logvar.data(), 4, 3});
+  for (std::size_t r = 0; r < 4; ++r)
+    model.decode_class({mu.data() + r * 3, 1, 3}, labels[r], {recon.data() + r * 16, 1, 16});
+  GridStyle style;
+  style.scale = 2;
+  EXPECT_EQ(f.reconstructions_png,
+            encode_png(reconstruction_grid({values.data(), 4, 16}, {recon.data(), 4, 16}, 4, 4, 1, style)));
 }
 
 TEST(VizReport, TablesSvgAndTextAreEscapedAndSelfContained) {
