@@ -20,6 +20,7 @@
 #include "train/epoch_runner.hpp"
 #include "train/initial_model.hpp"
 #include "train/run_settings.hpp"
+#include "train/save_schedule.hpp"
 #include "train/step_size_search.hpp"
 
 #include <chrono>
@@ -366,7 +367,8 @@ void run_training(TrainFlags& f) {
   };
   using Clock = std::chrono::steady_clock;
   const auto every = std::chrono::duration<double>(f.checkpoint_every);
-  auto last_checkpoint = Clock::now();
+  auto last_checkpoint = Clock::now();  // the end of the last write of the run's files
+  EpochEndSaves epoch_end_saves(f.checkpoint_every);
   const auto stopped = [&](std::uint64_t epochs_done, std::size_t batches_done) {
     const std::string where =
         batches_done > 0 ? std::to_string(batches_done) + " minibatches of epoch " + std::to_string(epochs_done + 1)
@@ -397,8 +399,14 @@ void run_training(TrainFlags& f) {
     const auto test = evaluate_on(model, data.test_x, s);
     metrics.push_back(epoch_metrics(epoch + 1, trainer, samples_seen, r, validation, test));
     const std::string codebook_line = add_codebook_metrics(metrics.back(), model, data, s);
-    if (writes) save_run_state(paths, model, trainer, s, metrics, epoch + 1, data.train.source);
-    last_checkpoint = Clock::now();
+    const bool stopping = agree_on_stop(), last = epoch + 1 == s.epochs;
+    const auto epoch_end = Clock::now();
+    if (writes && epoch_end_saves.due(std::chrono::duration<double>(epoch_end - last_checkpoint).count(),
+                                      stopping || last)) {
+      save_run_state(paths, model, trainer, s, metrics, epoch + 1, data.train.source);
+      last_checkpoint = Clock::now();
+      epoch_end_saves.wrote(std::chrono::duration<double>(last_checkpoint - epoch_end).count());
+    }
     const double samples_per_second = double(r.position.samples) / r.position.seconds;
     if (s.model.decoder_only)
       std::printf("epoch %llu: train log p(x, z) at the chains %.2f (log p(x|z) %.2f), %.0f samples/s\n",
@@ -411,7 +419,7 @@ void run_training(TrainFlags& f) {
                   test ? (", test " + std::to_string(test->bound)).c_str() : "", samples_per_second);
     if (!codebook_line.empty()) std::printf("  %s\n", codebook_line.c_str());
     std::fflush(stdout);
-    if (agree_on_stop() && epoch + 1 < s.epochs) throw stopped(epoch + 1, 0);  // between epochs
+    if (stopping && !last) throw stopped(epoch + 1, 0);  // between epochs
   }
   if (!f.no_report && writes) {
     write_run_report(paths, model, data.test.count > 0 ? data.test : data.validation, s.binarize, s.train.seed);
@@ -513,12 +521,14 @@ void add_train_command(CLI::App& app) {
                   "cut each minibatch into S shards whose gradients are added in order (default 1); under mpirun "
                   "the ranks share them, and the model equals one process's with the same S (docs/distributed.md)");
   cmd->add_option("--matmul-precision", f.matmul_precision,
-                  "float32, or bfloat16: training products on AMX (evaluation stays float32)");
+                  "float32, or bfloat16: training products rounded to bfloat16, on AMX or AVX512-BF16 (evaluation "
+                  "stays float32)");
   cmd->add_option("--epochs", f.epochs, "epochs (with --resume: the new total)");
   cmd->add_option("--seed", f.seed, "seed of every random choice (init, noise, order, binarization)");
   cmd->add_option("--checkpoint-every", f.checkpoint_every,
-                  "seconds of training between checkpoints inside an epoch (0: only at the end of each epoch); "
-                  "Ctrl-C or SIGTERM checkpoints at the next minibatch and stops")
+                  "seconds of training between checkpoints, inside an epoch too (0: at the end of every epoch "
+                  "only); epoch ends also write while writing takes at most 5% of the time, and the last epoch "
+                  "always; Ctrl-C or SIGTERM checkpoints at the next minibatch and stops")
       ->capture_default_str();
   add_threads_option(*cmd, f.threads);
   cmd->add_option("--out", f.out, "run directory")->capture_default_str();

@@ -48,7 +48,7 @@ void save_run_state(const RunPaths& paths, const Vae& model, Trainer& trainer, c
 
 /// Inside an epoch (by wall time, or on a stop signal): the checkpoint alone,
 /// with the epoch's position `at` after `epochs_done` epochs; the model file
-/// and metrics.jsonl stay those of the last whole epoch.
+/// and metrics.jsonl stay those of the last epoch end written.
 void save_mid_epoch_checkpoint(const RunPaths& paths, const Vae& model, Trainer& trainer, const RunSettings& settings,
                                const std::vector<nlohmann::json>& metrics, std::uint64_t epochs_done,
                                const EpochPosition& at);

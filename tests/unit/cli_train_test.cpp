@@ -180,21 +180,27 @@ TEST_F(CliTrain, DivergenceNamesTheStepAndKeepsTheLastCheckpoint) {
   // SGD at 0.5 with momentum 0.9 (from a TOML config file) diverges within a
   // few dozen steps. One step per epoch (50 training datapoints, minibatches
   // of 50), so the step the error names can be checked on its own: a run of
-  // one step fewer finishes with finite numbers, and the diverged run kept
-  // exactly that run's last checkpoint.
+  // one step fewer finishes with finite numbers, and the diverged run, which
+  // wrote its files at every epoch end (--checkpoint-every 0), kept exactly
+  // that run's last checkpoint. By default such millisecond epochs write only
+  // now and then (src/train/save_schedule.hpp): the diverged run then keeps
+  // the last epoch it wrote, which a run of that many epochs reproduces.
   const fs::path cfg = dir_ / "sgd.toml";
   std::ofstream(cfg) << "[train.optimizer]\nkind = \"sgd\"\nlr = 0.5\nmomentum = 0.9\n";
-  auto train = [&](const fs::path& out, std::size_t epochs) {
+  auto train = [&](const fs::path& out, std::size_t epochs, const char* checkpoint_every) {
     return run({"train", "--data", "mnist", "--limit", "150", "--hidden", "64", "--latent", "4", "--batch", "50",
                 "--binarize", "dynamic", "--validation", "100", "--test-eval", "0", "--epochs", std::to_string(epochs),
-                "--config", cfg.string(), "--no-report", "--threads", "2", "--out", out.string()});
+                "--config", cfg.string(), "--no-report", "--threads", "2", "--checkpoint-every", checkpoint_every,
+                "--out", out.string()});
+  };
+  const auto diverged_at = [](const test::CliResult& r) {
+    EXPECT_EQ(r.exit_code, 2);
+    std::smatch step_text;
+    EXPECT_TRUE(std::regex_search(r.err, step_text, std::regex("training diverged at step ([0-9]+)"))) << r.err;
+    return step_text.empty() ? std::size_t(0) : std::stoul(step_text[1]);
   };
   const fs::path diverged = dir_ / "diverge", before = dir_ / "before";
-  const auto r = train(diverged, 200);
-  EXPECT_EQ(r.exit_code, 2);
-  std::smatch step_text;
-  ASSERT_TRUE(std::regex_search(r.err, step_text, std::regex("training diverged at step ([0-9]+)"))) << r.err;
-  const std::size_t step = std::stoul(step_text[1]);
+  const std::size_t step = diverged_at(train(diverged, 200, "0"));
   ASSERT_GE(step, 2u) << "the first step diverged: nothing to check a checkpoint against";
   const Checkpoint ck = load_checkpoint(diverged / "checkpoint.safetensors");  // checks every value is finite
   EXPECT_EQ(ck.step, step - 1);
@@ -203,8 +209,18 @@ TEST_F(CliTrain, DivergenceNamesTheStepAndKeepsTheLastCheckpoint) {
   EXPECT_EQ(metrics(diverged).size(), step - 1);
   for (const auto& entry : fs::directory_iterator(diverged))
     EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << "left behind: " << entry.path();
-  ASSERT_EQ(train(before, step - 1).exit_code, 0);
+  ASSERT_EQ(train(before, step - 1, "0").exit_code, 0);
   EXPECT_EQ(bytes(before / "model.safetensors"), bytes(diverged / "model.safetensors"));
+
+  const fs::path by_default = dir_ / "diverge-default", kept = dir_ / "kept";
+  EXPECT_EQ(diverged_at(train(by_default, 200, "600")), step);
+  const Checkpoint last = load_checkpoint(by_default / "checkpoint.safetensors");
+  ASSERT_GE(last.loop.epoch, 1u);
+  EXPECT_LE(last.loop.epoch, step - 1);
+  EXPECT_EQ(last.step, last.loop.epoch);
+  EXPECT_EQ(metrics(by_default).size(), last.loop.epoch);
+  ASSERT_EQ(train(kept, last.loop.epoch, "600").exit_code, 0);
+  EXPECT_EQ(bytes(kept / "model.safetensors"), bytes(by_default / "model.safetensors"));
 }
 
 TEST_F(CliTrain, EvalReportsBoundAndLikelihoodAsJson) {
