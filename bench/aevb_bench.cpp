@@ -14,11 +14,14 @@
 //   train/paper_ws   the paper's model trained by wake-sleep (--algorithm
 //              wake-sleep, the paper's baseline), timed beside AEVB: its rate
 //              over train/paper's says what the baseline costs per sample
-//   train/peer_bf16  the peer model with matmul_precision bfloat16 (products
-//              on AMX; only where the CPU has AMX-BF16)
+//   train/peer_bf16  the peer model with matmul_precision bfloat16, on the
+//              kernel aevb picks (AMX, else AVX512-BF16; only where the CPU
+//              has one of them)
+//   train/peer_bf16_avx512  the same forced onto the AVX512-BF16 kernel, on
+//              a machine that has it beside AMX
 //   iw         log p(x) by importance sampling, k = 5000, on MNIST test images
 //              (the peer model's architecture)
-//   iw_bf16    the same with bfloat16 products (only with AMX-BF16)
+//   iw_bf16, iw_bf16_avx512  the same with bfloat16 products (as above)
 //   train/conv the conv-mnist preset (docs/architectures.md): encoder
 //              conv:32:4:2:1,conv:64:4:2:1,dense:128, the mirrored decoder,
 //              ReLU, He init, Adam 1e-3, M = 100, dynamically binarized MNIST;
@@ -40,6 +43,10 @@
 // from C channels costs 2 O h w C k^2, a deconv from [C, h, w] to O channels
 // 2 C h w O k^2 (the same product, transposed). Bias adds, activations,
 // im2col / col2im copies and the optimizer are not counted.
+//
+// The first line names the CPU (model name, family and model numbers), the
+// instruction sets the products can use and which product paths run:
+// OpenBLAS's float32 kernels by name and the bfloat16 kernel.
 //
 // usage: aevb_bench [--threads N] [--repeats R] [--steps S] [--iw-images N]
 //                   [--iw-k K] [--gemm-size N] [--conv-steps S] [--only SECTION] [--json PATH]
@@ -381,6 +388,11 @@ struct TrainCase {
   std::size_t steps = 0;  // per repeat; 0: --steps
 };
 
+// The bfloat16 kernel that runs (what a ScopedBf16Kernel forced, else aevb's pick).
+const char* bf16_kernel_name() {
+  return aevb::backend::bf16_kernel() == aevb::backend::Bf16Kernel::amx ? "AMX" : "AVX512-BF16";
+}
+
 std::string section_train(const Options& o, TrainCase tc) {
   const aevb::Dataset data = aevb::resolve_dataset("mnist", aevb::Split::train, data_dirs());
   if (!tc.model.encoder.empty()) {  // as `aevb train` does: the image shape from the data
@@ -448,7 +460,10 @@ std::string section_train(const Options& o, TrainCase tc) {
               rss, needed_mib);
   if (layered)
     std::printf("         step %.2f MFLOP per sample; forward per layer: %s\n", step_flops / 1e6, conv.layers.c_str());
+  const bool bf16 = tc.train.matmul_precision == aevb::MatmulPrecision::bfloat16;
+  if (bf16) std::printf("         products in bfloat16 on %s\n", bf16_kernel_name());
   JsonObject j;
+  j.str("products", bf16 ? std::string(bf16_kernel_name()) : std::string("float32 OpenBLAS ") + openblas_get_corename());
   j.num("samples_per_s", rate);
   j.num("samples_per_s_min", *std::min_element(rates.begin(), rates.end()));
   j.num("samples_per_s_max", *std::max_element(rates.begin(), rates.end()));
@@ -466,9 +481,9 @@ std::string section_train(const Options& o, TrainCase tc) {
 
 // ---------------------------------------------------------------- iw evaluation
 
-std::string section_iw(const Options& o, aevb::MatmulPrecision precision) {
+std::string section_iw(const Options& o, aevb::MatmulPrecision precision, const char* label) {
   const aevb::backend::ScopedMatmulPrecision scope(precision);
-  const char* label = precision == aevb::MatmulPrecision::bfloat16 ? "iw_bf16" : "iw";
+  const bool bf16 = precision == aevb::MatmulPrecision::bfloat16;
   const aevb::Dataset data = aevb::resolve_dataset("mnist", aevb::Split::test, data_dirs());
   const std::size_t n = std::min(o.iw_images, data.count), dim = data.dim;
   std::vector<std::uint32_t> rows(n);
@@ -489,9 +504,11 @@ std::string section_iw(const Options& o, aevb::MatmulPrecision precision) {
   for (auto [i, out] : s.encoder) enc += 2.0 * double(i) * double(out);
   const double flops = double(n) * (enc + double(o.iw_k) * s.decoder_flops());
   const double rate = double(n) / secs;
-  std::printf("  %-8s %9.2f images/s  (k = %zu, %zu images, %.1f s)  %6.1f GFLOP/s  mean log p(x) %.2f\n", label,
-              rate, o.iw_k, n, secs, flops / secs / 1e9, mean);
+  std::printf("  %-8s %9.2f images/s  (k = %zu, %zu images, %.1f s)  %6.1f GFLOP/s  mean log p(x) %.2f%s%s\n",
+              label, rate, o.iw_k, n, secs, flops / secs / 1e9, mean, bf16 ? ", bfloat16 on " : "",
+              bf16 ? bf16_kernel_name() : "");
   JsonObject j;
+  j.str("products", bf16 ? std::string(bf16_kernel_name()) : std::string("float32 OpenBLAS ") + openblas_get_corename());
   j.num("images_per_s", rate);
   j.num("images", double(n));
   j.num("k", double(o.iw_k));
@@ -551,19 +568,41 @@ double json_number(const std::string& obj, const std::string& key) {
   return std::strtod(obj.c_str() + at + needle.size(), nullptr);
 }
 
-std::string cpu_model() {
+// A field of the first processor in /proc/cpuinfo ("model name", "cpu family", "model").
+std::string cpuinfo(const std::string& key) {
   std::ifstream f("/proc/cpuinfo");
   std::string line;
   while (std::getline(f, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+    if (line.rfind(key, 0) == 0 && line.find(':') != std::string::npos && line.find(':') <= key.size() + 2)
+      return line.substr(std::min(line.size(), line.find(':') + 2));
   return "unknown";
+}
+
+// Virtual machines often report a generic model name ("Intel(R) Xeon(R)
+// Processor"): the family and model numbers tell the generation apart.
+std::string cpu_model() {
+  return cpuinfo("model name") + " (family " + cpuinfo("cpu family") + ", model " + cpuinfo("model") + ")";
+}
+
+// The instruction sets the products can use, as this process may use them.
+std::string cpu_isa() {
+  std::string isa;
+  const auto add = [&](bool has, const char* name) {
+    if (has) isa += (isa.empty() ? "" : " ") + std::string(name);
+  };
+  add(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"), "AVX2+FMA");
+  add(__builtin_cpu_supports("avx512f"), "AVX-512F");
+  add(__builtin_cpu_supports("avx512bf16"), "AVX512-BF16");
+  const auto kernels = aevb::backend::bf16_kernels_available();
+  add(std::find(kernels.begin(), kernels.end(), aevb::backend::Bf16Kernel::amx) != kernels.end(), "AMX-BF16");
+  return isa.empty() ? "none of AVX2, AVX-512, AMX" : isa;
 }
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--threads N] [--repeats R] [--steps S] [--iw-images N] [--iw-k K] [--gemm-size N]\n"
                "          [--conv-steps S] [--only SECTION[,SECTION...]] [--json PATH]\n"
-               "sections: sgemm peer paper paper_ws peer_bf16 conv iw iw_bf16\n",
+               "sections: sgemm peer paper paper_ws peer_bf16 peer_bf16_avx512 conv iw iw_bf16 iw_bf16_avx512\n",
                argv0);
   return 2;
 }
@@ -608,15 +647,30 @@ int main(int argc, char** argv) {
   TrainCase paper_ws = paper;
   paper_ws.name = "paper_ws";
   paper_ws.train.algorithm = "wake-sleep";
-  TrainCase peer_bf16 = peer;  // the peer model with its products in bfloat16 on AMX
+  TrainCase peer_bf16 = peer;  // the peer model with its products in bfloat16
   peer_bf16.name = "peer_bf16";
   peer_bf16.train.matmul_precision = aevb::MatmulPrecision::bfloat16;
+  TrainCase peer_bf16_avx512 = peer_bf16;
+  peer_bf16_avx512.name = "peer_bf16_avx512";
+  using aevb::backend::Bf16Kernel;
+  const auto kernels = aevb::backend::bf16_kernels_available();
+  // The AVX512-BF16 kernel timed on its own where aevb would pick AMX.
+  const bool avx512_beside_amx = kernels.size() > 1 && kernels[1] == Bf16Kernel::avx512;
+  const auto on_avx512 = [&](std::function<std::string()> f) {
+    return [f] {
+      const aevb::backend::ScopedBf16Kernel forced(Bf16Kernel::avx512);
+      return f();
+    };
+  };
   const aevb::RunSettings conv_mnist = aevb::preset_settings("conv-mnist");  // the preset itself, whatever it becomes
   TrainCase conv{"conv", conv_mnist.model, conv_mnist.train, conv_mnist.binarize, o.conv_steps};
   if (conv_mnist.prior_weight_decay) conv.train.optimizer.weight_decay = 1.0f / 60000;
 
-  std::printf("aevb_bench: %s, %d threads, %d repeats, OpenBLAS core %s\n", cpu_model().c_str(), o.threads, o.repeats,
-              openblas_get_corename());
+  std::string bf16_paths = kernels.empty() ? "none" : bf16_kernel_name();
+  if (avx512_beside_amx) bf16_paths += " (AVX512-BF16 also timed)";
+  std::printf("aevb_bench: %s, %d threads, %d repeats\n", cpu_model().c_str(), o.threads, o.repeats);
+  std::printf("  instruction sets: %s; float32 products: OpenBLAS %s kernels; bfloat16 products: %s\n",
+              cpu_isa().c_str(), openblas_get_corename(), bf16_paths.c_str());
   std::map<std::string, std::string> results;
   // --only takes one section or a comma-separated list of them.
   auto want = [&](const char* s) {
@@ -629,19 +683,28 @@ int main(int argc, char** argv) {
   if (results.count("train_paper") && results.count("train_paper_ws"))
     std::printf("  wake-sleep trains at %.2fx AEVB's samples/s on the paper's model (same networks and batch)\n",
                 json_number(results["train_paper_ws"], "samples_per_s") / json_number(results["train_paper"], "samples_per_s"));
-  if (want("peer_bf16") && aevb::backend::bf16_products_available())
+  if (want("peer_bf16") && !kernels.empty())
     results["train_peer_bf16"] = in_child(with_threads([&] { return section_train(o, peer_bf16); }));
+  if (want("peer_bf16_avx512") && avx512_beside_amx)
+    results["train_peer_bf16_avx512"] =
+        in_child(with_threads(on_avx512([&] { return section_train(o, peer_bf16_avx512); })));
   if (want("conv")) results["train_conv"] = in_child(with_threads([&] { return section_train(o, conv); }));
   if (want("iw"))
-    results["iw"] = in_child(with_threads([&] { return section_iw(o, aevb::MatmulPrecision::float32); }));
-  if (want("iw_bf16") && aevb::backend::bf16_products_available())
-    results["iw_bf16"] = in_child(with_threads([&] { return section_iw(o, aevb::MatmulPrecision::bfloat16); }));
+    results["iw"] = in_child(with_threads([&] { return section_iw(o, aevb::MatmulPrecision::float32, "iw"); }));
+  if (want("iw_bf16") && !kernels.empty())
+    results["iw_bf16"] =
+        in_child(with_threads([&] { return section_iw(o, aevb::MatmulPrecision::bfloat16, "iw_bf16"); }));
+  if (want("iw_bf16_avx512") && avx512_beside_amx)
+    results["iw_bf16_avx512"] = in_child(with_threads(
+        on_avx512([&] { return section_iw(o, aevb::MatmulPrecision::bfloat16, "iw_bf16_avx512"); })));
 
   JsonObject top;
   top.str("cpu", cpu_model());
   top.num("threads", o.threads);
   top.num("cores", double(sysconf(_SC_NPROCESSORS_ONLN)));
   top.str("openblas_coretype", openblas_get_corename());
+  top.str("instruction_sets", cpu_isa());
+  top.str("bf16_products", kernels.empty() ? "none" : bf16_kernel_name());
   for (const auto& [k, v] : results) top.raw(k, v);
   // The step against the machine: achieved GFLOP/s over large-SGEMM GFLOP/s.
   if (results.count("sgemm")) {
