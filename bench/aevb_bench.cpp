@@ -44,14 +44,17 @@
 // 2 C h w O k^2 (the same product, transposed). Bias adds, activations,
 // im2col / col2im copies and the optimizer are not counted.
 //
-// The first line names the CPU (model name, family and model numbers), the
-// instruction sets the products can use and which product paths run:
-// OpenBLAS's float32 kernels by name and the bfloat16 kernel.
+// The first lines name the CPU (model name, family and model numbers), the
+// instruction sets the products can use, which product paths run (OpenBLAS's
+// float32 kernels by name, the bfloat16 kernel) and one core's measured peak
+// for each instruction (bench/instruction_peaks.hpp).
 //
 // usage: aevb_bench [--threads N] [--repeats R] [--steps S] [--iw-images N]
 //                   [--iw-k K] [--gemm-size N] [--conv-steps S] [--only SECTION] [--json PATH]
 #include <aevb/data.hpp>
 #include <aevb/vae.hpp>
+
+#include "instruction_peaks.hpp"
 
 #include "backend/cpu/gemm_bf16.hpp"
 #include "backend/gemm.hpp"
@@ -74,6 +77,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -671,6 +675,12 @@ int main(int argc, char** argv) {
   std::printf("aevb_bench: %s, %d threads, %d repeats\n", cpu_model().c_str(), o.threads, o.repeats);
   std::printf("  instruction sets: %s; float32 products: OpenBLAS %s kernels; bfloat16 products: %s\n",
               cpu_isa().c_str(), openblas_get_corename(), bf16_paths.c_str());
+  const aevb::bench::InstructionPeaks peaks = aevb::bench::measure_instruction_peaks();
+  const auto peak_text = [](const std::optional<double>& v) {
+    return v ? std::to_string(int(std::lround(*v))) : std::string("n/a");
+  };
+  std::printf("  one core's peak (GFLOP/s): FMA AVX2 %s, FMA AVX-512 %s, VDPBF16PS %s\n",
+              peak_text(peaks.fma_avx2).c_str(), peak_text(peaks.fma_avx512).c_str(), peak_text(peaks.dpbf16).c_str());
   std::map<std::string, std::string> results;
   // --only takes one section or a comma-separated list of them.
   auto want = [&](const char* s) {
@@ -704,6 +714,9 @@ int main(int argc, char** argv) {
   top.num("cores", double(sysconf(_SC_NPROCESSORS_ONLN)));
   top.str("openblas_coretype", openblas_get_corename());
   top.str("instruction_sets", cpu_isa());
+  if (peaks.fma_avx2) top.num("core_peak_fma_avx2_gflops", *peaks.fma_avx2);
+  if (peaks.fma_avx512) top.num("core_peak_fma_avx512_gflops", *peaks.fma_avx512);
+  if (peaks.dpbf16) top.num("core_peak_dpbf16_gflops", *peaks.dpbf16);
   top.str("bf16_products", kernels.empty() ? "none" : bf16_kernel_name());
   for (const auto& [k, v] : results) top.raw(k, v);
   // The step against the machine: achieved GFLOP/s over large-SGEMM GFLOP/s.

@@ -88,7 +88,9 @@ def main():
     iw = aevb.get("iw") or {}
     iw_bf16 = aevb.get("iw_bf16") or {}
     iw_bf16_avx512 = aevb.get("iw_bf16_avx512") or {}
-    bf16_on = peer_bf16.get("products") or iw_bf16.get("products") or "n/a (neither AMX nor AVX512-BF16)"
+    top_bf16 = aevb.get("bf16_products")
+    bf16_on = (peer_bf16.get("products") or iw_bf16.get("products")
+               or (top_bf16 if top_bf16 and top_bf16 != "none" else "n/a (neither AMX nor AVX512-BF16)"))
     conv = aevb.get("train_conv") or {}
     large = sg.get("large_gflops")
     # PyTorch's conv step rate in GFLOP/s, counted with aevb's FLOPs per sample (the same model)
@@ -98,7 +100,10 @@ def main():
     results = {
         "machine": {"cpu": aevb.get("cpu"), "cores": aevb.get("cores"), "threads": aevb.get("threads"),
                     "openblas_coretype": aevb.get("openblas_coretype"),
-                    "instruction_sets": aevb.get("instruction_sets"), "bf16_products": aevb.get("bf16_products")},
+                    "instruction_sets": aevb.get("instruction_sets"), "bf16_products": aevb.get("bf16_products"),
+                    "core_peak_gflops": {"fma_avx2": aevb.get("core_peak_fma_avx2_gflops"),
+                                         "fma_avx512": aevb.get("core_peak_fma_avx512_gflops"),
+                                         "dpbf16": aevb.get("core_peak_dpbf16_gflops")}},
         "pytorch": torch_version,
         "train_peer": {"aevb_samples_per_s": peer.get("samples_per_s"), "torch_samples_per_s": torch_train,
                        "torch_epoch_samples_per_s": epochs,
@@ -145,14 +150,23 @@ def main():
         json.dump(results, f, indent=2)
 
     t = results
-    avx512_ratio = (t["train_peer_bf16_avx512"]["ratio"] if peer_bf16_avx512
-                    else t["train_peer_bf16"]["ratio"] if peer_bf16.get("products") == "AVX512-BF16" else None)
+    avx512_run = (peer_bf16_avx512 if peer_bf16_avx512
+                  else peer_bf16 if peer_bf16.get("products") == "AVX512-BF16" else {})
+    avx512_ratio = ratio(avx512_run.get("samples_per_s"), torch_train)
+    # The cores' peak for the instruction each step's products run on (the widest FMA for float32).
+    threads = aevb.get("threads") or 1
+    fma_peak = aevb.get("core_peak_fma_avx512_gflops") or aevb.get("core_peak_fma_avx2_gflops")
+    dpbf16_peak = aevb.get("core_peak_dpbf16_gflops")
+    float32_of_peak = ratio(peer.get("gflops"), fma_peak * threads if fma_peak else None)
+    avx512_of_peak = ratio(avx512_run.get("gflops"), dpbf16_peak * threads if dpbf16_peak else None)
     rss_ratio = ratio(peer.get("peak_rss_mib"), peer.get("needed_mib"))
     lines = [
         f"Machine: {aevb.get('cpu')}, {aevb.get('cores')} cores, {aevb.get('threads')} threads for both; "
         f"{torch_version or 'PyTorch not run'}. Instruction sets: {aevb.get('instruction_sets')}. Products: "
         f"float32 on OpenBLAS's {aevb.get('openblas_coretype') or 'auto'} kernels (aevb and PyTorch alike), "
-        f"bfloat16 on {bf16_on}.",
+        f"bfloat16 on {bf16_on}. One core's measured peak (bench/instruction_peaks.hpp): FMA AVX2 "
+        f"{fmt(aevb.get('core_peak_fma_avx2_gflops'))}, FMA AVX-512 {fmt(aevb.get('core_peak_fma_avx512_gflops'))}, "
+        f"VDPBF16PS {fmt(aevb.get('core_peak_dpbf16_gflops'))} GFLOP/s.",
         "",
         "| benchmark | aevb | PyTorch | aevb / PyTorch |",
         "|---|---:|---:|---:|",
@@ -227,6 +241,9 @@ def main():
         f"| float32 training >= 2.3x PyTorch (peer model) | {times(t['train_peer']['ratio'])} | "
         f"{met(t['train_peer']['ratio'], 2.3)} |",
         f"| bfloat16 training on AVX512-BF16 >= 4x PyTorch | {times(avx512_ratio)} | {met(avx512_ratio, 4)} |",
+        "",
+        f"The whole training step against the cores' peak of its instruction ({threads} cores' worth): float32 "
+        f"{pct(float32_of_peak)} of the widest FMA's, bfloat16 on AVX512-BF16 {pct(avx512_of_peak)} of VDPBF16PS's.",
     ]
     md = "\n".join(lines) + "\n"
     with open(a.markdown, "w") as f:
