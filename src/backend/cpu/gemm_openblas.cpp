@@ -26,16 +26,16 @@ namespace {
 
 // How a product is cut (dev/gemm_tiles.cpp measures the choices). Each tile's
 // call packs its slice of one operand and the whole other one, so fewer tiles
-// pack less: a large product (kLargeFlops and up) is cut into one tile per
-// processor of the machine (pool::processor_count(): fixed for a machine, whatever
-// set_threads says), each at least kTile wide. A smaller one is cut into tiles
-// about kTile wide (at most kMaxTiles), whose calls are small enough for
-// OpenBLAS's unpacked small-matrix kernels. Counts are even (two or four
-// threads get equal shares); below kParallelFlops a product is one call.
+// pack less: a product is cut into one tile per processor of the machine
+// (pool::processor_count(): fixed for a machine, whatever set_threads says),
+// each at least kTile wide, an even count (two or four threads get equal
+// shares); below kParallelFlops it is one call. Small products were once cut
+// into many tiles about kTile wide, dealt round-robin: the threads then wrote
+// alternating stretches of C's rows, whose cache lines moved between the
+// cores, and on an AVX-512 Xeon the 128 x 400 x 40 dL/dh ran at 66 GFLOP/s on
+// two threads against 113 in halves (the peer step: +3%, docs/performance.md).
 constexpr std::size_t kTile = 64;
-constexpr std::size_t kMaxTiles = 16;
 constexpr double kParallelFlops = 2e6;
-constexpr double kLargeFlops = 32e6;
 
 // OpenBLAS's OpenMP build sizes its own threading by the calling thread's
 // omp_get_max_threads() at every call (whatever openblas_set_num_threads
@@ -152,8 +152,7 @@ TilePlan TilePlan::of(std::size_t m, std::size_t n, std::size_t k, std::size_t p
   p.unit = p.split_rows ? 4 : 8;
   const std::size_t units = p.len / p.unit;
   const double flops = 2.0 * double(m) * double(n) * double(k);
-  std::size_t count = flops >= kLargeFlops ? std::min(procs, p.len / kTile) : (p.len + kTile - 1) / kTile;
-  count = std::min(count, kMaxTiles);
+  std::size_t count = std::min(procs, p.len / kTile);
   count += count % 2;
   count = std::min(count, units);
   if (flops < kParallelFlops || count < 2) count = 1;
