@@ -277,7 +277,8 @@ void add_eval_command(CLI::App& app) {
                   "decoders theta ~ q(theta) to average over, for a full-VB model")
       ->capture_default_str();
   cmd->add_option("--matmul-precision", flags->matmul_precision,
-                  "float32, or bfloat16: products on AMX (about 3x faster log p(x))")
+                  "float32, or bfloat16: products rounded to bfloat16, on AMX (about 2x faster log p(x)) or "
+                  "AVX512-BF16")
       ->capture_default_str();
   cmd->add_option("--prior", flags->prior_path,
                   "a vq model's code prior (default: prior.safetensors beside the model, if there)");
