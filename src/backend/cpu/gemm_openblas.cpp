@@ -28,12 +28,13 @@ namespace {
 // call packs its slice of one operand and the whole other one, so fewer tiles
 // pack less: a product is cut into one tile per processor of the machine
 // (pool::processor_count(): fixed for a machine, whatever set_threads says),
-// each at least kTile wide, an even count (two or four threads get equal
-// shares); below kParallelFlops it is one call. Small products were once cut
-// into many tiles about kTile wide, dealt round-robin: the threads then wrote
-// alternating stretches of C's rows, whose cache lines moved between the
-// cores, and on an AVX-512 Xeon the 128 x 400 x 40 dL/dh ran at 66 GFLOP/s on
-// two threads against 113 in halves (the peer step: +3%, docs/performance.md).
+// fewer where the side being cut is short (one per kTile started), an even
+// count (two or four threads get equal shares); below kParallelFlops it is
+// one call. Small products were once cut into many tiles about kTile wide,
+// dealt round-robin: the threads then wrote alternating stretches of C's rows,
+// whose cache lines moved between the cores, and on an AVX-512 Xeon the
+// 128 x 400 x 40 dL/dh ran at 66 GFLOP/s on two threads against 113 in halves
+// (the peer step: +3%, docs/performance.md).
 constexpr std::size_t kTile = 64;
 constexpr double kParallelFlops = 2e6;
 
@@ -152,7 +153,7 @@ TilePlan TilePlan::of(std::size_t m, std::size_t n, std::size_t k, std::size_t p
   p.unit = p.split_rows ? 4 : 8;
   const std::size_t units = p.len / p.unit;
   const double flops = 2.0 * double(m) * double(n) * double(k);
-  std::size_t count = std::min(procs, p.len / kTile);
+  std::size_t count = std::min(procs, (p.len + kTile - 1) / kTile);
   count += count % 2;
   count = std::min(count, units);
   if (flops < kParallelFlops || count < 2) count = 1;
