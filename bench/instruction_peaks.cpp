@@ -15,17 +15,63 @@ using Clock = std::chrono::steady_clock;
 // AVX2's 16 registers, 24 of AVX-512's 32.
 constexpr int kChainsAvx2 = 12, kChainsAvx512 = 24;
 
-// FLOPs per second of `round`'s rounds of `chains` instructions of
-// `flops_each`, the best of three timings.
-template <class Round>
-double best_rate(double seconds, int chains, int flops_each, const Round& round) {
+// The operand is read from a volatile every round and the sums are stored
+// to one after the loop, so the compiler can neither fold the loop nor drop
+// it; each loop is unrolled, its accumulators in registers.
+volatile float operand = 1e-8f;
+volatile int operand_pairs = 0x32ab32ab;  // two bfloat16 of about 2e-8
+volatile float sink = 0;
+
+// `rounds` rounds of `chains` independent instructions each.
+__attribute__((target("avx2,fma"))) void fma_avx2_rounds(long rounds) {
+  __m256 acc[kChainsAvx2];
+  for (auto& a : acc) a = _mm256_setzero_ps();
+  for (long i = 0; i < rounds; ++i) {
+    const __m256 x = _mm256_set1_ps(operand);
+#pragma GCC unroll 24
+    for (auto& a : acc) a = _mm256_fmadd_ps(x, x, a);
+  }
+  __m256 total = _mm256_setzero_ps();
+  for (const auto& a : acc) total = _mm256_add_ps(total, a);
+  sink = _mm256_cvtss_f32(total);
+}
+
+__attribute__((target("avx512f"))) void fma_avx512_rounds(long rounds) {
+  __m512 acc[kChainsAvx512];
+  for (auto& a : acc) a = _mm512_setzero_ps();
+  for (long i = 0; i < rounds; ++i) {
+    const __m512 x = _mm512_set1_ps(operand);
+#pragma GCC unroll 24
+    for (auto& a : acc) a = _mm512_fmadd_ps(x, x, a);
+  }
+  __m512 total = _mm512_setzero_ps();
+  for (const auto& a : acc) total = _mm512_add_ps(total, a);
+  sink = _mm512_cvtss_f32(total);  // one lane: it depends on every accumulator
+}
+
+__attribute__((target("avx512f,avx512bf16"))) void dpbf16_rounds(long rounds) {
+  __m512 acc[kChainsAvx512];
+  for (auto& a : acc) a = _mm512_setzero_ps();
+  for (long i = 0; i < rounds; ++i) {
+    const __m512bh x = (__m512bh)_mm512_set1_epi32(operand_pairs);
+#pragma GCC unroll 24
+    for (auto& a : acc) a = _mm512_dpbf16_ps(a, x, x);
+  }
+  __m512 total = _mm512_setzero_ps();
+  for (const auto& a : acc) total = _mm512_add_ps(total, a);
+  sink = _mm512_cvtss_f32(total);  // one lane: it depends on every accumulator
+}
+
+// FLOPs per second of `run`'s rounds of `chains` instructions of
+// `flops_each`, the best of three timings of about seconds / 3 each.
+double best_rate(double seconds, int chains, int flops_each, void (*run)(long)) {
   double best = 0;
   for (int t = 0; t < 3; ++t) {
     long rounds = 0;
     const auto t0 = Clock::now();
     double elapsed = 0;
     do {
-      round(1 << 16);
+      run(1 << 16);
       rounds += 1 << 16;
       elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
     } while (elapsed < seconds / 3);
@@ -34,58 +80,14 @@ double best_rate(double seconds, int chains, int flops_each, const Round& round)
   return best;
 }
 
-// Each loop is unrolled (its accumulators stay in registers) and keeps them
-// live past the timing with asm barriers on the operand, so the compiler can
-// neither fold the loop nor drop it.
-__attribute__((target("avx2,fma"))) double fma_avx2(double seconds) {
-  return best_rate(seconds, kChainsAvx2, 16, [](long rounds) {
-    __m256 acc[kChainsAvx2];
-    for (auto& a : acc) a = _mm256_setzero_ps();
-    __m256 x = _mm256_set1_ps(1e-8f);
-    for (long i = 0; i < rounds; ++i) {
-#pragma GCC unroll 24
-      for (auto& a : acc) a = _mm256_fmadd_ps(x, x, a);
-      __asm__ volatile("" : "+x"(x));
-    }
-    for (auto& a : acc) __asm__ volatile("" : : "x"(a));
-  });
-}
-
-__attribute__((target("avx512f"))) double fma_avx512(double seconds) {
-  return best_rate(seconds, kChainsAvx512, 32, [](long rounds) {
-    __m512 acc[kChainsAvx512];
-    for (auto& a : acc) a = _mm512_setzero_ps();
-    __m512 x = _mm512_set1_ps(1e-8f);
-    for (long i = 0; i < rounds; ++i) {
-#pragma GCC unroll 24
-      for (auto& a : acc) a = _mm512_fmadd_ps(x, x, a);
-      __asm__ volatile("" : "+v"(x));
-    }
-    for (auto& a : acc) __asm__ volatile("" : : "v"(a));
-  });
-}
-
-__attribute__((target("avx512f,avx512bf16"))) double dpbf16(double seconds) {
-  return best_rate(seconds, kChainsAvx512, 64, [](long rounds) {
-    __m512 acc[kChainsAvx512];
-    for (auto& a : acc) a = _mm512_setzero_ps();
-    __m512bh x = (__m512bh)_mm512_set1_epi32(0x32ab32ab);  // small bf16 pairs
-    for (long i = 0; i < rounds; ++i) {
-#pragma GCC unroll 24
-      for (auto& a : acc) a = _mm512_dpbf16_ps(a, x, x);
-      __asm__ volatile("" : "+v"(x));
-    }
-    for (auto& a : acc) __asm__ volatile("" : : "v"(a));
-  });
-}
-
 }  // namespace
 
 InstructionPeaks measure_instruction_peaks(double seconds) {
   InstructionPeaks p;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) p.fma_avx2 = fma_avx2(seconds);
-  if (__builtin_cpu_supports("avx512f")) p.fma_avx512 = fma_avx512(seconds);
-  if (__builtin_cpu_supports("avx512bf16")) p.dpbf16 = dpbf16(seconds);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    p.fma_avx2 = best_rate(seconds, kChainsAvx2, 16, fma_avx2_rounds);
+  if (__builtin_cpu_supports("avx512f")) p.fma_avx512 = best_rate(seconds, kChainsAvx512, 32, fma_avx512_rounds);
+  if (__builtin_cpu_supports("avx512bf16")) p.dpbf16 = best_rate(seconds, kChainsAvx512, 64, dpbf16_rounds);
   return p;
 }
 
