@@ -397,6 +397,11 @@ const char* bf16_kernel_name() {
   return aevb::backend::bf16_kernel() == aevb::backend::Bf16Kernel::amx ? "AMX" : "AVX512-BF16";
 }
 
+// What a section's products ran on, for its JSON: the bfloat16 kernel or OpenBLAS's float32 kernels.
+std::string products_ran_on(bool bf16) {
+  return bf16 ? std::string(bf16_kernel_name()) : std::string("float32 OpenBLAS ") + openblas_get_corename();
+}
+
 std::string section_train(const Options& o, TrainCase tc) {
   const aevb::Dataset data = aevb::resolve_dataset("mnist", aevb::Split::train, data_dirs());
   if (!tc.model.encoder.empty()) {  // as `aevb train` does: the image shape from the data
@@ -467,7 +472,7 @@ std::string section_train(const Options& o, TrainCase tc) {
   const bool bf16 = tc.train.matmul_precision == aevb::MatmulPrecision::bfloat16;
   if (bf16) std::printf("         products in bfloat16 on %s\n", bf16_kernel_name());
   JsonObject j;
-  j.str("products", bf16 ? std::string(bf16_kernel_name()) : std::string("float32 OpenBLAS ") + openblas_get_corename());
+  j.str("products", products_ran_on(bf16));
   j.num("samples_per_s", rate);
   j.num("samples_per_s_min", *std::min_element(rates.begin(), rates.end()));
   j.num("samples_per_s_max", *std::max_element(rates.begin(), rates.end()));
@@ -512,7 +517,7 @@ std::string section_iw(const Options& o, aevb::MatmulPrecision precision, const 
               label, rate, o.iw_k, n, secs, flops / secs / 1e9, mean, bf16 ? ", bfloat16 on " : "",
               bf16 ? bf16_kernel_name() : "");
   JsonObject j;
-  j.str("products", bf16 ? std::string(bf16_kernel_name()) : std::string("float32 OpenBLAS ") + openblas_get_corename());
+  j.str("products", products_ran_on(bf16));
   j.num("images_per_s", rate);
   j.num("images", double(n));
   j.num("k", double(o.iw_k));
@@ -670,8 +675,8 @@ int main(int argc, char** argv) {
   TrainCase conv{"conv", conv_mnist.model, conv_mnist.train, conv_mnist.binarize, o.conv_steps};
   if (conv_mnist.prior_weight_decay) conv.train.optimizer.weight_decay = 1.0f / 60000;
 
-  std::string bf16_paths = kernels.empty() ? "none" : bf16_kernel_name();
-  if (avx512_beside_amx) bf16_paths += " (AVX512-BF16 also timed)";
+  const std::string bf16_pick = kernels.empty() ? "none" : bf16_kernel_name();
+  const std::string bf16_paths = bf16_pick + (avx512_beside_amx ? " (AVX512-BF16 also timed)" : "");
   std::printf("aevb_bench: %s, %d threads, %d repeats\n", cpu_model().c_str(), o.threads, o.repeats);
   std::printf("  instruction sets: %s; float32 products: OpenBLAS %s kernels; bfloat16 products: %s\n",
               cpu_isa().c_str(), openblas_get_corename(), bf16_paths.c_str());
@@ -717,7 +722,7 @@ int main(int argc, char** argv) {
   if (peaks.fma_avx2) top.num("core_peak_fma_avx2_gflops", *peaks.fma_avx2);
   if (peaks.fma_avx512) top.num("core_peak_fma_avx512_gflops", *peaks.fma_avx512);
   if (peaks.dpbf16) top.num("core_peak_dpbf16_gflops", *peaks.dpbf16);
-  top.str("bf16_products", kernels.empty() ? "none" : bf16_kernel_name());
+  top.str("bf16_products", bf16_pick);
   for (const auto& [k, v] : results) top.raw(k, v);
   // The step against the machine: achieved GFLOP/s over large-SGEMM GFLOP/s.
   if (results.count("sgemm")) {

@@ -88,9 +88,9 @@ def main():
     iw = aevb.get("iw") or {}
     iw_bf16 = aevb.get("iw_bf16") or {}
     iw_bf16_avx512 = aevb.get("iw_bf16_avx512") or {}
-    top_bf16 = aevb.get("bf16_products")
-    bf16_on = (peer_bf16.get("products") or iw_bf16.get("products")
-               or (top_bf16 if top_bf16 and top_bf16 != "none" else "n/a (neither AMX nor AVX512-BF16)"))
+    bf16_on = aevb.get("bf16_products")  # the kernel aevb picks (the bf16 sections' own, unforced)
+    if not bf16_on or bf16_on == "none":
+        bf16_on = "n/a (neither AMX nor AVX512-BF16)"
     conv = aevb.get("train_conv") or {}
     large = sg.get("large_gflops")
     # PyTorch's conv step rate in GFLOP/s, counted with aevb's FLOPs per sample (the same model)

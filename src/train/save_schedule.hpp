@@ -17,9 +17,9 @@ class EpochEndSaves {
 
   /// Whether to write at this epoch's end, `since_last` seconds after the last
   /// write (of any kind) ended; `must`: the run's last epoch or a stop, whose
-  /// state has to be on disk. True when `must`, when every epoch end writes,
-  /// when the interval has passed, or when the last epoch-end write's cost is
-  /// at most `budget` of the time since it began.
+  /// state has to be on disk. True when `must`, when the interval has passed
+  /// (always, for an interval of 0), or when the last epoch-end write's cost
+  /// is at most `budget` of the time since it began.
   bool due(double since_last, bool must) const;
 
   /// The cost in seconds of the epoch-end write just made.
